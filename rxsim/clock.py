@@ -1,0 +1,15 @@
+"""Scenario time: days of validity and courier hours pass in seconds of real time."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Clock:
+    speedup: float  # simulated seconds per real second
+
+    def real_seconds(self, simulated: timedelta) -> float:
+        return simulated.total_seconds() / self.speedup
+
+    def after(self, start: datetime, simulated: timedelta) -> datetime:
+        return start + timedelta(seconds=self.real_seconds(simulated))

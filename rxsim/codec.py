@@ -1,0 +1,122 @@
+"""Encoding and decoding of event envelopes, with one precise reason when a message is bad."""
+
+import base64
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from schemas import topics
+from schemas.envelope import Envelope
+from schemas.topics import Topic
+
+MAX_MESSAGE_BYTES = 1_000_000
+
+
+class Undecodable(Exception):
+    """A message that cannot be processed; `reason` says why, for the dead-letter topic."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_event(
+    topic: Topic,
+    *,
+    source: str,
+    subject: str,
+    data: dict[str, Any] | BaseModel,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> dict[str, Any]:
+    """A CloudEvents envelope for `topic`, as a plain dict ready to encode."""
+    event_id = str(uuid.uuid4())
+    body = data.model_dump(mode="json", exclude_none=True) if isinstance(data, BaseModel) else data
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": source,
+        "type": topic.event_type,
+        "subject": subject,
+        "time": now().isoformat(),
+        "datacontenttype": topic.datacontenttype,
+        "dataschema": topic.dataschema,
+        "correlationid": correlation_id or event_id,
+        "causationid": causation_id,
+        "data": body,
+    }
+
+
+def encode(event: dict[str, Any]) -> bytes:
+    return orjson.dumps(event)
+
+
+def _first_error(exc: ValidationError, prefix: str) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(part) for part in err["loc"]) or "(root)"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{prefix}{where}: {err['msg']}{more}"
+
+
+def decode(topic: Topic, raw: bytes | None) -> tuple[Envelope, BaseModel]:
+    """Check `raw` against the topic's contract; raise Undecodable naming what is wrong."""
+    if raw is None:
+        raise Undecodable("empty message (no value)")
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise Undecodable(f"message of {len(raw)} bytes exceeds {MAX_MESSAGE_BYTES}")
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise Undecodable(f"not JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise Undecodable("envelope is not a JSON object")
+    try:
+        envelope = Envelope.model_validate(obj)
+    except ValidationError as exc:
+        raise Undecodable(_first_error(exc, "envelope.")) from None
+    if envelope.type != topic.event_type:
+        raise Undecodable(f"type {envelope.type!r} does not belong on {topic.name}")
+    if envelope.dataschema != topic.dataschema:
+        raise Undecodable(f"dataschema {envelope.dataschema!r}, expected {topic.dataschema!r}")
+    try:
+        data = topic.data_model.model_validate(envelope.data)
+    except ValidationError as exc:
+        raise Undecodable(_first_error(exc, "data.")) from None
+    return envelope, data
+
+
+def dead_letter(
+    *,
+    raw: bytes | None,
+    key: bytes | None,
+    source_topic: str,
+    partition: int,
+    offset: int,
+    consumer: str,
+    reason: str,
+) -> tuple[bytes, bytes]:
+    """The key and encoded envelope of a dead letter for an unprocessable message."""
+    original_key = key.decode("utf-8", "replace") if key is not None else None
+    data = {
+        "original_b64": base64.b64encode(raw or b"").decode(),
+        "original_key": original_key,
+        "source_topic": source_topic,
+        "partition": partition,
+        "offset": offset,
+        "consumer": consumer,
+        "reason": reason,
+    }
+    event = new_event(
+        topics.RX_DEADLETTER,
+        source=f"rxsim/{consumer}",
+        subject=original_key or "unknown",
+        data=data,
+    )
+    return (key or b""), encode(event)

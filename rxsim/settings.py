@@ -1,0 +1,45 @@
+"""Runtime settings, read once from the environment (RXSIM_*, and KAFKA_BOOTSTRAP_SERVERS)."""
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("hospital", "coordinator", "pharmacy", "citizen_app")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RXSIM_", extra="ignore")
+
+    kafka_bootstrap_servers: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "RXSIM_KAFKA_BOOTSTRAP_SERVERS"),
+        description="an existing Kafka cluster; unset means rxsim starts its embedded broker",
+    )
+    partitions: int = Field(default=4, ge=1, description="partitions of every topic rxsim creates")
+    scenario: str = Field(default="pilot", description="scenario name or path to a .toml file")
+    speedup: float | None = Field(
+        default=None, gt=0, description="simulated seconds per real second (overrides the scenario)"
+    )
+    host: str = "127.0.0.1"
+    hospital_port: int = 8081
+    coordinator_port: int = 8082
+    pharmacy_port: int = 8083
+    citizen_app_port: int = 8084
+
+    def port_of(self, service: str) -> int:
+        return int(getattr(self, f"{service}_port"))
+
+    def url_of(self, service: str) -> str:
+        return f"http://{self.host}:{self.port_of(service)}"
+
+    @property
+    def bootstrap(self) -> str:
+        if not self.kafka_bootstrap_servers:
+            raise RuntimeError("KAFKA_BOOTSTRAP_SERVERS is not set and no embedded broker runs")
+        return self.kafka_bootstrap_servers
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,29 @@
+"""The CloudEvents 1.0 envelope (structured JSON mode) every rxsim event travels in."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Envelope(BaseModel):
+    """One event. `data` holds FHIR JSON or a lean event body, checked by the topic's model."""
+
+    model_config = ConfigDict(extra="allow")  # CloudEvents extensions are allowed
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    subject: str = Field(min_length=1, description="the prescription id (code)")
+    time: datetime
+    datacontenttype: str = "application/json"
+    dataschema: str
+    correlationid: str = Field(
+        min_length=1, description="id of the submission that began the story"
+    )
+    causationid: str | None = Field(
+        default=None, description="id of the event that caused this one"
+    )
+    signature: str | None = Field(default=None, description="reserved: facility signature")
+    data: dict[str, Any]

@@ -1,0 +1,164 @@
+"""The data of every event type. Past-tense names: each states a fact that happened."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class State(StrEnum):
+    """The prescription's business state, owned by the coordinator."""
+
+    ISSUED = "ISSUED"
+    VALIDATED = "VALIDATED"
+    REJECTED = "REJECTED"
+    AVAILABLE = "AVAILABLE"
+    ORDERED = "ORDERED"
+    ACCEPTED = "ACCEPTED"
+    DISPENSED = "DISPENSED"
+    OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY"
+    DELIVERY_FAILED = "DELIVERY_FAILED"
+    DELIVERED = "DELIVERED"
+    PICKED_UP = "PICKED_UP"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
+class Fulfilment(StrEnum):
+    DELIVERY = "delivery"
+    PICKUP = "pickup"
+
+
+class PrescriptionIssued(BaseModel):
+    """rx.issued: a FHIR Bundle (MedicationRequest(s), Patient, Practitioner, Organization).
+
+    Only the outer shape is checked here; the coordinator validates the whole Bundle once.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    resourceType: Literal["Bundle"]
+    entry: list[dict[str, Any]] = Field(min_length=1)
+
+
+class CancellationRequested(_Data):
+    """rx.cancel: the prescriber withdraws a prescription (MedicationRequest, cancelled)."""
+
+    resourceType: Literal["MedicationRequest"] = "MedicationRequest"
+    status: Literal["cancelled"] = "cancelled"
+    prescription_id: str
+    reason: str = "cancelled by prescriber"
+
+
+class Item(_Data):
+    """One drug line as the citizen and the pharmacy see it."""
+
+    drug_code: str
+    name: str
+    quantity: float = Field(gt=0)
+    unit: str
+    instructions: str = ""
+
+
+class StatusChanged(_Data):
+    """rx.status: the prescription moved to `state` (with a FHIR Task for FHIR readers)."""
+
+    prescription_id: str
+    state: State
+    previous_state: State | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+    facility_code: str | None = None
+    citizen_id: str | None = None
+    pharmacy_id: str | None = None
+    fulfilment: Fulfilment | None = None
+    issued_at: datetime | None = None
+    task: dict[str, Any]
+
+
+class PrescriptionAvailable(_Data):
+    """citizen.inbox: a prescription the citizen may now take to any pharmacy."""
+
+    prescription_id: str
+    citizen_id: str
+    patient_name: str
+    facility_code: str
+    facility_name: str
+    prescriber_name: str
+    type_letter: str
+    items: list[Item] = Field(min_length=1)
+    valid_until: datetime
+    home_delivery_allowed: bool
+    declined_by: list[str] = Field(default_factory=list)
+    simulated: bool = False
+
+
+class PharmacyChosen(_Data):
+    """citizen.choices: the citizen chose a pharmacy and how to receive the drugs."""
+
+    prescription_id: str
+    citizen_id: str
+    pharmacy_id: str
+    fulfilment: Fulfilment
+    address: str | None = None
+
+
+class OrderPlaced(_Data):
+    """pharmacy.orders: a fulfilment request (FHIR Task) with the MedicationRequests it needs."""
+
+    prescription_id: str
+    pharmacy_id: str
+    fulfilment: Fulfilment
+    address: str | None = None
+    items: list[Item] = Field(min_length=1)
+    simulated: bool = False
+    task: dict[str, Any]
+    medication_requests: list[dict[str, Any]] = Field(min_length=1)
+
+
+PharmacyEventKind = Literal[
+    "accepted",
+    "declined",
+    "dispensed",
+    "out_for_delivery",
+    "delivery_failed",
+    "delivered",
+    "picked_up",
+]
+
+
+class PharmacyUpdated(_Data):
+    """pharmacy.events: what the pharmacy or its courier did with an order."""
+
+    prescription_id: str
+    pharmacy_id: str
+    kind: PharmacyEventKind
+    reason: str | None = None
+    dispenses: list[dict[str, Any]] = Field(
+        default_factory=list, description="FHIR MedicationDispense, one per item (kind dispensed)"
+    )
+
+
+class DeadlineReached(_Data):
+    """coordinator.deadlines: the prescription's validity may be over; the coordinator checks."""
+
+    prescription_id: str
+    deadline: Literal["validity"] = "validity"
+    due_at: datetime
+
+
+class DeadLettered(_Data):
+    """rx.deadletter: a message a consumer could not process, kept with the reason."""
+
+    original_b64: str
+    original_key: str | None
+    source_topic: str
+    partition: int
+    offset: int
+    consumer: str
+    reason: str

@@ -1,0 +1,113 @@
+"""Every topic, declared once with its key, its event type and its data model.
+
+Services import topics from here by name; no topic name is retyped elsewhere.
+"""
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from schemas import events
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    key: str
+    event_type: str
+    data_model: type[BaseModel]
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+    datacontenttype: str = "application/json"
+
+    @property
+    def dataschema(self) -> str:
+        return f"urn:rxsim:schema:{self.event_type}:1"
+
+
+RX_ISSUED = Topic(
+    "rx.issued",
+    "prescription id",
+    "vn.rxsim.rx.issued",
+    events.PrescriptionIssued,
+    ("hospital",),
+    ("coordinator",),
+    "application/fhir+json",
+)
+RX_CANCEL = Topic(
+    "rx.cancel",
+    "prescription id",
+    "vn.rxsim.rx.cancellation-requested",
+    events.CancellationRequested,
+    ("hospital",),
+    ("coordinator",),
+)
+RX_STATUS = Topic(
+    "rx.status",
+    "prescription id",
+    "vn.rxsim.rx.status-changed",
+    events.StatusChanged,
+    ("coordinator",),
+    ("hospital", "citizen_app", "tools"),
+)
+CITIZEN_INBOX = Topic(
+    "citizen.inbox",
+    "citizen id (CCCD)",
+    "vn.rxsim.citizen.prescription-available",
+    events.PrescriptionAvailable,
+    ("coordinator",),
+    ("citizen_app",),
+)
+CITIZEN_CHOICES = Topic(
+    "citizen.choices",
+    "prescription id",
+    "vn.rxsim.citizen.pharmacy-chosen",
+    events.PharmacyChosen,
+    ("citizen_app",),
+    ("coordinator",),
+)
+PHARMACY_ORDERS = Topic(
+    "pharmacy.orders",
+    "pharmacy id",
+    "vn.rxsim.pharmacy.order-placed",
+    events.OrderPlaced,
+    ("coordinator",),
+    ("pharmacy",),
+)
+PHARMACY_EVENTS = Topic(
+    "pharmacy.events",
+    "prescription id",
+    "vn.rxsim.pharmacy.order-updated",
+    events.PharmacyUpdated,
+    ("pharmacy",),
+    ("coordinator",),
+)
+COORDINATOR_DEADLINES = Topic(
+    "coordinator.deadlines",
+    "prescription id",
+    "vn.rxsim.coordinator.deadline-reached",
+    events.DeadlineReached,
+    ("coordinator",),
+    ("coordinator",),
+)
+RX_DEADLETTER = Topic(
+    "rx.deadletter",
+    "the original key",
+    "vn.rxsim.deadletter",
+    events.DeadLettered,
+    ("coordinator", "pharmacy", "citizen_app", "hospital"),
+    ("tools",),
+)
+
+ALL_TOPICS: tuple[Topic, ...] = (
+    RX_ISSUED,
+    RX_CANCEL,
+    RX_STATUS,
+    CITIZEN_INBOX,
+    CITIZEN_CHOICES,
+    PHARMACY_ORDERS,
+    PHARMACY_EVENTS,
+    COORDINATOR_DEADLINES,
+    RX_DEADLETTER,
+)
+BY_NAME: dict[str, Topic] = {topic.name: topic for topic in ALL_TOPICS}

@@ -1,0 +1,1 @@
+"""The citizen's VNeID app: sees their prescriptions, chooses a pharmacy and delivery or pickup."""

@@ -1,0 +1,1 @@
+"""The national health-data coordinator: validates prescriptions, owns their state, routes them."""

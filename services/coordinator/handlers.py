@@ -1,0 +1,353 @@
+"""The coordinator's business: one plain function per incoming event type.
+
+Each handler takes the stored record (or None), the incoming event and a context, and returns
+what to store and what to publish. No Kafka here, so every path is tested without a broker.
+Every handler is idempotent: a repeated event id or a stale event changes nothing.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from rxsim import fhir
+from rxsim.fhir import Issue
+from rxsim.scenario import Rules
+from schemas import topics
+from schemas.envelope import Envelope
+from schemas.events import (
+    CancellationRequested,
+    DeadlineReached,
+    Fulfilment,
+    Item,
+    OrderPlaced,
+    PharmacyChosen,
+    PharmacyUpdated,
+    PrescriptionAvailable,
+    State,
+    StatusChanged,
+)
+from schemas.topics import Topic
+from services.coordinator import rules as rx_rules
+from services.coordinator.record import PrescriptionRecord, Step
+from services.coordinator.state_machine import TERMINAL, can_move
+
+CONTROLLED_TYPES = frozenset({"n", "h"})  # narcotics, psychotropics: pickup only by default
+
+
+@dataclass(frozen=True)
+class Context:
+    now: datetime
+    rules: Rules
+    known_facilities: frozenset[str]
+    onboarded_facilities: frozenset[str]
+    known_pharmacies: frozenset[str]
+    validity: timedelta  # real time, already scaled by the scenario's clock
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    topic: Topic
+    key: str
+    data: BaseModel
+    correlation_id: str
+    causation_id: str
+
+
+@dataclass
+class Outcome:
+    record: PrescriptionRecord | None  # None: nothing to store
+    out: list[Outgoing] = field(default_factory=list)
+    note: str | None = None  # why nothing happened, for the log
+
+
+def _status(
+    record: PrescriptionRecord,
+    step: Step,
+    previous: State | None,
+    cause: str,
+    correlation_id: str | None = None,
+) -> Outgoing:
+    data = StatusChanged(
+        prescription_id=record.prescription_id,
+        state=step.state,
+        previous_state=previous,
+        reason_code=step.reason_code,
+        reason=step.reason,
+        facility_code=record.facility_code,
+        citizen_id=record.citizen_id or None,
+        pharmacy_id=record.pharmacy_id,
+        fulfilment=record.fulfilment,
+        issued_at=record.issued_at,
+        task=fhir.status_task(record.prescription_id, step.state, step.at, step.reason),
+    )
+    return Outgoing(
+        topics.RX_STATUS,
+        record.prescription_id,
+        data,
+        correlation_id or record.correlation_id,
+        cause,
+    )
+
+
+def _move(
+    record: PrescriptionRecord,
+    state: State,
+    ctx: Context,
+    event: Envelope,
+    out: list[Outgoing],
+    reason_code: str | None = None,
+    reason: str | None = None,
+) -> None:
+    previous = record.state
+    step = Step(state=state, at=ctx.now, event_id=event.id, reason_code=reason_code, reason=reason)
+    record.state = state
+    record.history.append(step)
+    out.append(_status(record, step, previous, event.id))
+
+
+def _inbox(record: PrescriptionRecord, event: Envelope) -> Outgoing:
+    assert record.valid_until is not None
+    data = PrescriptionAvailable(
+        prescription_id=record.prescription_id,
+        citizen_id=record.citizen_id,
+        patient_name=record.patient_name,
+        facility_code=record.facility_code,
+        facility_name=record.facility_name,
+        prescriber_name=record.prescriber_name,
+        type_letter=record.type_letter,
+        items=record.items,
+        valid_until=record.valid_until,
+        home_delivery_allowed=record.type_letter not in CONTROLLED_TYPES,
+        declined_by=record.declined_by,
+        simulated=record.simulated,
+    )
+    return Outgoing(topics.CITIZEN_INBOX, record.citizen_id, data, record.correlation_id, event.id)
+
+
+def _reject_submission(
+    event: Envelope, code: str, facility: str, issues: list[Issue], ctx: Context
+) -> Outcome:
+    """A submission refused before it owns a prescription: only a status event is sent."""
+    record = PrescriptionRecord(
+        prescription_id=code,
+        correlation_id=event.correlationid,
+        state=State.ISSUED,
+        facility_code=facility,
+        issued_at=event.time,
+    )
+    reason = "; ".join(issue.message for issue in issues)
+    step = Step(
+        state=State.REJECTED,
+        at=ctx.now,
+        event_id=event.id,
+        reason_code=issues[0].code,
+        reason=reason,
+    )
+    return Outcome(None, [_status(record, step, State.ISSUED, event.id, event.correlationid)])
+
+
+def on_issued(record: PrescriptionRecord | None, event: Envelope, ctx: Context) -> Outcome:
+    """rx.issued: validate, then make the prescription available to the citizen."""
+    if record is not None and record.correlation_id == event.correlationid:
+        return Outcome(None, note="replayed submission")
+    try:
+        rx = fhir.parse_prescription(event.data)
+    except fhir.InvalidPrescription as exc:
+        return _reject_submission(event, event.subject, "?", exc.issues, ctx)
+    if record is not None and record.state != State.REJECTED and ctx.rules.duplicate_code:
+        return _reject_submission(
+            event, rx.code, rx.facility_code, [rx_rules.duplicate_code(rx.code)], ctx
+        )
+    record = PrescriptionRecord(
+        prescription_id=rx.code,
+        correlation_id=event.correlationid,
+        state=State.ISSUED,
+        facility_code=rx.facility_code,
+        facility_name=rx.facility_name,
+        citizen_id=rx.citizen_id,
+        patient_name=rx.patient_name,
+        prescriber_name=rx.prescriber_name,
+        type_letter=rx.type_letter,
+        simulated=rx.simulated,
+        issued_at=event.time,
+        valid_until=event.time + ctx.validity,
+        items=[Item(**vars(item)) for item in rx.items],
+        medication_requests=list(rx.medication_requests),
+    )
+    out: list[Outgoing] = []
+    record.history.append(Step(state=State.ISSUED, at=event.time, event_id=event.id))
+    record.remember(event.id)
+    issues = rx_rules.check_prescription(
+        rx, ctx.rules, ctx.known_facilities, ctx.onboarded_facilities
+    )
+    if issues:
+        _move(
+            record,
+            State.REJECTED,
+            ctx,
+            event,
+            out,
+            issues[0].code,
+            "; ".join(issue.message for issue in issues),
+        )
+        return Outcome(record, out)
+    _move(record, State.VALIDATED, ctx, event, out)
+    _move(record, State.AVAILABLE, ctx, event, out)
+    out.append(_inbox(record, event))
+    return Outcome(record, out)
+
+
+def _guard(record: PrescriptionRecord | None, event: Envelope, wanted: State) -> str | None:
+    """Why the event must change nothing, or None when it applies."""
+    if record is None:
+        return "unknown prescription"
+    if record.saw(event.id):
+        return "event already applied"
+    if not can_move(record.state, wanted):
+        return f"stale: {record.state} cannot move to {wanted}"
+    return None
+
+
+def on_choice(
+    record: PrescriptionRecord | None, event: Envelope, choice: PharmacyChosen, ctx: Context
+) -> Outcome:
+    """citizen.choices: route the prescription to the chosen pharmacy."""
+    why = _guard(record, event, State.ORDERED)
+    if why is None and choice.pharmacy_id not in ctx.known_pharmacies:
+        why = f"unknown pharmacy {choice.pharmacy_id}"
+    if why is None and record is not None and choice.citizen_id != record.citizen_id:
+        why = "choice made by another citizen"
+    if (
+        why is None
+        and record is not None
+        and choice.fulfilment == Fulfilment.DELIVERY
+        and record.type_letter in CONTROLLED_TYPES
+    ):
+        why = "home delivery of controlled drugs is refused by policy (pickup only)"
+    if why is not None or record is None:
+        return Outcome(None, note=why)
+    out: list[Outgoing] = []
+    record.remember(event.id)
+    record.pharmacy_id, record.fulfilment = choice.pharmacy_id, choice.fulfilment
+    record.address = choice.address
+    _move(record, State.ORDERED, ctx, event, out)
+    order = OrderPlaced(
+        prescription_id=record.prescription_id,
+        pharmacy_id=choice.pharmacy_id,
+        fulfilment=choice.fulfilment,
+        address=choice.address,
+        items=record.items,
+        simulated=record.simulated,
+        task=fhir.fulfilment_task(record.prescription_id, choice.pharmacy_id, ctx.now),
+        medication_requests=record.medication_requests,
+    )
+    out.append(
+        Outgoing(topics.PHARMACY_ORDERS, choice.pharmacy_id, order, record.correlation_id, event.id)
+    )
+    return Outcome(record, out)
+
+
+PHARMACY_MOVES: dict[str, State] = {
+    "accepted": State.ACCEPTED,
+    "declined": State.AVAILABLE,
+    "dispensed": State.DISPENSED,
+    "out_for_delivery": State.OUT_FOR_DELIVERY,
+    "delivery_failed": State.DELIVERY_FAILED,
+    "delivered": State.DELIVERED,
+    "picked_up": State.PICKED_UP,
+}
+
+
+def on_pharmacy(
+    record: PrescriptionRecord | None, event: Envelope, update: PharmacyUpdated, ctx: Context
+) -> Outcome:
+    """pharmacy.events: apply what the pharmacy or its courier reports."""
+    wanted = PHARMACY_MOVES[update.kind]
+    why = _guard(record, event, wanted)
+    if why is None and record is not None and update.pharmacy_id != record.pharmacy_id:
+        why = f"pharmacy {update.pharmacy_id} does not hold this prescription"
+    if why is not None or record is None:
+        return Outcome(None, note=why)
+    out: list[Outgoing] = []
+    record.remember(event.id)
+    if update.kind == "declined":
+        record.declined_by = [*record.declined_by, update.pharmacy_id]
+        record.pharmacy_id = record.fulfilment = record.address = None
+        _move(record, State.AVAILABLE, ctx, event, out, "PHARMACY_DECLINED", update.reason)
+        out.append(_inbox(record, event))
+    else:
+        _move(record, wanted, ctx, event, out, None, update.reason)
+    return Outcome(record, out)
+
+
+def on_cancel(
+    record: PrescriptionRecord | None, event: Envelope, request: CancellationRequested, ctx: Context
+) -> Outcome:
+    """rx.cancel: the prescriber withdraws a prescription not yet dispensed."""
+    why = _guard(record, event, State.CANCELLED)
+    if why is not None or record is None:
+        return Outcome(None, note=why)
+    out: list[Outgoing] = []
+    record.remember(event.id)
+    _move(record, State.CANCELLED, ctx, event, out, "CANCELLED_BY_PRESCRIBER", request.reason)
+    return Outcome(record, out)
+
+
+def on_deadline(
+    record: PrescriptionRecord | None, event: Envelope, deadline: DeadlineReached, ctx: Context
+) -> Outcome:
+    """coordinator.deadlines: expire a prescription whose validity is over (checked again here,
+    so an early or repeated deadline changes nothing)."""
+    why = _guard(record, event, State.EXPIRED)
+    if (
+        why is None
+        and record is not None
+        and (record.valid_until is None or ctx.now < record.valid_until)
+    ):
+        why = "still valid"
+    if why is not None or record is None:
+        return Outcome(None, note=why)
+    out: list[Outgoing] = []
+    record.remember(event.id)
+    _move(
+        record,
+        State.EXPIRED,
+        ctx,
+        event,
+        out,
+        "VALIDITY_OVER",
+        "Đơn thuốc đã hết hạn mua (quá 5 ngày kể từ ngày kê) (validity period is over)",
+    )
+    return Outcome(record, out)
+
+
+def due_for_expiry(record: PrescriptionRecord, now: datetime) -> bool:
+    return (
+        record.state not in TERMINAL
+        and record.valid_until is not None
+        and now >= record.valid_until
+        and can_move(record.state, State.EXPIRED)
+    )
+
+
+Handler = Callable[..., Outcome]
+HANDLERS: dict[str, tuple[Topic, Handler]] = {
+    topics.RX_ISSUED.name: (topics.RX_ISSUED, on_issued),
+    topics.CITIZEN_CHOICES.name: (topics.CITIZEN_CHOICES, on_choice),
+    topics.PHARMACY_EVENTS.name: (topics.PHARMACY_EVENTS, on_pharmacy),
+    topics.RX_CANCEL.name: (topics.RX_CANCEL, on_cancel),
+    topics.COORDINATOR_DEADLINES.name: (topics.COORDINATOR_DEADLINES, on_deadline),
+}
+
+
+def handle(
+    topic_name: str, record: PrescriptionRecord | None, event: Envelope, data: Any, ctx: Context
+) -> Outcome:
+    """Dispatch an already-decoded event to its handler."""
+    _, handler = HANDLERS[topic_name]
+    if topic_name == topics.RX_ISSUED.name:
+        return handler(record, event, ctx)
+    return handler(record, event, data, ctx)

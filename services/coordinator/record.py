@@ -1,0 +1,47 @@
+"""What the coordinator keeps of each prescription (its table value), separate from wire models."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from schemas.events import Fulfilment, Item, State
+
+SEEN_EVENTS_KEPT = 64
+
+
+class Step(BaseModel):
+    state: State
+    at: datetime
+    event_id: str
+    reason_code: str | None = None
+    reason: str | None = None
+
+
+class PrescriptionRecord(BaseModel):
+    prescription_id: str
+    correlation_id: str
+    state: State
+    facility_code: str
+    facility_name: str = ""
+    citizen_id: str = ""
+    patient_name: str = ""
+    prescriber_name: str = ""
+    type_letter: str = "c"
+    simulated: bool = False
+    issued_at: datetime
+    valid_until: datetime | None = None
+    items: list[Item] = Field(default_factory=list)
+    medication_requests: list[dict[str, Any]] = Field(default_factory=list)
+    pharmacy_id: str | None = None
+    fulfilment: Fulfilment | None = None
+    address: str | None = None
+    declined_by: list[str] = Field(default_factory=list)
+    history: list[Step] = Field(default_factory=list)
+    seen_events: list[str] = Field(default_factory=list)
+
+    def saw(self, event_id: str) -> bool:
+        return event_id in self.seen_events
+
+    def remember(self, event_id: str) -> None:
+        self.seen_events = [*self.seen_events[-(SEEN_EVENTS_KEPT - 1) :], event_id]

@@ -1,0 +1,41 @@
+"""The prescription state machine: one table of allowed moves, in one place (DESIGN section 2)."""
+
+from schemas.events import State
+
+S = State
+
+ALLOWED: dict[State, frozenset[State]] = {
+    S.ISSUED: frozenset({S.VALIDATED, S.REJECTED, S.CANCELLED}),
+    S.VALIDATED: frozenset({S.AVAILABLE, S.CANCELLED, S.EXPIRED}),
+    S.AVAILABLE: frozenset({S.ORDERED, S.CANCELLED, S.EXPIRED}),
+    # ORDERED -> AVAILABLE: the pharmacy declined (out of stock, ...); the citizen chooses again.
+    S.ORDERED: frozenset({S.ACCEPTED, S.AVAILABLE, S.CANCELLED, S.EXPIRED}),
+    S.ACCEPTED: frozenset({S.DISPENSED, S.AVAILABLE, S.CANCELLED, S.EXPIRED}),
+    S.DISPENSED: frozenset({S.OUT_FOR_DELIVERY, S.PICKED_UP}),
+    S.OUT_FOR_DELIVERY: frozenset({S.DELIVERED, S.DELIVERY_FAILED}),
+    # After a failed attempt the courier retries, or the parcel goes back to the pharmacy.
+    S.DELIVERY_FAILED: frozenset({S.OUT_FOR_DELIVERY, S.DISPENSED}),
+    S.DELIVERED: frozenset(),
+    S.PICKED_UP: frozenset(),
+    S.REJECTED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+TERMINAL: frozenset[State] = frozenset(state for state, nxt in ALLOWED.items() if not nxt)
+
+
+class TransitionRefused(Exception):
+    def __init__(self, current: State, wanted: State) -> None:
+        super().__init__(f"{current} cannot move to {wanted}")
+        self.current = current
+        self.wanted = wanted
+
+
+def can_move(current: State, wanted: State) -> bool:
+    return wanted in ALLOWED[current]
+
+
+def check_move(current: State, wanted: State) -> None:
+    if not can_move(current, wanted):
+        raise TransitionRefused(current, wanted)

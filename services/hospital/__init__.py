@@ -1,0 +1,1 @@
+"""Hospitals: send FHIR prescriptions to the coordinator and follow their status."""

@@ -1,0 +1,70 @@
+"""What the hospital knows of its submissions: built from rx.status, keyed by submission."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from schemas.envelope import Envelope
+from schemas.events import StatusChanged
+
+
+@dataclass
+class Submission:
+    submission_id: str
+    prescription_id: str
+    submitted_at: datetime
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        return self.history[-1]["state"] if self.history else "SUBMITTED"
+
+    def as_dict(self) -> dict[str, Any]:
+        last = self.history[-1] if self.history else {}
+        return {
+            "submission_id": self.submission_id,
+            "prescription_id": self.prescription_id,
+            "submitted_at": self.submitted_at.isoformat(),
+            "state": self.state,
+            "reason_code": last.get("reason_code"),
+            "reason": last.get("reason"),
+            "history": self.history,
+        }
+
+
+@dataclass
+class StatusView:
+    submissions: dict[str, Submission] = field(default_factory=dict)
+    owner_of_code: dict[str, str] = field(default_factory=dict)
+
+    def submitted(self, submission_id: str, prescription_id: str, at: datetime) -> None:
+        self.submissions[submission_id] = Submission(submission_id, prescription_id, at)
+
+    def apply(self, envelope: Envelope, status: StatusChanged) -> None:
+        sid = envelope.correlationid
+        submission = self.submissions.get(sid)
+        if submission is None:  # sent by another hospital process, or before a restart
+            submission = self.submissions[sid] = Submission(
+                sid, status.prescription_id, envelope.time
+            )
+        if any(step["event_id"] == envelope.id for step in submission.history):
+            return
+        submission.history.append(
+            {
+                "state": status.state.value,
+                "at": envelope.time.isoformat(),
+                "reason_code": status.reason_code,
+                "reason": status.reason,
+                "pharmacy_id": status.pharmacy_id,
+                "event_id": envelope.id,
+            }
+        )
+        if status.reason_code != "DUPLICATE_CODE":
+            self.owner_of_code[status.prescription_id] = sid
+
+    def by_code(self, prescription_id: str) -> Submission | None:
+        sid = self.owner_of_code.get(prescription_id)
+        if sid is None:  # not yet seen by the coordinator: the latest submission of that code
+            matches = [s for s in self.submissions.values() if s.prescription_id == prescription_id]
+            return matches[-1] if matches else None
+        return self.submissions[sid]

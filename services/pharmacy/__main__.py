@@ -1,0 +1,5 @@
+from rxsim.streams import run_worker
+from services.pharmacy.app import app
+
+if __name__ == "__main__":
+    run_worker(app)
