@@ -11,7 +11,7 @@ from rich.console import Console, Group
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rxsim.ledger import Ledger
+from rxsim.ledger import SIMULATED_STAGES, Ledger
 from rxsim.observer import Observer
 from rxsim.scenario import Scenario
 from rxsim.stack import Stack
@@ -130,7 +130,8 @@ def summary(result: DemoResult) -> Group:
         counts.add_row("refused at the hospital's edge", str(refused))
 
     latency = Table(
-        title="per-stage latency (real time; × speedup = simulated)", title_justify="left"
+        title="per-stage latency (real time; simulated = real × speedup, for simulated delays)",
+        title_justify="left",
     )
     for column in ("stage", "n", "p50", "p95", "p99", "p50 simulated"):
         latency.add_column(column, justify="left" if column == "stage" else "right")
@@ -140,14 +141,14 @@ def summary(result: DemoResult) -> Group:
             continue
         p50, p95, p99 = (histogram.get_value_at_percentile(p) for p in (50, 95, 99))
         simulated_min = p50 / 1000 * scenario.speedup / 60
-        latency.add_row(
-            label,
-            str(n),
-            _fmt(p50),
-            _fmt(p95),
-            _fmt(p99),
-            f"{simulated_min / 60:,.1f} h" if simulated_min >= 60 else f"{simulated_min:,.0f} min",
+        simulated = (
+            "—"
+            if label not in SIMULATED_STAGES
+            else f"{simulated_min / 60:,.1f} h"
+            if simulated_min >= 60
+            else f"{simulated_min:,.0f} min"
         )
+        latency.add_row(label, str(n), _fmt(p50), _fmt(p95), _fmt(p99), simulated)
     parts: list[Any] = [counts, latency]
     if in_flight:
         named = Table(title="still in flight", title_justify="left")

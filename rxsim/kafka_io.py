@@ -22,17 +22,22 @@ Handler = Callable[[Topic, Envelope, Any], Awaitable[None]]
 class Publisher:
     def __init__(self, bootstrap: str, service: str) -> None:
         self.service = service
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, linger_ms=5, client_id=f"rxsim-{service}"
-        )
+        self.bootstrap = bootstrap
+        self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
+        # aiokafka clients bind to the running loop, so they are made here, not at import.
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, linger_ms=5, client_id=f"rxsim-{self.service}"
+        )
         await self._producer.start()
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._producer:
+            await self._producer.stop()
 
     async def send_raw(self, topic: str, key: bytes, value: bytes) -> None:
+        assert self._producer is not None, "Publisher.start() first"
         await self._producer.send_and_wait(topic, key=key, value=value)
 
     async def publish(
@@ -67,30 +72,37 @@ class Follower:
         reads: Iterable[Topic],
         handler: Handler,
         publisher: Publisher,
+        fetch_max_wait_ms: int = 50,
     ) -> None:
+        self.fetch_max_wait_ms = fetch_max_wait_ms
         self.service = service
         self.handler = handler
         self.publisher = publisher
         self.reads = tuple(reads)
+        self.bootstrap = bootstrap
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def ready(self) -> bool:
+        return bool(
+            self._task and not self._task.done() and self._consumer and self._consumer.assignment()
+        )
+
+    async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
             *(t.name for t in self.reads),
-            bootstrap_servers=bootstrap,
-            group_id=f"rxsim-{service}",
-            client_id=f"rxsim-{service}",
+            bootstrap_servers=self.bootstrap,
+            group_id=f"rxsim-{self.service}",
+            client_id=f"rxsim-{self.service}",
             auto_offset_reset="earliest",
             enable_auto_commit=True,
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
             max_poll_interval_ms=30_000,
             rebalance_timeout_ms=10_000,
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def ready(self) -> bool:
-        return bool(self._task and not self._task.done() and self._consumer.assignment())
-
-    async def start(self) -> None:
         await self._consumer.start()
         self._task = asyncio.create_task(self._run())
 
@@ -99,9 +111,11 @@ class Follower:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._consumer.stop()
+        if self._consumer:
+            await self._consumer.stop()
 
     async def _run(self) -> None:
+        assert self._consumer is not None
         async for message in self._consumer:
             topic = topics.BY_NAME[message.topic]
             try:

@@ -59,6 +59,17 @@ STAGES: tuple[tuple[str, State | None, State], ...] = (
     ("dispensed → delivered", State.DISPENSED, State.DELIVERED),
     ("dispensed → picked up", State.DISPENSED, State.PICKED_UP),
 )
+# Stages made mostly of a scenario's simulated delays (people deciding, couriers riding);
+# the others measure the pipeline itself.
+SIMULATED_STAGES = frozenset(
+    {
+        "in the app → pharmacy chosen",
+        "accepted → dispensed",
+        "dispensed → delivered",
+        "dispensed → picked up",
+        "issued → terminal",
+    }
+)
 
 
 @dataclass

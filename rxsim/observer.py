@@ -22,7 +22,10 @@ class Observer:
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, enable_auto_commit=False, client_id="rxsim-observer"
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            client_id="rxsim-observer",
+            fetch_max_wait_ms=100,
         )
         await consumer.start()
         partitions = []

@@ -42,6 +42,7 @@ class Stack:
         env = dict(os.environ)
         env["KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap
         env["RXSIM_PARTITIONS"] = str(self.settings.partitions)
+        env["RXSIM_FETCH_MAX_WAIT_MS"] = str(self.settings.fetch_max_wait_ms)
         env["RXSIM_SCENARIO"] = self.settings.scenario
         env["RXSIM_HOST"] = self.settings.host
         if self.settings.speedup:

@@ -19,9 +19,32 @@ from schemas.topics import Topic
 log = logging.getLogger(__name__)
 
 
+def _bound_fetch_wait(max_wait_ms: int) -> None:
+    """faust creates its consumer with fetch_max_wait_ms=1500 written into the call; cap it.
+
+    This process runs one faust app and nothing else, so replacing the consumer class the
+    faust driver instantiates is contained to it.
+    """
+    from faust.transport.drivers import aiokafka as driver
+
+    base = driver.aiokafka.AIOKafkaConsumer
+    if getattr(base, "rxsim_bounded", False):
+        return
+
+    class BoundedWaitConsumer(base):  # type: ignore[misc, valid-type]
+        rxsim_bounded = True
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["fetch_max_wait_ms"] = min(kwargs.get("fetch_max_wait_ms", 500), max_wait_ms)
+            super().__init__(*args, **kwargs)
+
+    driver.aiokafka.AIOKafkaConsumer = BoundedWaitConsumer
+
+
 def make_app(service: str, settings: Settings) -> faust.App:
     """A faust app tuned for a local stack: short group timeouts, raw bytes on the wire (we
     decode envelopes ourselves, so bad messages reach the dead-letter topic, not a crash)."""
+    _bound_fetch_wait(settings.fetch_max_wait_ms)
     return faust.App(
         f"rxsim-{service}",
         broker=f"kafka://{settings.bootstrap}",

@@ -84,7 +84,9 @@ async def on_event(topic: Topic, envelope: Envelope, data: Any) -> None:
         latest[data.prescription_id] = data
 
 
-follower = Follower(settings.bootstrap, SERVICE, READS, on_event, publisher)
+follower = Follower(
+    settings.bootstrap, SERVICE, READS, on_event, publisher, settings.fetch_max_wait_ms
+)
 
 
 @asynccontextmanager

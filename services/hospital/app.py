@@ -47,7 +47,9 @@ async def on_status(topic: Topic, envelope: Envelope, data: Any) -> None:
     view.apply(envelope, data)
 
 
-follower = Follower(settings.bootstrap, SERVICE, READS, on_status, publisher)
+follower = Follower(
+    settings.bootstrap, SERVICE, READS, on_status, publisher, settings.fetch_max_wait_ms
+)
 
 
 @asynccontextmanager
