@@ -2,7 +2,9 @@
 
 import asyncio
 import signal
+import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -154,6 +156,73 @@ def services() -> None:
         table.add_row(topic.name, topic.key, ", ".join(topic.producers), ", ".join(topic.consumers))
     console.print(table)
     console.print("services: " + ", ".join(SERVICES))
+
+
+fhir_app = typer.Typer(help="FHIR helpers for talking to the stack by hand.", no_args_is_help=True)
+app.add_typer(fhir_app, name="fhir")
+
+
+@fhir_app.command("wrap")
+def fhir_wrap(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="a MedicationRequest, a JSON list of them, or a "
+            "Bundle holding them ('-' reads standard input)"
+        ),
+    ],
+    facility: Annotated[str, typer.Option(help="facility code of the issuing hospital")] = "01001",
+    cccd: Annotated[
+        str | None,
+        typer.Option(
+            help="the patient's CCCD (default: a synthetic citizen of the hospital's province)"
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option(help="the patient's name, with --cccd")] = "Nguyễn Văn An",
+    code: Annotated[str | None, typer.Option(help="prescription code (default: a new one)")] = None,
+    scenario: ScenarioOpt = "pilot",
+) -> None:
+    """Wrap MedicationRequest(s) into a prescription Bundle ready to POST to the hospital."""
+    import json
+    import random
+    from datetime import date
+
+    from rxsim.country import Citizen
+    from services.hospital import bundles
+
+    text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    loaded = json.loads(text)
+    if isinstance(loaded, dict) and loaded.get("resourceType") == "Bundle":
+        requests = [
+            e["resource"]
+            for e in loaded.get("entry", [])
+            if e.get("resource", {}).get("resourceType") == "MedicationRequest"
+        ]
+    else:
+        requests = loaded if isinstance(loaded, list) else [loaded]
+    country = scenarios.load(scenario).country
+    hospital = country.hospital_by_code.get(facility)
+    if hospital is None:
+        console.print(f"[red]error:[/] no facility {facility!r} in scenario {scenario!r}")
+        raise typer.Exit(2)
+    citizen = next(c for c in country.citizens if c.province == hospital.province)
+    if cccd:
+        citizen = Citizen(
+            cccd,
+            name,
+            date(1980, 1, 1),
+            "male",
+            hospital.province,
+            f"1 Lê Lợi, {hospital.province}",
+        )
+    bundle = bundles.wrap(
+        requests,
+        code=code or bundles.new_code(random.SystemRandom(), facility),
+        hospital=hospital,
+        citizen=citizen,
+        prescriber=("BS. Trần Thị Lan", f"000123/{facility}-CCHN"),
+    )
+    print(json.dumps(bundle, ensure_ascii=False, indent=2))
 
 
 def main() -> None:

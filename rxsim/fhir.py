@@ -139,8 +139,19 @@ def _prescription_code(payload: dict[str, Any], requests: list[dict[str, Any]]) 
     return None
 
 
+def _medication_concept(request: dict[str, Any]) -> dict[str, Any]:
+    """medicationCodeableConcept, or the code of a contained Medication it references."""
+    if "medicationCodeableConcept" in request:
+        return dict(request["medicationCodeableConcept"])
+    reference = str((request.get("medicationReference") or {}).get("reference", ""))
+    for resource in request.get("contained") or []:
+        if reference == f"#{resource.get('id')}" and resource.get("resourceType") == "Medication":
+            return dict(resource.get("code") or {})
+    return {"text": (request.get("medicationReference") or {}).get("display", "")}
+
+
 def _item(request: dict[str, Any]) -> Item:
-    concept = request.get("medicationCodeableConcept") or {}
+    concept = _medication_concept(request)
     codings = concept.get("coding") or [{}]
     coding = next((c for c in codings if c.get("system") == SYSTEM_DRUG_REGISTRATION), codings[0])
     quantity = (request.get("dispenseRequest") or {}).get("quantity") or {}
@@ -215,13 +226,24 @@ def parse_prescription(payload: Any) -> Prescription:
             )
         )
     items = tuple(_item(request) for request in requests)
-    for index, item in enumerate(items):
+    for (index, request), item in zip(found["MedicationRequest"], items, strict=True):
+        where = f"Bundle.entry[{index}].resource(MedicationRequest)"
+        if request.get("status") != "active":
+            issues.append(
+                Issue(
+                    f"{where}.status",
+                    "NOT_ACTIVE",
+                    f"a prescription sent for dispensing must be active, "
+                    f"not {request.get('status')!r}",
+                    "business-rule",
+                )
+            )
         if item.quantity <= 0:
             issues.append(
                 Issue(
-                    f"MedicationRequest[{index}].dispenseRequest.quantity",
+                    f"{where}.dispenseRequest.quantity",
                     "MISSING_QUANTITY",
-                    "each drug needs a quantity above 0",
+                    "each drug needs a quantity to dispense",
                     "required",
                 )
             )
