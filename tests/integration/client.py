@@ -1,0 +1,88 @@
+"""What a test needs to drive the stack as an integration engineer would: its HTTP APIs and
+the events on its topics."""
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+import orjson
+from kafka import KafkaConsumer, TopicPartition
+
+from rxsim.stack import Stack
+from schemas.topics import ALL_TOPICS
+
+T = TypeVar("T")
+
+
+def eventually(
+    fetch: Callable[[], T], until: Callable[[T], bool], what: str, timeout: float = 60.0
+) -> T:
+    """Call `fetch` until its result satisfies `until`; fail naming `what` otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = fetch()
+        if until(result):
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}; last seen: {result!r}")
+        time.sleep(0.2)
+
+
+class StackClient:
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.http = {
+            name: httpx.Client(base_url=url, timeout=10) for name, url in stack.urls().items()
+        }
+
+    def __getitem__(self, service: str) -> httpx.Client:
+        return self.http[service]
+
+    def post_prescription(self, bundle: dict[str, Any]) -> dict[str, Any]:
+        response = self["hospital"].post("/prescriptions", json=bundle)
+        assert response.status_code == 202, response.text
+        return dict(response.json())
+
+    def submission(self, submission_id: str) -> dict[str, Any]:
+        return dict(self["hospital"].get(f"/submissions/{submission_id}").json())
+
+    def wait_for_state(
+        self, submission_id: str, state: str, timeout: float = 60.0
+    ) -> dict[str, Any]:
+        return eventually(
+            lambda: self.submission(submission_id),
+            lambda submission: submission["state"] == state,
+            f"submission {submission_id} to reach {state}",
+            timeout,
+        )
+
+    def events(self, correlation_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """Every event of one story on every topic, in time order, read by assignment."""
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.stack.bootstrap,
+            enable_auto_commit=False,
+            consumer_timeout_ms=1000,
+        )
+        try:
+            partitions = [
+                TopicPartition(t.name, p)
+                for t in ALL_TOPICS
+                for p in consumer.partitions_for_topic(t.name) or ()
+            ]
+            consumer.assign(partitions)
+            consumer.seek_to_beginning(*partitions)
+            end = consumer.end_offsets(partitions)
+            found = []
+            while any(consumer.position(tp) < end[tp] for tp in partitions):
+                for records in consumer.poll(timeout_ms=500).values():
+                    for record in records:
+                        try:
+                            event = orjson.loads(record.value)
+                        except orjson.JSONDecodeError:
+                            continue
+                        if isinstance(event, dict) and event.get("correlationid") == correlation_id:
+                            found.append((record.topic, event))
+            return sorted(found, key=lambda pair: pair[1]["time"])
+        finally:
+            consumer.close()

@@ -1,0 +1,46 @@
+"""The real stack for integration tests: a Kafka-protocol broker and the four service processes.
+
+Which broker: KAFKA_BOOTSTRAP_SERVERS when set; else RXSIM_TEST_BROKER=kafka starts Apache
+Kafka with testcontainers (needs a Docker engine); else the embedded Tansu broker.
+"""
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from rxsim.settings import Settings
+from rxsim.stack import Stack, with_free_ports
+
+# 12 simulated hours per real second: the 5-day validity lasts 10 s, a courier trip < 0.4 s.
+TEST_SPEEDUP = 43_200.0
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str | None]:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    elif os.environ.get("RXSIM_TEST_BROKER") == "kafka":
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer() as kafka:
+            yield kafka.get_bootstrap_server()
+    else:
+        yield None  # the Stack starts the embedded broker itself
+
+
+@pytest.fixture(scope="session")
+def stack(kafka_bootstrap: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    settings = with_free_ports(
+        Settings().model_copy(
+            update={
+                "kafka_bootstrap_servers": kafka_bootstrap,
+                "scenario": "pilot",
+                "speedup": TEST_SPEEDUP,
+            }
+        )
+    )
+    running = Stack(settings, log_dir=tmp_path_factory.mktemp("stack-logs"))
+    running.start()
+    yield running
+    running.stop()
