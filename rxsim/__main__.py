@@ -1,0 +1,3 @@
+from rxsim.cli import main
+
+main()

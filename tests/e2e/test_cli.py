@@ -1,0 +1,110 @@
+"""The CLI as a user runs it: `rxsim demo`, `rxsim up` and Ctrl-C, and clear errors."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rxsim.broker import free_port
+
+RXSIM = [sys.executable, "-m", "rxsim"]
+
+
+def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "120"}
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    return subprocess.run([*RXSIM, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_demo_runs_a_scenario_to_the_end_and_prints_a_summary() -> None:
+    result = run("demo", "--count", "40", "--rate", "20")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "every prescription reached a terminal state" in result.stdout
+    for line in ("issued", "delivered", "still in flight", "issued → in the citizen's app"):
+        assert line in result.stdout
+
+
+def test_scenarios_are_listed() -> None:
+    result = run("scenarios")
+    assert result.returncode == 0
+    assert "pilot" in result.stdout
+
+
+def test_a_busy_broker_port_gives_one_clear_line() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("up", "--broker-port", str(port), timeout=60)
+    assert result.returncode == 1
+    assert f"port {port} is already in use" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_unknown_scenario_is_refused_with_the_list() -> None:
+    result = run("demo", "--scenario", "nowhere")
+    assert result.returncode == 2
+    assert "no scenario 'nowhere'" in result.stdout
+    assert "pilot" in result.stdout
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def test_up_serves_every_service_and_ctrl_c_leaves_no_process_behind(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("HOSPITAL", "COORDINATOR", "PHARMACY", "CITIZEN_APP")}
+    env = {
+        **os.environ,
+        "COLUMNS": "160",
+        **{f"RXSIM_{name}_PORT": str(port) for name, port in ports.items()},
+    }
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    out = (tmp_path / "up.log").open("w+")
+    proc = subprocess.Popen([*RXSIM, "up"], stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while "ready." not in (tmp_path / "up.log").read_text():
+            assert proc.poll() is None, (tmp_path / "up.log").read_text()
+            assert time.monotonic() < deadline, "rxsim up did not get ready"
+            time.sleep(0.3)
+        children = _children(proc.pid)
+        assert len(children) >= 5  # the broker and four services
+        for port in ports.values():
+            assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+            assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").status_code == 200
+
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    still_alive = [
+        pid
+        for pid in children
+        if Path(f"/proc/{pid}").exists()
+        and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]
+    ]
+    assert still_alive == []
+    assert "stopped." in (tmp_path / "up.log").read_text()
+
+
+@pytest.mark.parametrize("command", ["--help", "demo --help", "up --help", "fhir wrap --help"])
+def test_help_is_there(command: str) -> None:
+    assert run(*command.split()).returncode == 0
