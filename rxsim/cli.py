@@ -85,7 +85,9 @@ def up(
     _start(stack)
     _print_endpoints(stack)
     console.print("[green]ready.[/] Ctrl-C stops everything.")
+    # Also SIGINT: a shell that starts us in the background makes us ignore it otherwise.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         while not stack.dead():
             time.sleep(0.5)
@@ -223,6 +225,11 @@ def fhir_wrap(
         prescriber=("BS. Trần Thị Lan", f"000123/{facility}-CCHN"),
     )
     print(json.dumps(bundle, ensure_ascii=False, indent=2))
+
+
+from rxsim.cli_contracts import register as register_contracts  # noqa: E402
+
+register_contracts(app)
 
 
 def main() -> None:

@@ -4,10 +4,24 @@ Services import topics from here by name; no topic name is retyped elsewhere.
 """
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from pydantic import BaseModel
 
 from schemas import events
+
+
+class Compatibility(StrEnum):
+    """How a topic's contract may change between releases (the Schema Registry's terms).
+
+    BACKWARD: consumers upgrade first (the new schema reads data written under the old one).
+    FORWARD: producers upgrade first (the old schema reads data written under the new one).
+    FULL: both, for topics whose producers and consumers are released independently.
+    """
+
+    BACKWARD = "BACKWARD"
+    FORWARD = "FORWARD"
+    FULL = "FULL"
 
 
 @dataclass(frozen=True)
@@ -19,6 +33,7 @@ class Topic:
     producers: tuple[str, ...]
     consumers: tuple[str, ...]
     datacontenttype: str = "application/json"
+    compatibility: Compatibility = Compatibility.BACKWARD
 
     @property
     def dataschema(self) -> str:
@@ -33,6 +48,9 @@ RX_ISSUED = Topic(
     ("hospital",),
     ("coordinator",),
     "application/fhir+json",
+    # Hospitals' own systems write here and are released apart from the coordinator, in either
+    # order; the Bundle's content model is open, so optional additions stay FULL-compatible.
+    Compatibility.FULL,
 )
 RX_CANCEL = Topic(
     "rx.cancel",

@@ -1,0 +1,97 @@
+"""The contract and inspection commands: `rxsim contracts check|generate|bump|verify`,
+`rxsim tail`, `rxsim trace`, `rxsim deadletters`."""
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+BootstrapOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--bootstrap",
+        "-b",
+        envvar="KAFKA_BOOTSTRAP_SERVERS",
+        help="the broker (default: $KAFKA_BOOTSTRAP_SERVERS; `rxsim up` prints it)",
+    ),
+]
+
+
+def contracts_app() -> typer.Typer:
+    contracts = typer.Typer(
+        help="Message contracts: JSON Schema, AsyncAPI, compatibility.", no_args_is_help=True
+    )
+
+    @contracts.command("check")
+    def check() -> None:
+        """Fail unless the checked-in contracts match the models, are compatible with the
+        baseline under each topic's mode, and the AsyncAPI document and its examples hold."""
+        from rxsim.contract_check import check as run_check
+
+        problems = run_check()
+        for line in problems:
+            console.print(f"[red]✗[/] {line}")
+        if problems:
+            console.print(f"[red]{len(problems)} contract problem(s)[/]")
+            raise typer.Exit(1)
+        console.print(
+            "[green]✓[/] contracts hold: JSON Schema = models, compatible with the "
+            "baseline, AsyncAPI document valid, every example validates"
+        )
+
+    @contracts.command("generate")
+    def generate() -> None:
+        """Write schemas/jsonschema/ and schemas/asyncapi.json from the models."""
+        from rxsim import asyncapi
+        from rxsim import contracts as files
+
+        changed = files.write_set(files.JSONSCHEMA_DIR, files.generated())
+        text = files.dumps(asyncapi.build(asyncapi.kept_examples()))
+        if not files.ASYNCAPI_PATH.exists() or files.ASYNCAPI_PATH.read_text("utf-8") != text:
+            files.ASYNCAPI_PATH.write_text(text, "utf-8")
+            changed.append("asyncapi.json")
+        console.print(f"updated: {', '.join(changed)}" if changed else "already up to date")
+
+    @contracts.command("bump")
+    def bump() -> None:
+        """Promote the current schema set to schemas/baseline/ (the released contract)."""
+        from rxsim import contracts as files
+
+        changed = files.write_set(files.BASELINE_DIR, files.generated())
+        console.print(
+            f"baseline updated: {', '.join(changed)}" if changed else "baseline unchanged"
+        )
+
+    @contracts.command("verify")
+    def verify(
+        bootstrap: BootstrapOpt = None,
+        idle: Annotated[
+            float, typer.Option(help="stop after this many seconds without a message")
+        ] = 10.0,
+        from_now: Annotated[
+            bool, typer.Option("--from-now", help="skip what is already there")
+        ] = False,
+        show: Annotated[int, typer.Option(help="failures to show")] = 10,
+    ) -> None:
+        """Validate live traffic on every topic against its contract; exit 1 on any failure."""
+        from rxsim.live import connect, verify_traffic
+
+        report = verify_traffic(connect(bootstrap, err), idle, from_now, console)
+        console.print(report.table())
+        for line in report.failures[:show]:
+            console.print(f"[red]✗[/] {line}")
+        if report.invalid or not report.total:
+            raise typer.Exit(1)
+
+    return contracts
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the `rxsim` app."""
+    from rxsim import cli_live
+
+    app.add_typer(contracts_app(), name="contracts")
+    cli_live.register(app)

@@ -1,0 +1,89 @@
+"""Reading topics for the tools (verify, tail, trace, deadletters) with kafka-python.
+
+Partitions are assigned, never joined as a consumer group: a kafka-python group on the embedded
+broker waits a whole rebalance timeout before its first assignment, and a tool must never take
+partitions away from the services' own groups (DESIGN.md, section 6).
+"""
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+
+
+class BrokerUnreachable(Exception):
+    """No broker answered at the address given."""
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp_ms: int
+
+
+def open_consumer(bootstrap: str) -> KafkaConsumer:
+    try:
+        return KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            client_id="rxsim-tools",
+            fetch_max_wait_ms=100,  # the embedded broker answers a fetch only when this runs out
+            request_timeout_ms=10_000,
+            bootstrap_timeout_ms=5_000,  # a tool says "no broker" quickly, not after 30 s
+        )
+    except (KafkaError, ValueError) as exc:
+        raise BrokerUnreachable(f"no Kafka broker answers at {bootstrap} ({exc})") from None
+
+
+def read(
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    from_beginning: bool = True,
+    follow: bool = False,
+    idle: float | None = None,
+) -> Iterator[Record]:
+    """Records of `topics` partition by partition in offset order. Without `follow`, stop at
+    the end offsets seen when reading began; with it, go on until `idle` seconds pass without
+    a record (or forever when `idle` is None)."""
+    consumer = open_consumer(bootstrap)
+    try:
+        names = list(topics)
+        while True:  # a topic created a moment ago may have no partitions in metadata yet
+            partitions = [
+                TopicPartition(name, p)
+                for name in names
+                for p in sorted(consumer.partitions_for_topic(name))
+            ]
+            if partitions or not follow:
+                break
+            time.sleep(0.5)
+        if not partitions:
+            return
+        consumer.assign(partitions)
+        if from_beginning:
+            consumer.seek_to_beginning(*partitions)
+        else:
+            consumer.seek_to_end(*partitions)
+        end = consumer.end_offsets(partitions)
+        last_seen = time.monotonic()
+        while True:
+            batch = consumer.poll(timeout_ms=200)
+            for part, messages in batch.items():
+                for m in messages:
+                    yield Record(m.topic, part.partition, m.offset, m.key, m.value, m.timestamp)
+            if batch:
+                last_seen = time.monotonic()
+            if not follow and all(consumer.position(p) >= end[p] for p in partitions):
+                return
+            if follow and idle is not None and time.monotonic() - last_seen > idle:
+                return
+    finally:
+        consumer.close()
