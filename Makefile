@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint
+	$(BIN)/rxsim contracts check
 	$(BIN)/pytest -q
 
 clean:
