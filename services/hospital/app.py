@@ -142,7 +142,7 @@ async def create_prescription(request: Request) -> Any:
         code, submission_id = await submit(bundle)
     except fhir.InvalidPrescription as exc:
         return outcome_response(422, exc.issues)
-    status_url = f"/submissions/{submission_id}"
+    status_url = str(request.url_for("read_submission", submission_id=submission_id))
     return JSONResponse(
         {
             "prescription_id": code,

@@ -105,11 +105,8 @@ async def take_orders(stream: Any) -> None:
         if order.pharmacy_id not in scenario.country.pharmacy_by_id:
             await streams.park(app, SERVICE, event, f"unknown pharmacy {order.pharmacy_id}")
             continue
-        current = stock.get(order.pharmacy_id) or domain.initial_stock(
-            scenario.seed,
-            order.pharmacy_id,
-            [d.registration_number for d in DRUGS],
-            scenario.behaviour,
+        current = domain.with_opening_stock(
+            stock.get(order.pharmacy_id) or {}, order, scenario.seed, scenario.behaviour
         )
         decision = domain.decide(order, current)
         stock[order.pharmacy_id] = decision.stock
@@ -136,12 +133,12 @@ async def list_pharmacies(province: str | None = None) -> list[dict[str, str]]:
 
 @api.get("/pharmacies/{pharmacy_id}/stock", tags=["pharmacies"])
 async def read_stock(pharmacy_id: str) -> dict[str, float]:
-    """Units on hand per drug registration number."""
+    """Units on hand per drug: the catalog's, and any other drug this pharmacy was asked for."""
     if pharmacy_id not in scenario.country.pharmacy_by_id:
         raise HTTPException(404, f"no pharmacy {pharmacy_id!r}")
-    return stock.get(pharmacy_id) or domain.initial_stock(
-        scenario.seed, pharmacy_id, [d.registration_number for d in DRUGS], scenario.behaviour
-    )
+    catalog = [d.registration_number for d in DRUGS]
+    opening = domain.initial_stock(scenario.seed, pharmacy_id, catalog, scenario.behaviour)
+    return {**opening, **(stock.get(pharmacy_id) or {})}
 
 
 @api.post(

@@ -11,14 +11,28 @@ from schemas.events import OrderPlaced
 Stock = dict[str, float]  # drug registration number -> units on hand
 
 
+def opening_units(seed: int, pharmacy_id: str, drug_code: str, behaviour: Behaviour) -> float:
+    """Deterministic opening stock of one drug: some (pharmacy, drug) pairs have none at all.
+
+    Any drug code gets an answer, not only the catalog's: a real pharmacy stocks far more
+    than a scenario's catalog, and prescriptions from other systems use other codes.
+    """
+    rng = random.Random(f"{seed}:stock:{pharmacy_id}:{drug_code}")
+    return 0.0 if rng.random() < behaviour.out_of_stock_share else float(behaviour.stock_units)
+
+
 def initial_stock(
     seed: int, pharmacy_id: str, drug_codes: list[str], behaviour: Behaviour
 ) -> Stock:
-    """Deterministic opening stock: some (pharmacy, drug) pairs have none at all."""
-    rng = random.Random(f"{seed}:stock:{pharmacy_id}")
+    return {code: opening_units(seed, pharmacy_id, code, behaviour) for code in drug_codes}
+
+
+def with_opening_stock(stock: Stock, order: OrderPlaced, seed: int, behaviour: Behaviour) -> Stock:
+    """The stock, with the opening units of any ordered drug this pharmacy never counted."""
+    missing = {item.drug_code for item in order.items} - stock.keys()
     return {
-        code: 0.0 if rng.random() < behaviour.out_of_stock_share else float(behaviour.stock_units)
-        for code in sorted(drug_codes)
+        **stock,
+        **{code: opening_units(seed, order.pharmacy_id, code, behaviour) for code in missing},
     }
 
 
