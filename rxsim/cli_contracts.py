@@ -7,7 +7,7 @@ import typer
 from rich.console import Console
 
 console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line, however narrow
 
 BootstrapOpt = Annotated[
     str | None,

@@ -82,7 +82,7 @@ def trace(
         console.print(f"no event about {prescription} on {where}")
         raise typer.Exit(1)
     table = Table(title=f"prescription {prescription}", title_justify="left")
-    for column in ("time", "service", "topic", "event", "what happened", "state after"):
+    for column in ("time (UTC)", "service", "topic", "event", "what happened", "state after"):
         table.add_column(column, overflow="fold")
     for step in story(found):
         state = (

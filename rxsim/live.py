@@ -87,7 +87,8 @@ class Report:
     def table(self) -> Table:
         table = Table(title=f"contracts verify: {self.total} messages", title_justify="left")
         for column in ("topic", "message type", "valid", "invalid"):
-            table.add_column(column, justify="right" if column in ("valid", "invalid") else "left")
+            right = column in ("valid", "invalid")
+            table.add_column(column, justify="right" if right else "left", overflow="fold")
         for topic, kind in sorted(set(self.valid) | set(self.invalid)):
             bad = self.invalid[(topic, kind)]
             shown = f"[red]{bad}[/]" if bad else "0"
