@@ -2,7 +2,10 @@
 decoding with dead letters, sending events, and running the worker with its FastAPI side."""
 
 import logging
+import os
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -49,6 +52,8 @@ def make_app(service: str, settings: Settings) -> faust.App:
         f"rxsim-{service}",
         broker=f"kafka://{settings.bootstrap}",
         store="memory://",
+        # faust keeps bookkeeping files in a data dir; not in the user's working directory.
+        datadir=str(Path(tempfile.gettempdir()) / "rxsim" / f"{service}-{os.getpid()}"),
         topic_partitions=settings.partitions,
         topic_allow_declare=True,
         key_serializer="raw",

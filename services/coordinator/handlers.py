@@ -157,6 +157,9 @@ def on_issued(record: PrescriptionRecord | None, event: Envelope, ctx: Context) 
         rx = fhir.parse_prescription(event.data)
     except fhir.InvalidPrescription as exc:
         return _reject_submission(event, event.subject, "?", exc.issues, ctx)
+    if rx.code != event.subject:
+        issue = rx_rules.subject_mismatch(event.subject, rx.code)
+        return _reject_submission(event, event.subject, rx.facility_code, [issue], ctx)
     if record is not None and record.state != State.REJECTED and ctx.rules.duplicate_code:
         return _reject_submission(
             event, rx.code, rx.facility_code, [rx_rules.duplicate_code(rx.code)], ctx
@@ -200,10 +203,14 @@ def on_issued(record: PrescriptionRecord | None, event: Envelope, ctx: Context) 
     return Outcome(record, out)
 
 
-def _guard(record: PrescriptionRecord | None, event: Envelope, wanted: State) -> str | None:
+def _guard(
+    record: PrescriptionRecord | None, event: Envelope, prescription_id: str, wanted: State
+) -> str | None:
     """Why the event must change nothing, or None when it applies."""
     if record is None:
         return "unknown prescription"
+    if prescription_id != record.prescription_id:
+        return f"event names prescription {prescription_id}, not {record.prescription_id}"
     if record.saw(event.id):
         return "event already applied"
     if not can_move(record.state, wanted):
@@ -215,7 +222,7 @@ def on_choice(
     record: PrescriptionRecord | None, event: Envelope, choice: PharmacyChosen, ctx: Context
 ) -> Outcome:
     """citizen.choices: route the prescription to the chosen pharmacy."""
-    why = _guard(record, event, State.ORDERED)
+    why = _guard(record, event, choice.prescription_id, State.ORDERED)
     if why is None and choice.pharmacy_id not in ctx.known_pharmacies:
         why = f"unknown pharmacy {choice.pharmacy_id}"
     if why is None and record is not None and choice.citizen_id != record.citizen_id:
@@ -261,14 +268,26 @@ PHARMACY_MOVES: dict[str, State] = {
 }
 
 
+# Courier events apply only to home delivery, a pickup only to an order to collect.
+FULFILMENT_OF_KIND: dict[str, Fulfilment] = {
+    "out_for_delivery": Fulfilment.DELIVERY,
+    "delivery_failed": Fulfilment.DELIVERY,
+    "delivered": Fulfilment.DELIVERY,
+    "picked_up": Fulfilment.PICKUP,
+}
+
+
 def on_pharmacy(
     record: PrescriptionRecord | None, event: Envelope, update: PharmacyUpdated, ctx: Context
 ) -> Outcome:
     """pharmacy.events: apply what the pharmacy or its courier reports."""
     wanted = PHARMACY_MOVES[update.kind]
-    why = _guard(record, event, wanted)
+    why = _guard(record, event, update.prescription_id, wanted)
     if why is None and record is not None and update.pharmacy_id != record.pharmacy_id:
         why = f"pharmacy {update.pharmacy_id} does not hold this prescription"
+    needed = FULFILMENT_OF_KIND.get(update.kind)
+    if why is None and record is not None and needed and record.fulfilment != needed:
+        why = f"{update.kind} does not apply to a {record.fulfilment} order"
     if why is not None or record is None:
         return Outcome(None, note=why)
     out: list[Outgoing] = []
@@ -287,7 +306,7 @@ def on_cancel(
     record: PrescriptionRecord | None, event: Envelope, request: CancellationRequested, ctx: Context
 ) -> Outcome:
     """rx.cancel: the prescriber withdraws a prescription not yet dispensed."""
-    why = _guard(record, event, State.CANCELLED)
+    why = _guard(record, event, request.prescription_id, State.CANCELLED)
     if why is not None or record is None:
         return Outcome(None, note=why)
     out: list[Outgoing] = []
@@ -301,7 +320,7 @@ def on_deadline(
 ) -> Outcome:
     """coordinator.deadlines: expire a prescription whose validity is over (checked again here,
     so an early or repeated deadline changes nothing)."""
-    why = _guard(record, event, State.EXPIRED)
+    why = _guard(record, event, deadline.prescription_id, State.EXPIRED)
     if (
         why is None
         and record is not None

@@ -72,6 +72,18 @@ def duplicate_code(code: str) -> Issue:
     )
 
 
+def subject_mismatch(subject: str, code: str) -> Issue:
+    """The event's subject (and Kafka key) must be the prescription code it carries: the
+    coordinator files and orders every prescription by it."""
+    return Issue(
+        "MedicationRequest.groupIdentifier.value",
+        "SUBJECT_MISMATCH",
+        f"Sự kiện ghi mã đơn {subject} nhưng đơn thuốc mang mã {code} "
+        "(the event's subject is not the prescription's code)",
+        "business-rule",
+    )
+
+
 def check_prescription(
     rx: Prescription, rules: Rules, known: Collection[str], onboarded: Collection[str]
 ) -> list[Issue]:

@@ -32,7 +32,8 @@ def synthetic_prescriptions(scenario: Scenario, count: int) -> Iterator[dict[str
     by_province: dict[str, list[Any]] = {}
     for person in country.citizens:
         by_province.setdefault(person.province, []).append(person)
-    used_codes: list[str] = []
+    # Duplicates re-send a code that went out clean, so each lands as DUPLICATE_CODE.
+    clean_codes: list[str] = []
     for _ in range(count):
         roll = rng.random()
         hospital = rng.choice(
@@ -42,11 +43,12 @@ def synthetic_prescriptions(scenario: Scenario, count: int) -> Iterator[dict[str
         citizen = rng.choice(local if rng.random() < 0.8 else country.citizens)
         code = bundles.new_code(rng, hospital.code)
         roll -= faults.not_onboarded_facility
-        if 0 <= roll < faults.duplicate_code and used_codes:
-            code = rng.choice(used_codes)
+        if 0 <= roll < faults.duplicate_code and clean_codes:
+            code = rng.choice(clean_codes)
         elif 0 <= roll - faults.duplicate_code < faults.malformed_code:
             code = code.upper()
-        used_codes.append(code)
+        elif roll >= 0:
+            clean_codes.append(code)
         drugs = rng.sample(DRUGS, rng.randint(1, 3))
         yield bundles.prescription(rng, code=code, hospital=hospital, citizen=citizen, drugs=drugs)
 

@@ -369,8 +369,9 @@ def test_a_repeated_choice_event_changes_nothing_even_when_the_state_would_allow
     ids=lambda value: str(value),
 )
 def test_a_pharmacy_report_moves_the_prescription_on(start: State, kind: str, end: State) -> None:
-    # Given a prescription held by pharmacy A in `start`
-    record = make.record_in(start)
+    # Given a prescription held by pharmacy A in `start`, for the fulfilment `kind` belongs to
+    fulfilment = Fulfilment.PICKUP if kind == "picked_up" else Fulfilment.DELIVERY
+    record = make.record_in(start, fulfilment=fulfilment)
     steps = len(record.history)
     event, update = make.pharmacy_update(record.prescription_id, kind, reason="ghi chú")
     # When pharmacy A reports `kind`
@@ -628,3 +629,41 @@ def test_handle_dispatches_each_topic_to_its_handler() -> None:
         topics.RX_CANCEL.name,
         topics.COORDINATOR_DEADLINES.name,
     }
+
+
+@pytest.mark.parametrize(
+    ("fulfilment", "start", "kind"),
+    [
+        (Fulfilment.PICKUP, S.DISPENSED, "out_for_delivery"),
+        (Fulfilment.DELIVERY, S.DISPENSED, "picked_up"),
+    ],
+    ids=lambda value: str(value),
+)
+def test_a_report_for_the_other_kind_of_fulfilment_changes_nothing(
+    fulfilment: Fulfilment, start: State, kind: str
+) -> None:
+    # Given a pickup-only narcotic (or a delivery order) that has been dispensed
+    type_letter = "n" if fulfilment == Fulfilment.PICKUP else "c"
+    record = make.record_in(start, type_letter=type_letter, fulfilment=fulfilment)
+    before = record.model_copy(deep=True)
+    # When the pharmacy reports an event of the other fulfilment
+    outcome = handlers.on_pharmacy(
+        record, *make.pharmacy_update(record.prescription_id, kind), make.context()
+    )
+    # Then nothing changes and nothing is published
+    assert outcome.record is None
+    assert outcome.out == []
+    assert record == before
+    assert outcome.note and "does not apply" in outcome.note
+
+
+def test_a_submission_whose_subject_is_not_its_code_is_rejected() -> None:
+    # Given an rx.issued event whose subject (and key) is not the Bundle's prescription code
+    event = make.envelope(topics.RX_ISSUED, make.bundle(), subject="01001zzzzzzz-c")
+    # When the coordinator handles it
+    outcome = handlers.on_issued(None, event, make.context())
+    # Then nothing is stored and the submission is rejected, naming the mismatch
+    assert outcome.record is None
+    [out] = outcome.out
+    assert status_of(out).reason_code == "SUBJECT_MISMATCH"
+    assert status_of(out).state == S.REJECTED
