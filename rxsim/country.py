@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 
+from rxsim.catalog import DRUG_BY_CODE, DRUGS, Drug  # noqa: F401  (re-exported)
+
 # The 34 provinces since 1 July 2025 (Resolution 202/2025/QH15), each with the code of its
 # main pre-merger province in the older 63-province table that CCCDs use.
 PROVINCES: tuple[tuple[str, str], ...] = (
@@ -108,32 +110,6 @@ STREETS = (
     "Phan Chu Trinh",
     "Quang Trung",
 )
-
-
-@dataclass(frozen=True)
-class Drug:
-    registration_number: str  # số đăng ký
-    name: str
-    unit: str
-    type_letter: str  # c ordinary, n narcotic, h psychotropic/precursor, y traditional
-    daily_units: int
-
-
-DRUGS: tuple[Drug, ...] = (
-    Drug("VD-25123-18", "Amoxicillin 500mg", "viên", "c", 3),
-    Drug("VD-21470-14", "Paracetamol 500mg", "viên", "c", 3),
-    Drug("VD-26911-17", "Metformin 850mg", "viên", "c", 2),
-    Drug("VN-20187-16", "Amlodipin 5mg", "viên", "c", 1),
-    Drug("VD-30372-18", "Omeprazol 20mg", "viên", "c", 1),
-    Drug("VN-19322-15", "Atorvastatin 20mg", "viên", "c", 1),
-    Drug("VD-28745-18", "Cefuroxim 500mg", "viên", "c", 2),
-    Drug("VD-24512-16", "Loratadin 10mg", "viên", "c", 1),
-    Drug("VD-33105-19", "Salbutamol 2mg", "viên", "c", 3),
-    Drug("VD-27456-17", "Losartan 50mg", "viên", "c", 1),
-    Drug("VD-31893-19", "Ibuprofen 400mg", "viên", "c", 3),
-    Drug("VD-29001-18", "Vitamin B1-B6-B12", "viên", "c", 2),
-)
-DRUG_BY_CODE = {drug.registration_number: drug for drug in DRUGS}
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def synthetic_prescriptions(scenario: Scenario, count: int) -> Iterator[dict[str
             code = code.upper()
         elif roll >= 0:
             clean_codes.append(code)
-        drugs = rng.sample(DRUGS, rng.randint(1, 3))
+        drugs = rng.sample([d for d in DRUGS if d.type_letter == "c"], rng.randint(1, 3))
         yield bundles.prescription(rng, code=code, hospital=hospital, citizen=citizen, drugs=drugs)
 
 
