@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rxsim.clock import Clock
 from rxsim.country import PROVINCE_CODE, Country
+from rxsim.scenario_rules import Rules
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -57,13 +58,6 @@ class Faults(_Section):
     not_onboarded_facility: float = Field(default=0.03, ge=0, le=1)
     duplicate_code: float = Field(default=0.02, ge=0, le=1)
     malformed_code: float = Field(default=0.02, ge=0, le=1)
-
-
-class Rules(_Section):
-    prescription_code_format: bool = True
-    duplicate_code: bool = True
-    facility_onboarded: bool = True
-    validity_days: float = Field(default=5.0, gt=0)
 
 
 class Scenario(_Section):
