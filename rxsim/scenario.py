@@ -50,6 +50,15 @@ class Behaviour(_Section):
         default=0.15, ge=0, le=1, description="share of (pharmacy, drug) pairs with no stock"
     )
     stock_units: int = Field(default=100_000, ge=0)
+    partial_dispensing: bool = Field(
+        default=True, description="a pharmacy short of an item may sell part of it (TT 26/2025)"
+    )
+    suspicious_stock_share: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="share of (pharmacy, drug) pairs stocked with a recalled or unknown lot",
+    )
 
 
 class Faults(_Section):

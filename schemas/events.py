@@ -20,6 +20,9 @@ class State(StrEnum):
     AVAILABLE = "AVAILABLE"
     ORDERED = "ORDERED"
     ACCEPTED = "ACCEPTED"
+    # The prescriber cancelled while a pharmacy held it: cancelled once the pharmacy returns
+    # it, dispensed if the pharmacy had already sold it (NHS EPS semantics).
+    PENDING_CANCELLATION = "PENDING_CANCELLATION"
     DISPENSED = "DISPENSED"
     OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY"
     DELIVERY_FAILED = "DELIVERY_FAILED"
@@ -129,6 +132,7 @@ PharmacyEventKind = Literal[
     "delivery_failed",
     "delivered",
     "picked_up",
+    "returned",
 ]
 
 
@@ -142,6 +146,31 @@ class PharmacyUpdated(_Data):
     dispenses: list[dict[str, Any]] = Field(
         default_factory=list, description="FHIR MedicationDispense, one per item (kind dispensed)"
     )
+    sold: dict[str, float] = Field(
+        default_factory=dict,
+        description="units sold per drug code in this dispense (kind dispensed); less than "
+        "prescribed is a partial sale",
+    )
+
+
+class OrderCancellationRequested(_Data):
+    """pharmacy.cancellations: the prescriber cancelled a prescription this pharmacy holds;
+    the pharmacy returns it unless it has already dispensed it."""
+
+    prescription_id: str
+    pharmacy_id: str
+    reason: str
+
+
+class CounterfeitSuspected(_Data):
+    """pharmacy.alerts: a pharmacy was about to sell a lot the national batch registry does not
+    know or has recalled; the sale was blocked."""
+
+    prescription_id: str
+    pharmacy_id: str
+    registration_number: str
+    lot: str
+    reason: str
 
 
 class DeadlineReached(_Data):

@@ -100,6 +100,22 @@ PHARMACY_EVENTS = Topic(
     ("pharmacy",),
     ("coordinator",),
 )
+PHARMACY_CANCELLATIONS = Topic(
+    "pharmacy.cancellations",
+    "pharmacy id",
+    "vn.rxsim.pharmacy.cancellation-requested",
+    events.OrderCancellationRequested,
+    ("coordinator",),
+    ("pharmacy",),
+)
+PHARMACY_ALERTS = Topic(
+    "pharmacy.alerts",
+    "drug registration number",
+    "vn.rxsim.pharmacy.counterfeit-suspected",
+    events.CounterfeitSuspected,
+    ("pharmacy",),
+    ("tools",),
+)
 COORDINATOR_DEADLINES = Topic(
     "coordinator.deadlines",
     "prescription id",
@@ -125,6 +141,8 @@ ALL_TOPICS: tuple[Topic, ...] = (
     CITIZEN_CHOICES,
     PHARMACY_ORDERS,
     PHARMACY_EVENTS,
+    PHARMACY_CANCELLATIONS,
+    PHARMACY_ALERTS,
     COORDINATOR_DEADLINES,
     RX_DEADLETTER,
 )

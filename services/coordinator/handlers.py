@@ -22,6 +22,7 @@ from schemas.events import (
     DeadlineReached,
     Fulfilment,
     Item,
+    OrderCancellationRequested,
     OrderPlaced,
     PharmacyChosen,
     PharmacyUpdated,
@@ -118,7 +119,7 @@ def _inbox(record: PrescriptionRecord, event: Envelope) -> Outgoing:
         facility_name=record.facility_name,
         prescriber_name=record.prescriber_name,
         type_letter=record.type_letter,
-        items=record.items,
+        items=record.remaining(),
         valid_until=record.valid_until,
         home_delivery_allowed=record.type_letter not in CONTROLLED_TYPES,
         declined_by=record.declined_by,
@@ -265,6 +266,7 @@ PHARMACY_MOVES: dict[str, State] = {
     "delivery_failed": State.DELIVERY_FAILED,
     "delivered": State.DELIVERED,
     "picked_up": State.PICKED_UP,
+    "returned": State.AVAILABLE,
 }
 
 
@@ -281,37 +283,123 @@ def on_pharmacy(
     record: PrescriptionRecord | None, event: Envelope, update: PharmacyUpdated, ctx: Context
 ) -> Outcome:
     """pharmacy.events: apply what the pharmacy or its courier reports."""
-    wanted = PHARMACY_MOVES[update.kind]
+    wanted = _pharmacy_move(record, update)
     why = _guard(record, event, update.prescription_id, wanted)
     if why is None and record is not None and update.pharmacy_id != record.pharmacy_id:
         why = f"pharmacy {update.pharmacy_id} does not hold this prescription"
     needed = FULFILMENT_OF_KIND.get(update.kind)
     if why is None and record is not None and needed and record.fulfilment != needed:
         why = f"{update.kind} does not apply to a {record.fulfilment} order"
+    if why is None and record is not None and update.kind == "dispensed":
+        why = _over_dispensed(record, update)
     if why is not None or record is None:
         return Outcome(None, note=why)
     out: list[Outgoing] = []
     record.remember(event.id)
-    if update.kind == "declined":
+    if wanted == State.CANCELLED:
+        _move(
+            record,
+            wanted,
+            ctx,
+            event,
+            out,
+            "CANCELLED_BY_PRESCRIBER",
+            "Nhà thuốc đã trả lại đơn (the pharmacy returned the prescription)",
+        )
+    elif update.kind in ("declined", "returned"):
         record.declined_by = [*record.declined_by, update.pharmacy_id]
         record.pharmacy_id = record.fulfilment = record.address = None
         _move(record, State.AVAILABLE, ctx, event, out, "PHARMACY_DECLINED", update.reason)
+        out.append(_inbox(record, event))
+    elif update.kind == "dispensed":
+        late = record.state == State.PENDING_CANCELLATION
+        sold = update.sold or {item.drug_code: item.quantity for item in record.remaining()}
+        record.dispensed = {
+            code: record.dispensed.get(code, 0) + sold.get(code, 0)
+            for code in {*record.dispensed, *sold}
+        }
+        reason = (
+            (
+                "Đã bán trước khi nhận lệnh hủy (dispensed before the cancellation reached "
+                "the pharmacy)"
+            )
+            if late
+            else update.reason
+        )
+        _move(record, wanted, ctx, event, out, "CANCELLATION_TOO_LATE" if late else None, reason)
+    elif wanted == State.AVAILABLE:  # a partial sale handed over: the rest is still to buy
+        left = ", ".join(
+            f"{item.quantity:g} {item.unit} {item.name}" for item in record.remaining()
+        )
+        record.pharmacy_id = record.fulfilment = record.address = None
+        _move(
+            record,
+            State.AVAILABLE,
+            ctx,
+            event,
+            out,
+            "PARTIALLY_DISPENSED",
+            f"Còn lại chưa mua: {left} (still to buy)",
+        )
         out.append(_inbox(record, event))
     else:
         _move(record, wanted, ctx, event, out, None, update.reason)
     return Outcome(record, out)
 
 
+def _pharmacy_move(record: PrescriptionRecord | None, update: PharmacyUpdated) -> State:
+    """The state a pharmacy's report moves the prescription to."""
+    pending = record is not None and record.state == State.PENDING_CANCELLATION
+    if pending and update.kind in ("declined", "returned"):
+        return State.CANCELLED
+    partly_sold = record is not None and bool(record.dispensed) and bool(record.remaining())
+    if update.kind in ("delivered", "picked_up") and partly_sold:
+        return State.AVAILABLE
+    return PHARMACY_MOVES[update.kind]
+
+
+def _over_dispensed(record: PrescriptionRecord, update: PharmacyUpdated) -> str | None:
+    """Cumulative sales of an item never exceed the prescribed quantity (TT 26/2025)."""
+    prescribed = {item.drug_code: item.quantity for item in record.items}
+    for code, units in update.sold.items():
+        if code not in prescribed:
+            return f"sold {code}, which this prescription does not prescribe"
+        if record.dispensed.get(code, 0) + units > prescribed[code] + 1e-9:
+            return (
+                f"selling {units:g} more of {code} would exceed the prescribed "
+                f"{prescribed[code]:g} ({record.dispensed.get(code, 0):g} sold before)"
+            )
+    return None
+
+
 def on_cancel(
     record: PrescriptionRecord | None, event: Envelope, request: CancellationRequested, ctx: Context
 ) -> Outcome:
-    """rx.cancel: the prescriber withdraws a prescription not yet dispensed."""
-    why = _guard(record, event, request.prescription_id, State.CANCELLED)
+    """rx.cancel: the prescriber withdraws a prescription not yet dispensed. One a pharmacy
+    holds waits for the pharmacy to return it (or to say it was already dispensed)."""
+    held = record is not None and record.state in (State.ORDERED, State.ACCEPTED)
+    wanted = State.PENDING_CANCELLATION if held else State.CANCELLED
+    why = _guard(record, event, request.prescription_id, wanted)
     if why is not None or record is None:
         return Outcome(None, note=why)
     out: list[Outgoing] = []
     record.remember(event.id)
-    _move(record, State.CANCELLED, ctx, event, out, "CANCELLED_BY_PRESCRIBER", request.reason)
+    _move(record, wanted, ctx, event, out, "CANCELLED_BY_PRESCRIBER", request.reason)
+    if held and record.pharmacy_id:
+        ask = OrderCancellationRequested(
+            prescription_id=record.prescription_id,
+            pharmacy_id=record.pharmacy_id,
+            reason=request.reason,
+        )
+        out.append(
+            Outgoing(
+                topics.PHARMACY_CANCELLATIONS,
+                record.pharmacy_id,
+                ask,
+                record.correlation_id,
+                event.id,
+            )
+        )
     return Outcome(record, out)
 
 

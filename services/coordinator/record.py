@@ -37,6 +37,7 @@ class PrescriptionRecord(BaseModel):
     fulfilment: Fulfilment | None = None
     address: str | None = None
     declined_by: list[str] = Field(default_factory=list)
+    dispensed: dict[str, float] = Field(default_factory=dict)  # drug code -> units sold so far
     history: list[Step] = Field(default_factory=list)
     seen_events: list[str] = Field(default_factory=list)
 
@@ -45,3 +46,13 @@ class PrescriptionRecord(BaseModel):
 
     def remember(self, event_id: str) -> None:
         self.seen_events = [*self.seen_events[-(SEEN_EVENTS_KEPT - 1) :], event_id]
+
+    def remaining(self) -> list[Item]:
+        """What is still to be sold: prescribed minus sold so far, per item."""
+        left = [
+            item.model_copy(
+                update={"quantity": item.quantity - self.dispensed.get(item.drug_code, 0)}
+            )
+            for item in self.items
+        ]
+        return [item for item in left if item.quantity > 0]

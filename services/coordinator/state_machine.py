@@ -9,10 +9,14 @@ ALLOWED: dict[State, frozenset[State]] = {
     S.VALIDATED: frozenset({S.AVAILABLE, S.CANCELLED, S.EXPIRED}),
     S.AVAILABLE: frozenset({S.ORDERED, S.CANCELLED, S.EXPIRED}),
     # ORDERED -> AVAILABLE: the pharmacy declined (out of stock, ...); the citizen chooses again.
-    S.ORDERED: frozenset({S.ACCEPTED, S.AVAILABLE, S.CANCELLED, S.EXPIRED}),
-    S.ACCEPTED: frozenset({S.DISPENSED, S.AVAILABLE, S.CANCELLED, S.EXPIRED}),
-    S.DISPENSED: frozenset({S.OUT_FOR_DELIVERY, S.PICKED_UP}),
-    S.OUT_FOR_DELIVERY: frozenset({S.DELIVERED, S.DELIVERY_FAILED}),
+    # Once a pharmacy holds it, a cancellation waits for the pharmacy (PENDING_CANCELLATION).
+    S.ORDERED: frozenset({S.ACCEPTED, S.AVAILABLE, S.PENDING_CANCELLATION, S.EXPIRED}),
+    S.ACCEPTED: frozenset({S.DISPENSED, S.AVAILABLE, S.PENDING_CANCELLATION, S.EXPIRED}),
+    # The pharmacy returns it (CANCELLED) or had already dispensed it (DISPENSED).
+    S.PENDING_CANCELLATION: frozenset({S.CANCELLED, S.DISPENSED, S.EXPIRED}),
+    # -> AVAILABLE: part of an item was sold and handed over; the rest may be bought elsewhere.
+    S.DISPENSED: frozenset({S.OUT_FOR_DELIVERY, S.PICKED_UP, S.AVAILABLE}),
+    S.OUT_FOR_DELIVERY: frozenset({S.DELIVERED, S.DELIVERY_FAILED, S.AVAILABLE}),
     # After a failed attempt the courier retries, or the parcel goes back to the pharmacy.
     S.DELIVERY_FAILED: frozenset({S.OUT_FOR_DELIVERY, S.DISPENSED}),
     S.DELIVERED: frozenset(),

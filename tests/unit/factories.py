@@ -190,9 +190,16 @@ def pharmacy_update(
     pharmacy_id: str = PHARMACY_A,
     reason: str | None = None,
     event_id: str | None = None,
+    sold: dict[str, float] | None = None,
 ) -> tuple[Envelope, PharmacyUpdated]:
     data = PharmacyUpdated.model_validate(
-        {"prescription_id": code, "pharmacy_id": pharmacy_id, "kind": kind, "reason": reason}
+        {
+            "prescription_id": code,
+            "pharmacy_id": pharmacy_id,
+            "kind": kind,
+            "reason": reason,
+            "sold": sold or {},
+        }
     )
     return envelope(topics.PHARMACY_EVENTS, data, subject=code, event_id=event_id), data
 

@@ -498,8 +498,8 @@ def test_a_pharmacy_report_for_an_unknown_prescription_changes_nothing() -> None
 # --- rx.cancel ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("start", [S.AVAILABLE, S.ORDERED, S.ACCEPTED])
-def test_the_prescriber_cancels_a_prescription_not_yet_dispensed(start: State) -> None:
+@pytest.mark.parametrize("start", [S.AVAILABLE])
+def test_the_prescriber_cancels_a_prescription_no_pharmacy_holds(start: State) -> None:
     record = make.record_in(start)
     event, request = make.cancel(record.prescription_id)
 

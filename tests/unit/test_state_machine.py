@@ -30,14 +30,19 @@ DESIGNED_MOVES: frozenset[tuple[State, State]] = frozenset(
         (S.AVAILABLE, S.EXPIRED),
         (S.ORDERED, S.ACCEPTED),
         (S.ORDERED, S.AVAILABLE),  # pharmacy declined: the citizen chooses again
-        (S.ORDERED, S.CANCELLED),
+        (S.ORDERED, S.PENDING_CANCELLATION),  # a pharmacy holds it: it must return it
         (S.ORDERED, S.EXPIRED),
         (S.ACCEPTED, S.DISPENSED),
         (S.ACCEPTED, S.AVAILABLE),  # pharmacy declined after accepting
-        (S.ACCEPTED, S.CANCELLED),
+        (S.ACCEPTED, S.PENDING_CANCELLATION),
+        (S.PENDING_CANCELLATION, S.CANCELLED),  # the pharmacy returned it
+        (S.PENDING_CANCELLATION, S.DISPENSED),  # the pharmacy had already sold it
+        (S.PENDING_CANCELLATION, S.EXPIRED),
         (S.ACCEPTED, S.EXPIRED),
         (S.DISPENSED, S.OUT_FOR_DELIVERY),
         (S.DISPENSED, S.PICKED_UP),
+        (S.DISPENSED, S.AVAILABLE),  # part sold and collected: the rest is still to buy
+        (S.OUT_FOR_DELIVERY, S.AVAILABLE),  # part sold and delivered: the rest is still to buy
         (S.OUT_FOR_DELIVERY, S.DELIVERED),
         (S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED),
         (S.DELIVERY_FAILED, S.OUT_FOR_DELIVERY),  # courier retries

@@ -1,0 +1,134 @@
+"""Pending cancellation (a pharmacy holds the prescription) and partial sales per item: the
+prescription waits for the pharmacy, and cumulative sales never exceed what was prescribed."""
+
+import pytest
+
+from schemas import topics
+from schemas.events import Fulfilment, OrderCancellationRequested, State
+from services.coordinator import handlers
+
+from . import factories as make
+from .test_coordinator_handlers import status_of
+
+S = State
+
+
+@pytest.mark.parametrize("start", [S.ORDERED, S.ACCEPTED])
+def test_cancelling_what_a_pharmacy_holds_waits_for_the_pharmacy(start: State) -> None:
+    # Given a prescription a pharmacy holds
+    record = make.record_in(start, fulfilment=Fulfilment.DELIVERY)
+    pharmacy = record.pharmacy_id
+    # When the prescriber cancels it
+    outcome = handlers.on_cancel(record, *make.cancel(record.prescription_id), make.context())
+    # Then it is pending cancellation and the pharmacy is asked to return it
+    assert record.state == S.PENDING_CANCELLATION
+    status, ask = outcome.out
+    assert status_of(status).state == S.PENDING_CANCELLATION
+    assert ask.topic == topics.PHARMACY_CANCELLATIONS
+    assert ask.key == pharmacy
+    assert isinstance(ask.data, OrderCancellationRequested)
+    assert ask.data.prescription_id == record.prescription_id
+
+
+@pytest.mark.parametrize("kind", ["returned", "declined"])
+def test_the_pharmacy_returning_it_completes_the_cancellation(kind: str) -> None:
+    record = make.record_in(S.ACCEPTED, fulfilment=Fulfilment.DELIVERY)
+    handlers.on_cancel(record, *make.cancel(record.prescription_id), make.context())
+
+    outcome = handlers.on_pharmacy(
+        record, *make.pharmacy_update(record.prescription_id, kind), make.context()
+    )
+
+    assert record.state == S.CANCELLED
+    [status] = outcome.out
+    assert status_of(status).reason_code == "CANCELLED_BY_PRESCRIBER"
+
+
+def test_a_pharmacy_that_had_already_dispensed_keeps_the_sale() -> None:
+    record = make.record_in(S.ACCEPTED, fulfilment=Fulfilment.DELIVERY)
+    handlers.on_cancel(record, *make.cancel(record.prescription_id), make.context())
+
+    outcome = handlers.on_pharmacy(
+        record, *make.pharmacy_update(record.prescription_id, "dispensed"), make.context()
+    )
+
+    assert record.state == S.DISPENSED
+    assert status_of(outcome.out[0]).reason_code == "CANCELLATION_TOO_LATE"
+
+
+def test_cancelling_after_dispensing_is_refused() -> None:
+    record = make.record_in(S.DISPENSED, fulfilment=Fulfilment.PICKUP)
+    outcome = handlers.on_cancel(record, *make.cancel(record.prescription_id), make.context())
+    assert outcome.record is None
+    assert outcome.out == []
+    assert record.state == S.DISPENSED
+
+
+def _partly_sold(fulfilment: Fulfilment) -> tuple[handlers.PrescriptionRecord, str, float]:
+    record = make.record_in(S.ACCEPTED, fulfilment=fulfilment)
+    item = record.items[0]
+    half = item.quantity / 2
+    outcome = handlers.on_pharmacy(
+        record,
+        *make.pharmacy_update(record.prescription_id, "dispensed", sold={item.drug_code: half}),
+        make.context(),
+    )
+    assert outcome.record is record
+    return record, item.drug_code, half
+
+
+def test_a_partial_sale_collected_makes_the_rest_available_again() -> None:
+    # Given half of the first item sold for pickup
+    record, code, half = _partly_sold(Fulfilment.PICKUP)
+    assert record.state == S.DISPENSED
+    # When the citizen collects it
+    outcome = handlers.on_pharmacy(
+        record, *make.pharmacy_update(record.prescription_id, "picked_up"), make.context()
+    )
+    # Then the rest is available again, to buy anywhere, with what is left
+    assert record.state == S.AVAILABLE
+    status, inbox = outcome.out
+    assert status_of(status).reason_code == "PARTIALLY_DISPENSED"
+    assert inbox.topic == topics.CITIZEN_INBOX
+    left = {item.drug_code: item.quantity for item in inbox.data.items}  # type: ignore[attr-defined]
+    assert left[code] == half
+    assert record.pharmacy_id is None
+
+
+def test_the_last_part_delivered_ends_the_prescription() -> None:
+    record = make.record_in(S.ACCEPTED, fulfilment=Fulfilment.PICKUP)
+    sold = {item.drug_code: item.quantity for item in record.items}
+    ctx = make.context()
+    handlers.on_pharmacy(
+        record, *make.pharmacy_update(record.prescription_id, "dispensed", sold=sold), ctx
+    )
+    handlers.on_pharmacy(record, *make.pharmacy_update(record.prescription_id, "picked_up"), ctx)
+    assert record.state == S.PICKED_UP
+    assert record.remaining() == []
+
+
+def test_selling_more_than_prescribed_is_refused() -> None:
+    record, code, half = _partly_sold(Fulfilment.PICKUP)
+    record.state = S.ACCEPTED  # as if another pharmacy sold again
+    before = record.model_copy(deep=True)
+
+    outcome = handlers.on_pharmacy(
+        record,
+        *make.pharmacy_update(record.prescription_id, "dispensed", sold={code: half + 1}),
+        make.context(),
+    )
+
+    assert outcome.record is None
+    assert outcome.note and "exceed the prescribed" in outcome.note
+    assert record == before
+
+
+def test_selling_a_drug_not_prescribed_is_refused() -> None:
+    record = make.record_in(S.ACCEPTED, fulfilment=Fulfilment.PICKUP)
+    outcome = handlers.on_pharmacy(
+        record,
+        *make.pharmacy_update(record.prescription_id, "dispensed", sold={"VD-00000-00": 1}),
+        make.context(),
+    )
+    assert outcome.record is None
+    assert outcome.note and "does not prescribe" in outcome.note
