@@ -58,7 +58,8 @@ def tail(
                 continue
             console.print(
                 f"[dim]{_clock(event.get('time'))} {record.partition}@{record.offset}[/] "
-                f"[cyan]{rx}[/] [bold]{service_of(event)}[/] {summary(topic, event)}"
+                f"[cyan]{rx}[/] [bold]{service_of(event)}[/] {summary(topic, event)}",
+                soft_wrap=True,  # one line per message, so tail's output can be grepped
             )
     except KeyboardInterrupt:
         pass
@@ -97,37 +98,33 @@ def deadletters(
     bootstrap: BootstrapOpt = None,
     follow: Annotated[bool, typer.Option(help="keep printing new ones")] = False,
 ) -> None:
-    """List the messages consumers refused, and why."""
-    from rxsim.live import connect, parse  # Kafka clients load only when a command needs them
+    """List the messages consumers refused: who, from where, why, and the original bytes."""
+    from rxsim.live import connect, parse
     from rxsim.topic_reader import read
 
     where = connect(bootstrap, err)
-    table = Table(title=f"rx.deadletter on {where}", title_justify="left")
-    for column in ("time", "consumer", "from", "key", "reason", "original bytes"):
-        table.add_column(column, overflow="fold")
     count = 0
     try:
         for record in read(where, [topics.RX_DEADLETTER.name], follow=follow):
             event = parse(record.value) or {}
             data = event.get("data", {}) if isinstance(event.get("data"), dict) else {}
             original = base64.b64decode(data.get("original_b64", "") or "")
-            row = (
-                _clock(event.get("time")),
-                str(data.get("consumer", "?")),
-                f"{data.get('source_topic')}[{data.get('partition')}]@{data.get('offset')}",
-                str(data.get("original_key") or "—"),
-                str(data.get("reason", "?")),
-                f"{len(original)} B: {_printable(original)}",
-            )
+            source = f"{data.get('source_topic')}[{data.get('partition')}]@{data.get('offset')}"
             count += 1
-            if follow:
-                console.print(" | ".join(row))
-            else:
-                table.add_row(*row)
+            # a block per letter, not a table: reasons and raw bytes are long and need the width
+            console.print(
+                f"[dim]{_clock(event.get('time'))}[/] [bold]{data.get('consumer', '?')}[/] "
+                f"refused {source} key={data.get('original_key') or '—'}",
+                soft_wrap=True,
+            )
+            console.print(f"    reason:   [red]{data.get('reason', '?')}[/]", soft_wrap=True)
+            console.print(
+                f"    original: {len(original)} bytes: {_printable(original)}", soft_wrap=True
+            )
     except KeyboardInterrupt:
         pass
     if not follow:
-        console.print(table if count else f"no dead letters on {where}")
+        console.print(f"{count} dead letter(s) on {where}")
 
 
 def register(app: typer.Typer) -> None:
