@@ -83,8 +83,14 @@ def contracts_app() -> typer.Typer:
         console.print(report.table())
         for line in report.failures[:show]:
             console.print(f"[red]✗[/] {line}")
-        if report.invalid or not report.total:
+        invalid = sum(report.invalid.values())
+        if not report.total:
+            console.print(f"[red]no message read in {idle:g} s[/]: is anything running?")
             raise typer.Exit(1)
+        if invalid:
+            console.print(f"[red]{invalid} of {report.total} messages break their contract[/]")
+            raise typer.Exit(1)
+        console.print(f"[green]✓[/] all {report.total} messages match their contracts")
 
     return contracts
 

@@ -16,8 +16,10 @@ from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import (
     CancellationRequested,
+    CounterfeitSuspected,
     DeadlineReached,
     Fulfilment,
+    OrderCancellationRequested,
     OrderPlaced,
     PharmacyChosen,
     PharmacyUpdated,
@@ -95,29 +97,46 @@ def story(seed: int = 2025) -> list[tuple[Topic, Event]]:
     outcome = handlers.on_choice(record, Envelope.model_validate(chosen), choice, ctx)
     sent += [(topics.CITIZEN_CHOICES, chosen), *_outgoing(outcome, chosen)]
     order = OrderPlaced.model_validate(sent[-1][1]["data"])
+    # beside the story: the prescriber cancels while the pharmacy holds the order
+    cancel = CancellationRequested(prescription_id=code, reason="Kê nhầm liều (wrong dose)")
+    cancelled = _event(topics.RX_CANCEL, "hospital", cancel.model_dump(), issued)
+    ask = OrderCancellationRequested(
+        prescription_id=code, pharmacy_id=pharmacy.id, reason=cancel.reason
+    )
+    asked = codec.new_event(
+        topics.PHARMACY_CANCELLATIONS,
+        source="rxsim/coordinator",
+        subject=code,
+        data=ask,
+        correlation_id=issued["correlationid"],
+        causation_id=cancelled["id"],
+    )
+    aside = [(topics.RX_CANCEL, cancelled), (topics.PHARMACY_CANCELLATIONS, asked)]
     dispensed = PharmacyUpdated(
         prescription_id=code,
         pharmacy_id=pharmacy.id,
         kind="dispensed",
         dispenses=domain.dispenses(order, ctx.now),
+        sold={item.drug_code: item.quantity for item in order.items},
     )
+    update = dispensed.model_dump(mode="json", exclude_none=True)
     sent.append(
-        (
-            topics.PHARMACY_EVENTS,
-            _event(
-                topics.PHARMACY_EVENTS,
-                "pharmacy",
-                dispensed.model_dump(mode="json", exclude_none=True),
-                sent[-1][1],
-            ),
-        )
+        (topics.PHARMACY_EVENTS, _event(topics.PHARMACY_EVENTS, "pharmacy", update, chosen))
     )
-    return sent + _aside(code, issued, ctx.now + ctx.validity)
+    return sent + aside + _aside(order, issued, ctx.now + ctx.validity)
 
 
-def _aside(code: str, issued: Event, due: datetime) -> list[tuple[Topic, Event]]:
+def _aside(order: OrderPlaced, issued: Event, due: datetime) -> list[tuple[Topic, Event]]:
     """The topics one happy story does not touch."""
-    cancel = CancellationRequested(prescription_id=code, reason="Kê nhầm liều (wrong dose)")
+    code, drug = order.prescription_id, order.items[0].drug_code
+    lot = "XX480213"  # a lot the national batch registry does not know
+    alert = CounterfeitSuspected(
+        prescription_id=code,
+        pharmacy_id=order.pharmacy_id,
+        registration_number=drug,
+        lot=lot,
+        reason=domain.lot_problem(drug, lot) or "unknown batch",
+    )
     deadline = DeadlineReached(prescription_id=code, due_at=due + timedelta(seconds=1))
     _key, value = codec.dead_letter(
         raw=b'{"specversion": "1.0", "id": "',
@@ -129,7 +148,10 @@ def _aside(code: str, issued: Event, due: datetime) -> list[tuple[Topic, Event]]
         reason="not JSON: unexpected end of data: line 1 column 31 (char 30)",
     )
     return [
-        (topics.RX_CANCEL, _event(topics.RX_CANCEL, "hospital", cancel.model_dump(), issued)),
+        (
+            topics.PHARMACY_ALERTS,
+            _event(topics.PHARMACY_ALERTS, "pharmacy", alert.model_dump(), issued),
+        ),
         (
             topics.COORDINATOR_DEADLINES,
             _event(
