@@ -7,11 +7,13 @@ where it does not, the URI below follows VN Core's `/core/sid/<name>` pattern an
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
+
+from rxsim import fhir_content as content
 
 VN_CORE = "http://fhir.hl7.org.vn/core"
 SYSTEM_CCCD = f"{VN_CORE}/sid/cccd"  # VN Core: citizen id (Căn cước công dân)
@@ -46,11 +48,24 @@ class InvalidPrescription(Exception):
 
 @dataclass(frozen=True)
 class Item:
+    """One MedicationRequest: what the citizen and pharmacy see, and what the rules check (None
+    where the request does not say, or says it in a way rxsim does not read)."""
+
     drug_code: str
     name: str
     quantity: float
     unit: str
     instructions: str
+    where: str = "MedicationRequest"  # FHIRPath-like location of the request in the Bundle
+    medication_where: str = "MedicationRequest.medicationCodeableConcept"
+    registration_number: str | None = None
+    diagnoses: tuple[str, ...] = ()  # ICD-10 codes
+    dose: float | None = None  # per intake
+    dose_unit: str | None = None
+    quantity_unit: str | None = None  # as a comparable code, unlike `unit` which is for people
+    times_per_day: float | None = None
+    days: float | None = None
+    course: str | None = None  # courseOfTherapyType: acute, continuous, seasonal
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,18 @@ class Prescription:
     items: tuple[Item, ...]
     medication_requests: tuple[dict[str, Any], ...] = field(repr=False)
     simulated: bool = False
+    patient_where: str = "Patient"
+    practitioner_where: str = "Practitioner"
+    prescriber_licence: str | None = None
+    birth_date: date | None = None
+    gender: str | None = None
+    weight_kg: float | None = None
+    guardian: str | None = None
+
+    @property
+    def diagnoses(self) -> tuple[str, ...]:
+        """Every ICD-10 code of the prescription, in order, once."""
+        return tuple(dict.fromkeys(code for item in self.items for code in item.diagnoses))
 
     @property
     def type_letter(self) -> str:
@@ -139,29 +166,43 @@ def _prescription_code(payload: dict[str, Any], requests: list[dict[str, Any]]) 
     return None
 
 
-def _medication_concept(request: dict[str, Any]) -> dict[str, Any]:
-    """medicationCodeableConcept, or the code of a contained Medication it references."""
+def _medication_concept(request: dict[str, Any], where: str) -> tuple[dict[str, Any], str]:
+    """medicationCodeableConcept, or the code of a contained Medication it references; with the
+    location of its codings."""
     if "medicationCodeableConcept" in request:
-        return dict(request["medicationCodeableConcept"])
+        return dict(request["medicationCodeableConcept"]), f"{where}.medicationCodeableConcept"
     reference = str((request.get("medicationReference") or {}).get("reference", ""))
-    for resource in request.get("contained") or []:
+    for index, resource in enumerate(request.get("contained") or []):
         if reference == f"#{resource.get('id')}" and resource.get("resourceType") == "Medication":
-            return dict(resource.get("code") or {})
-    return {"text": (request.get("medicationReference") or {}).get("display", "")}
+            return dict(resource.get("code") or {}), f"{where}.contained[{index}](Medication).code"
+    display = (request.get("medicationReference") or {}).get("display", "")
+    return {"text": display}, f"{where}.medicationReference"
 
 
-def _item(request: dict[str, Any]) -> Item:
-    concept = _medication_concept(request)
+def _item(request: dict[str, Any], where: str) -> Item:
+    concept, medication_where = _medication_concept(request, where)
     codings = concept.get("coding") or [{}]
-    coding = next((c for c in codings if c.get("system") == SYSTEM_DRUG_REGISTRATION), codings[0])
+    registration = next((c for c in codings if c.get("system") == SYSTEM_DRUG_REGISTRATION), None)
+    coding = registration or codings[0]
     quantity = (request.get("dispenseRequest") or {}).get("quantity") or {}
     dosage = (request.get("dosageInstruction") or [{}])[0]
+    dose, dose_unit = content.dose(request)
     return Item(
         drug_code=str(coding.get("code") or concept.get("text") or "unknown"),
         name=str(concept.get("text") or coding.get("display") or coding.get("code") or "?"),
         quantity=float(quantity.get("value") or 0),
         unit=str(quantity.get("unit") or quantity.get("code") or "unit"),
         instructions=str(dosage.get("text") or ""),
+        where=where,
+        medication_where=medication_where,
+        registration_number=str(registration["code"]) if registration else None,
+        diagnoses=content.diagnoses(request),
+        dose=dose,
+        dose_unit=dose_unit,
+        quantity_unit=content.unit_of(quantity),
+        times_per_day=content.times_per_day(request),
+        days=content.supply_days(request),
+        course=content.course(request),
     )
 
 
@@ -225,9 +266,12 @@ def parse_prescription(payload: Any) -> Prescription:
                 "required",
             )
         )
-    items = tuple(_item(request) for request in requests)
-    for (index, request), item in zip(found["MedicationRequest"], items, strict=True):
-        where = f"Bundle.entry[{index}].resource(MedicationRequest)"
+    items = tuple(
+        _item(request, f"Bundle.entry[{index}].resource(MedicationRequest)")
+        for index, request in found["MedicationRequest"]
+    )
+    for (_, request), item in zip(found["MedicationRequest"], items, strict=True):
+        where = item.where
         if request.get("status") != "active":
             issues.append(
                 Issue(
@@ -262,6 +306,13 @@ def parse_prescription(payload: Any) -> Prescription:
         items=items,
         medication_requests=tuple(requests),
         simulated=any(t.get("code") == SIMULATED_TAG["code"] for t in tags),
+        patient_where=f"Bundle.entry[{patient_index}].resource(Patient)",
+        practitioner_where=f"Bundle.entry[{found['Practitioner'][0][0]}].resource(Practitioner)",
+        prescriber_licence=_identifier(practitioner, SYSTEM_CCHN),
+        birth_date=content.birth_date(patient),
+        gender=patient.get("gender"),
+        weight_kg=content.weight_kg([resource for _, resource in found.get("Observation", [])]),
+        guardian=content.guardian(patient),
     )
 
 
@@ -293,6 +344,7 @@ TASK_STATUS = {
     "AVAILABLE": "ready",
     "ORDERED": "requested",
     "ACCEPTED": "accepted",
+    "PENDING_CANCELLATION": "on-hold",
     "DISPENSED": "in-progress",
     "OUT_FOR_DELIVERY": "in-progress",
     "DELIVERY_FAILED": "in-progress",

@@ -19,6 +19,7 @@ from schemas import topics
 from schemas.events import DeadlineReached
 from services.coordinator.handlers import Context, due_for_expiry, handle
 from services.coordinator.record import PrescriptionRecord
+from services.coordinator.rules import Catalog
 
 SERVICE = "coordinator"
 READS = (
@@ -44,6 +45,7 @@ prescriptions = app.Table(
     "prescriptions", key_type=str, value_type=dict, default=None, partitions=settings.partitions
 )
 _deadline_sent: dict[str, float] = {}
+CATALOG = Catalog()  # rxsim's drug register and ICD-10 lists (rxsim.catalog)
 
 
 def context() -> Context:
@@ -54,6 +56,8 @@ def context() -> Context:
         onboarded_facilities=scenario.onboarded_facilities,
         known_pharmacies=frozenset(scenario.country.pharmacy_by_id),
         validity=scenario.validity / scenario.speedup,
+        facilities=scenario.country.hospital_by_code,
+        catalog=CATALOG,
     )
 
 

@@ -5,7 +5,7 @@ what to store and what to publish. No Kafka here, so every path is tested withou
 Every handler is idempotent: a repeated event id or a stale event changes nothing.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,8 +13,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from rxsim import fhir
+from rxsim.country import Hospital
 from rxsim.fhir import Issue
-from rxsim.scenario import Rules
+from rxsim.scenario_rules import Rules
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -46,6 +47,18 @@ class Context:
     onboarded_facilities: frozenset[str]
     known_pharmacies: frozenset[str]
     validity: timedelta  # real time, already scaled by the scenario's clock
+    facilities: Mapping[str, Hospital] = field(default_factory=dict)  # by code, with their beds
+    catalog: rx_rules.Catalog = field(default_factory=rx_rules.Catalog)
+
+
+def _delivery_allowed(type_letter: str, rules: Rules) -> bool:
+    """Pharmacy Law 2024: controlled drugs are not sold online unless the scenario allows it."""
+    return rules.home_delivery_of_controlled or type_letter not in CONTROLLED_TYPES
+
+
+def _reason(issues: list[Issue]) -> str:
+    """Every problem, each naming its element, so the hospital's IT staff can find it."""
+    return "; ".join(f"{issue.expression}: {issue.message}" for issue in issues)
 
 
 @dataclass(frozen=True)
@@ -109,7 +122,7 @@ def _move(
     out.append(_status(record, step, previous, event.id))
 
 
-def _inbox(record: PrescriptionRecord, event: Envelope) -> Outgoing:
+def _inbox(record: PrescriptionRecord, event: Envelope, ctx: Context) -> Outgoing:
     assert record.valid_until is not None
     data = PrescriptionAvailable(
         prescription_id=record.prescription_id,
@@ -121,7 +134,7 @@ def _inbox(record: PrescriptionRecord, event: Envelope) -> Outgoing:
         type_letter=record.type_letter,
         items=record.remaining(),
         valid_until=record.valid_until,
-        home_delivery_allowed=record.type_letter not in CONTROLLED_TYPES,
+        home_delivery_allowed=_delivery_allowed(record.type_letter, ctx.rules),
         declined_by=record.declined_by,
         simulated=record.simulated,
     )
@@ -139,13 +152,12 @@ def _reject_submission(
         facility_code=facility,
         issued_at=event.time,
     )
-    reason = "; ".join(issue.message for issue in issues)
     step = Step(
         state=State.REJECTED,
         at=ctx.now,
         event_id=event.id,
         reason_code=issues[0].code,
-        reason=reason,
+        reason=_reason(issues),
     )
     return Outcome(None, [_status(record, step, State.ISSUED, event.id, event.correlationid)])
 
@@ -178,29 +190,28 @@ def on_issued(record: PrescriptionRecord | None, event: Envelope, ctx: Context) 
         simulated=rx.simulated,
         issued_at=event.time,
         valid_until=event.time + ctx.validity,
-        items=[Item(**vars(item)) for item in rx.items],
+        items=[
+            Item(
+                drug_code=item.drug_code,
+                name=item.name,
+                quantity=item.quantity,
+                unit=item.unit,
+                instructions=item.instructions,
+            )
+            for item in rx.items
+        ],
         medication_requests=list(rx.medication_requests),
     )
     out: list[Outgoing] = []
     record.history.append(Step(state=State.ISSUED, at=event.time, event_id=event.id))
     record.remember(event.id)
-    issues = rx_rules.check_prescription(
-        rx, ctx.rules, ctx.known_facilities, ctx.onboarded_facilities
-    )
+    issues = rx_rules.check_prescription(rx, ctx)
     if issues:
-        _move(
-            record,
-            State.REJECTED,
-            ctx,
-            event,
-            out,
-            issues[0].code,
-            "; ".join(issue.message for issue in issues),
-        )
+        _move(record, State.REJECTED, ctx, event, out, issues[0].code, _reason(issues))
         return Outcome(record, out)
     _move(record, State.VALIDATED, ctx, event, out)
     _move(record, State.AVAILABLE, ctx, event, out)
-    out.append(_inbox(record, event))
+    out.append(_inbox(record, event, ctx))
     return Outcome(record, out)
 
 
@@ -232,7 +243,7 @@ def on_choice(
         why is None
         and record is not None
         and choice.fulfilment == Fulfilment.DELIVERY
-        and record.type_letter in CONTROLLED_TYPES
+        and not _delivery_allowed(record.type_letter, ctx.rules)
     ):
         why = "home delivery of controlled drugs is refused by policy (pickup only)"
     if why is not None or record is None:
@@ -310,7 +321,7 @@ def on_pharmacy(
         record.declined_by = [*record.declined_by, update.pharmacy_id]
         record.pharmacy_id = record.fulfilment = record.address = None
         _move(record, State.AVAILABLE, ctx, event, out, "PHARMACY_DECLINED", update.reason)
-        out.append(_inbox(record, event))
+        out.append(_inbox(record, event, ctx))
     elif update.kind == "dispensed":
         late = record.state == State.PENDING_CANCELLATION
         sold = update.sold or {item.drug_code: item.quantity for item in record.remaining()}
@@ -341,7 +352,7 @@ def on_pharmacy(
             "PARTIALLY_DISPENSED",
             f"Còn lại chưa mua: {left} (still to buy)",
         )
-        out.append(_inbox(record, event))
+        out.append(_inbox(record, event, ctx))
     else:
         _move(record, wanted, ctx, event, out, None, update.reason)
     return Outcome(record, out)

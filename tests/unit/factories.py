@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from rxsim import fhir
 from rxsim.country import DRUGS, Citizen, Country, Drug, Hospital
-from rxsim.scenario import Rules
+from rxsim.scenario_rules import Rules
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -67,19 +67,29 @@ def code_for(hospital: Hospital, type_letter: str = "c", seed: int = 1) -> str:
     return bundles.new_code(random.Random(seed), hospital.code, type_letter)
 
 
+def drugs_of(type_letter: str, count: int = 1) -> tuple[Drug, ...]:
+    return tuple(d for d in DRUGS if d.type_letter == type_letter)[:count]
+
+
 def bundle(
     *,
     code: str | None = None,
     hospital: Hospital = ONBOARDED_HOSPITAL,
     citizen: Citizen = CITIZEN,
-    drugs: tuple[Drug, ...] = DRUGS[:2],
+    drugs: tuple[Drug, ...] | None = None,
     type_letter: str = "c",
     seed: int = 1,
+    **content: Any,
 ) -> dict[str, Any]:
-    """A valid prescription Bundle, as services/hospital/generator.py builds one."""
+    """A valid prescription Bundle, as services/hospital/generator.py builds one: two ordinary
+    drugs, or one drug of `type_letter`; `content` goes to bundles.prescription (days, ...)."""
     rng = random.Random(seed)
+    if drugs is None:
+        drugs = DRUGS[:2] if type_letter == "c" else drugs_of(type_letter)
     code = code or bundles.new_code(rng, hospital.code, type_letter)
-    return bundles.prescription(rng, code=code, hospital=hospital, citizen=citizen, drugs=[*drugs])
+    return bundles.prescription(
+        rng, code=code, hospital=hospital, citizen=citizen, drugs=[*drugs], **content
+    )
 
 
 def entry_index(payload: dict[str, Any], resource_type: str) -> int:
@@ -161,6 +171,7 @@ def context(
         ),
         known_pharmacies=frozenset(COUNTRY.pharmacy_by_id),
         validity=VALIDITY,
+        facilities=COUNTRY.hospital_by_code,
     )
 
 

@@ -1,71 +1,75 @@
-"""Validation rules the coordinator applies to every prescription; each is a plain function that
-returns the problems it finds (empty when the rule passes), and each can be switched off."""
+"""Rules on the prescription code (TT 26/2025): its format, its facility prefix, its type
+letter against the drugs, and that a code is used once."""
 
 import re
-from collections.abc import Collection
 
+from rxsim.catalog import TYPE_NAMES, prescription_type
 from rxsim.fhir import Issue, Prescription
-from rxsim.scenario import Rules
+from services.coordinator.rules.lookup import Catalog, refusal
 
 CODE_PATTERN = re.compile(r"^[0-9a-z]{12}-[cnhy]$")
+CODE_EXPRESSION = "MedicationRequest.groupIdentifier.value"
 
 
 def prescription_code_format(rx: Prescription) -> list[Issue]:
-    """TT 26/2025: 14 characters, `xxxxxyyyyyyy-z`, facility code first, z in c/n/h/y."""
+    """14 characters, `xxxxxyyyyyyy-z`, facility code first, z in c/n/h/y."""
     if not CODE_PATTERN.match(rx.code):
         return [
-            Issue(
-                "MedicationRequest.groupIdentifier.value",
+            refusal(
+                CODE_EXPRESSION,
                 "PRESCRIPTION_CODE_FORMAT",
                 f"Mã đơn thuốc '{rx.code}' không đúng định dạng xxxxxyyyyyyy-z "
                 "(prescription code must match ^[0-9a-z]{12}-[cnhy]$)",
-                "business-rule",
             )
         ]
     if rx.code[:5] != rx.facility_code:
         return [
-            Issue(
-                "MedicationRequest.groupIdentifier.value",
+            refusal(
+                CODE_EXPRESSION,
                 "PRESCRIPTION_CODE_FACILITY",
                 f"Mã đơn thuốc '{rx.code}' không bắt đầu bằng mã cơ sở {rx.facility_code} "
                 "(the code must start with the issuing facility's code)",
-                "business-rule",
             )
         ]
     return []
 
 
-def facility_onboarded(
-    rx: Prescription, known: Collection[str], onboarded: Collection[str]
-) -> list[Issue]:
-    """Only facilities connected in the current rollout phase may send prescriptions."""
-    if rx.facility_code not in known:
+def type_letter(rx: Prescription, catalog: Catalog) -> list[Issue]:
+    """One type per prescription: the code ends in the drugs' type (n before h before y before
+    c), and every drug is of that type. Drugs not in the catalog are another rule's concern."""
+    known = [(item, drug) for item in rx.items if (drug := catalog.drug(item))]
+    if not known:
+        return []
+    expected = prescription_type([drug for _, drug in known])
+    letter = rx.type_letter.lower()  # the case is the format rule's concern
+    if letter != expected:
         return [
-            Issue(
-                "Organization.identifier",
-                "UNKNOWN_FACILITY",
-                f"Cơ sở khám chữa bệnh {rx.facility_code} không có trong danh mục "
-                "(unknown facility code)",
-                "business-rule",
+            refusal(
+                CODE_EXPRESSION,
+                "TYPE_LETTER_MISMATCH",
+                f"Mã đơn thuốc '{rx.code}' phải kết thúc bằng -{expected} vì đơn có "
+                f"{TYPE_NAMES[expected]} (the code's type letter must be '{expected}' for "
+                "these drugs)",
             )
         ]
-    if rx.facility_code not in onboarded:
-        return [
-            Issue(
-                "Organization.identifier",
-                "FACILITY_NOT_ONBOARDED",
-                f"Cơ sở {rx.facility_code} chưa được kết nối liên thông đơn thuốc "
-                "trong giai đoạn này (facility not onboarded in this rollout phase)",
-                "business-rule",
-            )
-        ]
-    return []
+    return [
+        refusal(
+            f"{item.medication_where}.coding",
+            "TYPE_LETTER_MISMATCH",
+            f"{drug.name} ({drug.registration_number}) là {TYPE_NAMES[drug.type_letter]}, "
+            f"không kê chung trong đơn loại '{rx.type_letter}' (one type of drug per "
+            f"prescription: this drug is type '{drug.type_letter}', the prescription "
+            f"'{rx.type_letter}')",
+        )
+        for item, drug in known
+        if drug.type_letter != letter
+    ]
 
 
 def duplicate_code(code: str) -> Issue:
     """A code once used is never re-sent: the prescriber cancels and issues a new code."""
     return Issue(
-        "MedicationRequest.groupIdentifier.value",
+        CODE_EXPRESSION,
         "DUPLICATE_CODE",
         f"Đơn thuốc đã được sử dụng trước đó: {code} (prescription code already used)",
         "duplicate",
@@ -75,21 +79,9 @@ def duplicate_code(code: str) -> Issue:
 def subject_mismatch(subject: str, code: str) -> Issue:
     """The event's subject (and Kafka key) must be the prescription code it carries: the
     coordinator files and orders every prescription by it."""
-    return Issue(
-        "MedicationRequest.groupIdentifier.value",
+    return refusal(
+        CODE_EXPRESSION,
         "SUBJECT_MISMATCH",
         f"Sự kiện ghi mã đơn {subject} nhưng đơn thuốc mang mã {code} "
         "(the event's subject is not the prescription's code)",
-        "business-rule",
     )
-
-
-def check_prescription(
-    rx: Prescription, rules: Rules, known: Collection[str], onboarded: Collection[str]
-) -> list[Issue]:
-    issues: list[Issue] = []
-    if rules.prescription_code_format:
-        issues += prescription_code_format(rx)
-    if rules.facility_onboarded:
-        issues += facility_onboarded(rx, known, onboarded)
-    return issues
