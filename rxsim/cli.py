@@ -177,11 +177,29 @@ def fhir_wrap(
     cccd: Annotated[
         str | None,
         typer.Option(
-            help="the patient's CCCD (default: a synthetic citizen of the hospital's province)"
+            help="the patient's CCCD; birth year and sex are taken from it "
+            "(default: a synthetic adult of the hospital's province)"
         ),
     ] = None,
     name: Annotated[str, typer.Option(help="the patient's name, with --cccd")] = "Nguyễn Văn An",
-    code: Annotated[str | None, typer.Option(help="prescription code (default: a new one)")] = None,
+    code: Annotated[
+        str | None,
+        typer.Option(help="prescription code (default: a new one, typed by the drugs)"),
+    ] = None,
+    diagnosis: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--diagnosis", help="ICD-10 code added to each MedicationRequest's reasonCode"
+        ),
+    ] = None,
+    registration_number: Annotated[
+        str | None,
+        typer.Option(
+            "--registration-number",
+            help="the drug's registration number (số đăng ký, e.g. VD-25123-18), added beside "
+            "the request's own medication coding",
+        ),
+    ] = None,
     scenario: ScenarioOpt = "pilot",
 ) -> None:
     """Wrap MedicationRequest(s) into a prescription Bundle ready to POST to the hospital."""
@@ -189,7 +207,6 @@ def fhir_wrap(
     import random
     from datetime import date
 
-    from rxsim.country import Citizen
     from services.hospital import bundles
 
     text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
@@ -202,24 +219,28 @@ def fhir_wrap(
         ]
     else:
         requests = loaded if isinstance(loaded, list) else [loaded]
+    for icd10 in diagnosis or []:
+        requests = [bundles.with_diagnosis(request, icd10) for request in requests]
+    if registration_number:
+        requests = [bundles.with_registration_number(r, registration_number) for r in requests]
     country = scenarios.load(scenario).country
     hospital = country.hospital_by_code.get(facility)
     if hospital is None:
         console.print(f"[red]error:[/] no facility {facility!r} in scenario {scenario!r}")
         raise typer.Exit(2)
-    citizen = next(c for c in country.citizens if c.province == hospital.province)
     if cccd:
-        citizen = Citizen(
-            cccd,
-            name,
-            date(1980, 1, 1),
-            "male",
-            hospital.province,
-            f"1 Lê Lợi, {hospital.province}",
+        citizen = bundles.citizen_of_cccd(cccd, name, hospital.province)
+    else:  # an adult: a child's prescription needs a weight and a guardian the requests lack
+        citizen = next(
+            c
+            for c in country.citizens
+            if c.province == hospital.province
+            and not bundles.REGULATION.is_child(c.birth_date, date.today())
         )
+    letter = bundles.type_letter_of(requests)
     bundle = bundles.wrap(
         requests,
-        code=code or bundles.new_code(random.SystemRandom(), facility),
+        code=code or bundles.new_code(random.SystemRandom(), facility, letter),
         hospital=hospital,
         citizen=citizen,
         prescriber=("BS. Trần Thị Lan", f"000123/{facility}-CCHN"),

@@ -7,7 +7,7 @@ import random
 import string
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from rxsim import catalog, fhir
@@ -351,3 +351,31 @@ def _guardian(rng: random.Random, citizen: Citizen) -> str:
     """A parent sharing the child's family name."""
     middle, given = rng.choice(("Văn", "Thị", "Minh")), rng.choice(("An", "Hoa", "Nam", "Lan"))
     return f"{citizen.name.split()[0]} {middle} {given}"
+
+
+def citizen_of_cccd(cccd: str, name: str, province: str) -> Citizen:
+    """A patient born on 1 January of the year, and of the sex, that the CCCD encodes; a CCCD
+    that encodes nothing gives 1980 and male, and the rules will say what is wrong with it."""
+    birth, sex = date(1980, 1, 1), "male"
+    if len(cccd) == 12 and cccd.isdigit():
+        digit = int(cccd[3])
+        birth = date(1900 + 100 * (digit // 2) + int(cccd[4:6]), 1, 1)
+        sex = "female" if digit % 2 else "male"
+    return Citizen(cccd, name, birth, sex, province, f"1 Lê Lợi, {province}")
+
+
+def type_letter_of(requests: list[dict[str, Any]]) -> str:
+    """The prescription type of the registered drugs among the requests (`c` when none)."""
+    found = []
+    for request in requests:
+        concepts = [request.get("medicationCodeableConcept") or {}] + [
+            r.get("code") or {} for r in request.get("contained") or []
+        ]
+        found += [
+            catalog.DRUG_BY_CODE[c["code"]]
+            for concept in concepts
+            for c in concept.get("coding") or []
+            if c.get("system") == fhir.SYSTEM_DRUG_REGISTRATION
+            and c.get("code") in catalog.DRUG_BY_CODE
+        ]
+    return catalog.prescription_type(found)
