@@ -15,6 +15,7 @@ from rxsim.ledger import SIMULATED_STAGES, Ledger
 from rxsim.observer import Observer
 from rxsim.scenario import Scenario
 from rxsim.stack import Stack
+from schemas.events import State
 
 
 @dataclass
@@ -123,6 +124,13 @@ def summary(result: DemoResult) -> Group:
         "declined by a pharmacy, then re-chosen",
         f"{ledger.declined_then_rechosen()} ({ledger.declines()} declines)",
     )
+    counts.add_row(
+        "sold in part, rest offered again", str(ledger.with_reason("PARTIALLY_DISPENSED"))
+    )
+    counts.add_row(
+        "cancelled while a pharmacy held it", str(ledger.passed_through(State.PENDING_CANCELLATION))
+    )
+    counts.add_row("counterfeit / recalled lots blocked", str(ledger.alerts))
     in_flight = ledger.in_flight()
     counts.add_row("still in flight", f"[red]{len(in_flight)}" if in_flight else "0")
     refused = result.generator.get("refused_at_edge", 0)

@@ -75,6 +75,7 @@ SIMULATED_STAGES = frozenset(
 @dataclass
 class Ledger:
     stories: dict[str, Story] = field(default_factory=dict)
+    alerts: int = 0  # counterfeit or recalled lots a pharmacy refused to sell
 
     def _story(self, submission_id: str, prescription_id: str) -> Story:
         story = self.stories.get(submission_id)
@@ -124,6 +125,16 @@ class Ledger:
             )
 
         return sum(1 for s in self.stories.values() if rechosen(s))
+
+    def passed_through(self, state: State) -> int:
+        """How many stories were in this state at some point."""
+        return sum(1 for s in self.stories.values() if any(st.state == state for st in s.steps))
+
+    def with_reason(self, reason_code: str) -> int:
+        """How many stories passed through a step with this reason code."""
+        return sum(
+            1 for s in self.stories.values() if any(st.reason_code == reason_code for st in s.steps)
+        )
 
     def declines(self) -> int:
         return sum(

@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from rxsim.codec import Undecodable, decode
 from rxsim.ledger import Ledger
 from schemas import topics
-from schemas.events import StatusChanged
+from schemas.events import CounterfeitSuspected, StatusChanged
 
 
 class Observer:
@@ -29,7 +29,7 @@ class Observer:
         )
         await consumer.start()
         partitions = []
-        for topic in (topics.RX_ISSUED, topics.RX_STATUS):
+        for topic in (topics.RX_ISSUED, topics.RX_STATUS, topics.PHARMACY_ALERTS):
             found = consumer.partitions_for_topic(topic.name)
             if found is None:
                 await consumer._client.force_metadata_update()
@@ -50,6 +50,8 @@ class Observer:
                 continue
             if isinstance(data, StatusChanged):
                 self.ledger.status(envelope, data)
+            elif isinstance(data, CounterfeitSuspected):
+                self.ledger.alerts += 1
             else:
                 self.ledger.issued(envelope)
 

@@ -7,8 +7,10 @@ HTTP:   POST a FHIR prescription Bundle, follow it by its status URL, cancel it;
 """
 
 import asyncio
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -209,10 +211,32 @@ class RunRequest(BaseModel):
 
 async def _generated(bundle: dict[str, Any]) -> bool:
     try:
-        await submit(bundle)
-        return True
+        code, submission_id = await submit(bundle)
     except fhir.InvalidPrescription:
         return False
+    rng = random.Random(f"{scenario.seed}:cancel:{submission_id}")
+    if rng.random() < scenario.behaviour.cancel_share:
+        delay = timedelta(minutes=rng.uniform(*scenario.behaviour.cancel_after_minutes))
+        _in_background(_cancel_later(code, submission_id, scenario.clock.real_seconds(delay)))
+    return True
+
+
+async def _cancel_later(code: str, submission_id: str, seconds: float) -> None:
+    """A simulated prescriber changes their mind: the prescription is never amended, only
+    cancelled (and a new one issued)."""
+    await asyncio.sleep(seconds)
+    data = CancellationRequested(
+        prescription_id=code, reason="Bác sĩ đổi chỉ định (prescriber changed the treatment)"
+    )
+    await publisher.publish(
+        topics.RX_CANCEL, code, data, subject=code, correlation_id=submission_id
+    )
+
+
+def _in_background(coro: Any) -> None:
+    task = asyncio.ensure_future(coro)
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
 
 
 @api.post(
@@ -231,9 +255,7 @@ async def start_generator(body: RunRequest | None = None) -> dict[str, Any]:
         target=body.count or scenario.load.prescriptions,
         rate=body.rate or scenario.load.rate_per_second,
     )
-    task = asyncio.create_task(generator.run(current_run, scenario, _generated))
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
+    _in_background(generator.run(current_run, scenario, _generated))
     return vars(current_run)
 
 

@@ -1,14 +1,17 @@
 """Pharmacy process (faust-streaming): every simulated pharmacy of the scenario's country.
 
-Reads:  pharmacy.orders (keyed by pharmacy id, so one worker owns each pharmacy's stock)
-Writes: pharmacy.events, rx.deadletter
+Reads:  pharmacy.orders, pharmacy.cancellations (both keyed by pharmacy id, so one worker
+        owns each pharmacy's stock)
+Writes: pharmacy.events, pharmacy.alerts, rx.deadletter
 State:  table `stock` (pharmacy id -> {drug registration number: units}), changelog-backed.
-The courier and the citizens' pickups are timers in this process (lost if it is killed).
+Orders in preparation, the courier and the citizens' pickups are timers in this process
+(lost if it is killed).
 """
 
 import asyncio
 import logging
 import random
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,12 +22,20 @@ from rxsim.country import DRUGS
 from rxsim.scenario import load
 from rxsim.settings import get_settings
 from schemas import topics
-from schemas.events import Fulfilment, OrderPlaced, PharmacyEventKind, PharmacyUpdated
+from schemas.envelope import Envelope
+from schemas.events import (
+    CounterfeitSuspected,
+    Fulfilment,
+    OrderCancellationRequested,
+    OrderPlaced,
+    PharmacyEventKind,
+    PharmacyUpdated,
+)
 from services.pharmacy import domain
 
 SERVICE = "pharmacy"
-READS = (topics.PHARMACY_ORDERS,)
-WRITES = (topics.PHARMACY_EVENTS, topics.RX_DEADLETTER)
+READS = (topics.PHARMACY_ORDERS, topics.PHARMACY_CANCELLATIONS)
+WRITES = (topics.PHARMACY_EVENTS, topics.PHARMACY_ALERTS, topics.RX_DEADLETTER)
 
 log = logging.getLogger(__name__)
 settings = get_settings()
@@ -33,6 +44,23 @@ app = streams.make_app(SERVICE, settings)
 stock = app.Table(
     "stock", key_type=str, value_type=dict, default=None, partitions=settings.partitions
 )
+
+
+@dataclass
+class Holding:
+    """An accepted order not yet handed over: its stock is taken, its sale not yet made."""
+
+    order: OrderPlaced
+    correlation_id: str
+    selling: dict[str, float]
+    lots: dict[str, str] = field(default_factory=dict)
+    cancelled: bool = False
+    sold: bool = False
+
+
+in_hand: dict[str, Holding] = {}  # prescription id -> accepted order
+cancelled_before_order: set[str] = set()  # the cancellation overtook its order
+sold_here: set[str] = set()  # dispensed here: a late cancellation no longer applies
 awaiting_pickup: dict[str, tuple[str, str]] = {}  # prescription id -> (pharmacy id, correlation)
 _background: set[asyncio.Task[None]] = set()
 
@@ -43,6 +71,7 @@ async def report(
     correlation_id: str,
     reason: str | None = None,
     dispenses: list[dict[str, Any]] | None = None,
+    sold: dict[str, float] | None = None,
 ) -> None:
     data = PharmacyUpdated(
         prescription_id=order.prescription_id,
@@ -50,6 +79,7 @@ async def report(
         kind=kind,
         reason=reason,
         dispenses=dispenses or [],
+        sold=sold or {},
     )
     await streams.publish(
         app, SERVICE, topics.PHARMACY_EVENTS, order.prescription_id, data, correlation_id, None
@@ -60,14 +90,27 @@ async def sleep_simulated(delay: Any) -> None:
     await asyncio.sleep(scenario.clock.real_seconds(delay))
 
 
-async def fulfil(order: OrderPlaced, correlation_id: str) -> None:
-    """After acceptance: prepare and dispense, then courier or (simulated) pickup."""
+async def fulfil(holding: Holding) -> None:
+    """After acceptance: prepare and dispense (unless cancelled meanwhile), then courier or
+    (simulated) pickup."""
+    order, correlation_id = holding.order, holding.correlation_id
     rng = random.Random(f"{scenario.seed}:{order.prescription_id}:{order.pharmacy_id}")
     behaviour = scenario.behaviour
     await sleep_simulated(domain.minutes(rng, (5, 30)))
-    await report(
-        order, "dispensed", correlation_id, dispenses=domain.dispenses(order, datetime.now(UTC))
-    )
+    if holding.cancelled:
+        in_hand.pop(order.prescription_id, None)
+        await report(
+            order,
+            "returned",
+            correlation_id,
+            "Trả lại đơn theo yêu cầu hủy của bác sĩ (returned: cancelled by prescriber)",
+        )
+        return
+    holding.sold = True
+    in_hand.pop(order.prescription_id, None)
+    sold_here.add(order.prescription_id)
+    dispensed = domain.dispenses(order, datetime.now(UTC), holding.selling, holding.lots)
+    await report(order, "dispensed", correlation_id, dispenses=dispensed, sold=holding.selling)
     if order.fulfilment == Fulfilment.DELIVERY:
         for trip in domain.courier_trips(rng, behaviour):
             await report(order, "out_for_delivery", correlation_id)
@@ -94,27 +137,85 @@ def in_background(coro: Any) -> None:
     task.add_done_callback(_background.discard)
 
 
+async def alert(order: OrderPlaced, code: str, lot: str, reason: str, correlation_id: str) -> None:
+    data = CounterfeitSuspected(
+        prescription_id=order.prescription_id,
+        pharmacy_id=order.pharmacy_id,
+        registration_number=code,
+        lot=lot,
+        reason=reason,
+    )
+    await streams.publish(app, SERVICE, topics.PHARMACY_ALERTS, code, data, correlation_id, None)
+
+
+async def take_order(envelope: Envelope, order: OrderPlaced) -> None:
+    """Check stock and lots; accept (take the stock) and start preparing, or decline."""
+    correlation_id = envelope.correlationid
+    if order.prescription_id in cancelled_before_order:
+        cancelled_before_order.discard(order.prescription_id)
+        await report(order, "returned", correlation_id, "cancelled before it arrived")
+        return
+    current = domain.with_opening_stock(
+        stock.get(order.pharmacy_id) or {}, order, scenario.seed, scenario.behaviour
+    )
+    decision = domain.decide(order, current, scenario.behaviour.partial_dispensing)
+    lots = {
+        code: domain.lot_for(
+            scenario.seed, order.pharmacy_id, code, scenario.behaviour.suspicious_stock_share
+        )
+        for code in decision.selling
+    }
+    blocked = {
+        code: problem for code, lot in lots.items() if (problem := domain.lot_problem(code, lot))
+    }
+    if blocked:
+        # The bad lot is quarantined (no stock of it left here) and the ministry alerted.
+        stock[order.pharmacy_id] = {**current, **dict.fromkeys(blocked, 0.0)}
+        for code, problem in blocked.items():
+            await alert(order, code, lots[code], problem, correlation_id)
+        await report(order, "declined", correlation_id, "; ".join(blocked.values()))
+        return
+    stock[order.pharmacy_id] = decision.stock
+    if not decision.accepted:
+        await report(order, "declined", correlation_id, decision.reason)
+        return
+    await report(order, "accepted", correlation_id, decision.reason)
+    holding = Holding(order, correlation_id, decision.selling, lots)
+    in_hand[order.prescription_id] = holding
+    in_background(fulfil(holding))
+
+
+def cancel_order(request: OrderCancellationRequested) -> None:
+    """Return an order not yet dispensed to stock; one already dispensed stands."""
+    holding = in_hand.get(request.prescription_id)
+    if holding is None:
+        if request.prescription_id not in sold_here:
+            cancelled_before_order.add(request.prescription_id)
+        return
+    if holding.sold or holding.cancelled:
+        return
+    holding.cancelled = True
+    units = dict(stock.get(request.pharmacy_id) or {})
+    for code, sold in holding.selling.items():
+        units[code] = units.get(code, 0.0) + sold
+    stock[request.pharmacy_id] = units
+
+
 @app.agent(streams.inbound(app, READS))
-async def take_orders(stream: Any) -> None:
+async def run_pharmacies(stream: Any) -> None:
     async for event in stream.events():
         decoded = await streams.decode_or_dead_letter(app, SERVICE, event)
         if decoded is None:
             continue
-        envelope, order = decoded
-        assert isinstance(order, OrderPlaced)
-        if order.pharmacy_id not in scenario.country.pharmacy_by_id:
-            await streams.park(app, SERVICE, event, f"unknown pharmacy {order.pharmacy_id}")
+        envelope, data = decoded
+        pharmacy_id = getattr(data, "pharmacy_id", None)
+        if pharmacy_id not in scenario.country.pharmacy_by_id:
+            await streams.park(app, SERVICE, event, f"unknown pharmacy {pharmacy_id}")
             continue
-        current = domain.with_opening_stock(
-            stock.get(order.pharmacy_id) or {}, order, scenario.seed, scenario.behaviour
-        )
-        decision = domain.decide(order, current)
-        stock[order.pharmacy_id] = decision.stock
-        if not decision.accepted:
-            await report(order, "declined", envelope.correlationid, decision.reason)
-            continue
-        await report(order, "accepted", envelope.correlationid)
-        in_background(fulfil(order, envelope.correlationid))
+        if isinstance(data, OrderPlaced):
+            await take_order(envelope, data)
+        elif isinstance(data, OrderCancellationRequested):
+            cancel_order(data)
 
 
 api = FastAPI(
