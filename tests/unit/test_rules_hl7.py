@@ -1,0 +1,100 @@
+"""HL7's own R4 examples against the national rules: reading them never crashes; wrapped
+plainly they lack a diagnosis and a registration number, and made Vietnamese the ones that
+carry a usable dosage pass every rule. And `rxsim fhir wrap` does that from the command line."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rxsim import fhir
+from rxsim.cli import app
+from tests import hl7_examples as hl7
+from tests import rule_faults as faults
+
+from .test_rules import PLACE, check
+
+
+def test_every_example_is_classified() -> None:
+    names = {hl7.name(example) for example in hl7.EXAMPLES}
+    assert len(names) == 40
+    assert names == hl7.EDGE_REFUSED | set(hl7.AS_VIETNAMESE)
+    assert not hl7.EDGE_REFUSED & set(hl7.AS_VIETNAMESE)
+
+
+@pytest.mark.parametrize("example", hl7.EXAMPLES, ids=hl7.name)
+def test_an_example_wrapped_plainly_is_refused_naming_the_missing_elements(example: Path) -> None:
+    bundle = hl7.wrapped(hl7.request(example), PLACE.hospital, faults.adult())
+    if hl7.name(example) in hl7.EDGE_REFUSED:
+        with pytest.raises(fhir.InvalidPrescription) as refused:
+            fhir.parse_prescription(bundle)
+        expressions = [issue.expression for issue in refused.value.issues]
+        assert all(e.endswith((".status", ".dispenseRequest.quantity")) for e in expressions)
+        return
+    issues = check(bundle)
+    by_code = {issue.code: issue.expression for issue in issues}
+    assert by_code["DIAGNOSIS_MISSING"] == "Bundle.entry[0].resource(MedicationRequest).reasonCode"
+    assert by_code["DRUG_NOT_IN_CATALOG"].startswith("Bundle.entry[0].resource(MedicationRequest).")
+
+
+@pytest.mark.parametrize(
+    "example", [e for e in hl7.EXAMPLES if hl7.name(e) in hl7.AS_VIETNAMESE], ids=hl7.name
+)
+def test_an_example_made_vietnamese_passes_or_names_what_it_still_lacks(example: Path) -> None:
+    bundle = hl7.wrapped(hl7.vietnamese(example), PLACE.hospital, faults.adult())
+
+    issues = check(bundle)
+
+    expected = hl7.AS_VIETNAMESE[hl7.name(example)]
+    assert [issue.code for issue in issues] == ([expected] if expected else [])
+
+
+def test_the_registration_number_goes_into_the_contained_medication_beside_its_coding() -> None:
+    example = next(e for e in hl7.EXAMPLES if hl7.name(e) == "medrx0311")
+
+    request = hl7.vietnamese(example)
+
+    [medication] = request["contained"]
+    systems = [coding["system"] for coding in medication["code"]["coding"]]
+    assert systems == ["http://snomed.info/sct", fhir.SYSTEM_DRUG_REGISTRATION]
+    assert request["reasonCode"][0]["coding"][0]["code"] == "I10"
+
+
+def test_a_reference_to_an_outside_medication_becomes_a_coded_concept() -> None:
+    example = next(e for e in hl7.EXAMPLES if hl7.name(e) == "medrx002")
+
+    request = hl7.vietnamese(example)
+
+    assert "medicationReference" not in request
+    [coding] = request["medicationCodeableConcept"]["coding"]
+    assert coding["code"] == "VN-20187-16"
+
+
+def test_fhir_wrap_makes_the_readme_example_a_prescription_that_passes_every_rule() -> None:
+    # Given the README's command
+    example = next(e for e in hl7.EXAMPLES if hl7.name(e) == "medrx0311")
+    args = ["fhir", "wrap", str(example), "--diagnosis", "I10"]
+    args += ["--registration-number", "VN-20187-16", "--cccd", "001085012345"]
+    # When it runs
+    result = CliRunner().invoke(app, args)
+    # Then it prints a Bundle whose patient matches the CCCD and which passes every rule
+    assert result.exit_code == 0, result.output
+    rx = fhir.parse_prescription(json.loads(result.stdout))
+    assert (rx.citizen_id, rx.gender, rx.birth_date.year if rx.birth_date else None) == (
+        "001085012345",
+        "male",
+        1985,
+    )
+    assert rx.code.startswith("01001") and rx.code.endswith("-c")
+    assert check(json.loads(result.stdout)) == []
+
+
+def test_fhir_wrap_types_the_code_by_the_drug() -> None:
+    example = next(e for e in hl7.EXAMPLES if hl7.name(e) == "medrx0327")
+    args = ["fhir", "wrap", str(example), "--diagnosis", "C34.9"]
+
+    result = CliRunner().invoke(app, [*args, "--registration-number", "QLĐB-712-19"])
+
+    assert result.exit_code == 0, result.output
+    assert fhir.parse_prescription(json.loads(result.stdout)).code.endswith("-n")
