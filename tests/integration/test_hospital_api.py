@@ -1,6 +1,5 @@
 """Bad input at the hospital's edge gets a FHIR OperationOutcome that names the problem."""
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,11 @@ from rxsim.country import DRUGS
 from rxsim.scenario import load
 from rxsim.stack import Stack
 from services.hospital import bundles
+from tests import hl7_examples as hl7
 from tests.integration.client import StackClient
+from tests.rule_faults import adult
 
 pytestmark = pytest.mark.integration
-EXAMPLES = sorted((Path(__file__).parent.parent / "data" / "hl7-r4-examples").glob("*.json"))
 COUNTRY = load("pilot").country
 
 
@@ -91,26 +91,49 @@ def test_invalid_fhir_datatype_names_the_element(client: StackClient) -> None:
     assert issue["expression"][0].endswith("resource(Patient).birthDate")
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
-def test_hl7_example_is_accepted_or_refused_with_the_missing_elements(
+def _post_example(client: StackClient, request: dict[str, Any]) -> Any:
+    bundle = hl7.wrapped(request, COUNTRY.hospital_by_code["01001"], adult())
+    return client["hospital"].post("/prescriptions", json=bundle)
+
+
+def _refused_at_the_edge_naming(response: Any) -> set[str]:
+    assert response.status_code == 422, response.text
+    return {e for issue in outcome(response) for e in issue["expression"]}
+
+
+@pytest.mark.parametrize("example", hl7.EXAMPLES, ids=hl7.name)
+def test_hl7_example_wrapped_plainly_is_refused_naming_the_missing_elements(
     client: StackClient, example: Path
 ) -> None:
-    request = json.loads(example.read_text())
-    hospital = COUNTRY.hospital_by_code["01001"]
-    import random
+    response = _post_example(client, hl7.request(example))
+    if hl7.name(example) in hl7.EDGE_REFUSED:
+        named = _refused_at_the_edge_naming(response)
+        assert all(e.endswith((".status", ".dispenseRequest.quantity")) for e in named), named
+        return
+    # Accepted for delivery to the coordinator, which refuses it naming what a Vietnamese
+    # prescription needs: an ICD-10 diagnosis and the drug's registration number.
+    assert response.status_code == 202, response.text
+    rejected = client.wait_for_state(response.json()["submission_id"], "REJECTED")
+    assert rejected["reason_code"] == "DIAGNOSIS_MISSING"
+    assert "Bundle.entry[0].resource(MedicationRequest).reasonCode: " in rejected["reason"]
+    assert "số đăng ký" in rejected["reason"]
 
-    bundle = bundles.wrap(
-        [request],
-        code=bundles.new_code(random.Random(), "01001"),
-        hospital=hospital,
-        citizen=COUNTRY.citizens[0],
-        prescriber=("BS. Lan", "000123/01001-CCHN"),
-    )
-    response = client["hospital"].post("/prescriptions", json=bundle)
-    if request.get("status") == "active" and (request.get("dispenseRequest") or {}).get("quantity"):
-        assert response.status_code == 202, response.text
-        client.wait_for_state(response.json()["submission_id"], "AVAILABLE")
+
+@pytest.mark.parametrize("example", hl7.EXAMPLES, ids=hl7.name)
+def test_hl7_example_made_vietnamese_is_accepted_or_refused_naming_what_it_lacks(
+    client: StackClient, example: Path
+) -> None:
+    response = _post_example(client, hl7.vietnamese(example))
+    if hl7.name(example) in hl7.EDGE_REFUSED:
+        named = _refused_at_the_edge_naming(response)
+        assert all(e.endswith((".status", ".dispenseRequest.quantity")) for e in named), named
+        return
+    assert response.status_code == 202, response.text
+    lacking = hl7.AS_VIETNAMESE[hl7.name(example)]
+    submission_id = response.json()["submission_id"]
+    if lacking is None:
+        client.wait_for_state(submission_id, "AVAILABLE")
     else:
-        assert response.status_code == 422, response.text
-        named = {e for issue in outcome(response) for e in issue["expression"]}
-        assert any(e.endswith((".status", ".dispenseRequest.quantity")) for e in named), named
+        rejected = client.wait_for_state(submission_id, "REJECTED")
+        assert rejected["reason_code"] == lacking
+        assert "Bundle.entry[0].resource(MedicationRequest)." in rejected["reason"]
