@@ -1,6 +1,7 @@
 """Encoding and decoding of event envelopes, with one precise reason when a message is bad."""
 
 import base64
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from schemas.envelope import Envelope
 from schemas.topics import Topic
 
 MAX_MESSAGE_BYTES = 1_000_000
+DEAD_LETTER_KEEPS = 256 * 1024
 
 
 class Undecodable(Exception):
@@ -102,11 +104,19 @@ def dead_letter(
     consumer: str,
     reason: str,
 ) -> tuple[bytes, bytes]:
-    """The key and encoded envelope of a dead letter for an unprocessable message."""
+    """The key and encoded envelope of a dead letter for an unprocessable message.
+
+    A dead letter must itself fit in a Kafka message, so at most DEAD_LETTER_KEEPS bytes of
+    the original travel in it (base64 adds a third), with the whole one's size and hash.
+    """
     original_key = key.decode("utf-8", "replace") if key is not None else None
+    raw = raw or b""
     data = {
-        "original_b64": base64.b64encode(raw or b"").decode(),
+        "original_b64": base64.b64encode(raw[:DEAD_LETTER_KEEPS]).decode(),
         "original_key": original_key,
+        "original_size": len(raw),
+        "original_sha256": hashlib.sha256(raw).hexdigest(),
+        "truncated": len(raw) > DEAD_LETTER_KEEPS,
         "source_topic": source_topic,
         "partition": partition,
         "offset": offset,

@@ -184,8 +184,15 @@ class DeadlineReached(_Data):
 class DeadLettered(_Data):
     """rx.deadletter: a message a consumer could not process, kept with the reason."""
 
-    original_b64: str
+    original_b64: str = Field(description="the original bytes (the first 256 KiB of larger ones)")
     original_key: str | None
+    original_size: int | None = Field(default=None, description="bytes of the whole original")
+    original_sha256: str | None = Field(default=None, description="SHA-256 of the whole original")
+    truncated: bool = Field(
+        default=False,
+        description="original_b64 holds only the start; the whole message is "
+        "still at source_topic/partition/offset",
+    )
     source_topic: str
     partition: int
     offset: int

@@ -192,12 +192,6 @@ def wait_for_dead_letters(
     return dead_letters(bootstrap)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: the dead letter of a message over MAX_MESSAGE_BYTES carries it whole in "
-    "base64 (4/3 larger), above the producer's 1 MiB max_request_size; the coordinator's agent "
-    "crashes with MessageSizeTooLargeError and the message is lost instead of dead-lettered",
-)
 def test_oversized_message_is_dead_lettered(client: StackClient) -> None:
     code = bundles.new_code(rng, HOSPITAL.code)
     good = a_valid_issued_event(code)
@@ -207,6 +201,10 @@ def test_oversized_message_is_dead_lettered(client: StackClient) -> None:
     where = (sent.topic, sent.partition, sent.offset, "coordinator")
     letter = wait_for_dead_letters(client.stack.bootstrap, {where}, timeout=30.0)[where]
     assert letter["reason"].startswith(f"message of {len(sent.value)} bytes exceeds")
+    # It keeps the start of the original, and says how to find the whole of it.
+    assert letter["truncated"] is True
+    assert letter["original_size"] == len(sent.value)
+    assert base64.b64decode(letter["original_b64"]) == sent.value[: codec.DEAD_LETTER_KEEPS]
 
 
 @pytest.fixture(scope="module")
