@@ -48,12 +48,14 @@ def make_app(service: str, settings: Settings) -> faust.App:
     """A faust app tuned for a local stack: short group timeouts, raw bytes on the wire (we
     decode envelopes ourselves, so bad messages reach the dead-letter topic, not a crash)."""
     _bound_fetch_wait(settings.fetch_max_wait_ms)
+    datadir = Path(tempfile.gettempdir()) / "rxsim" / f"{service}-{os.getpid()}"
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     return faust.App(
         f"rxsim-{service}",
         broker=f"kafka://{settings.bootstrap}",
         store="memory://",
         # faust keeps bookkeeping files in a data dir; not in the user's working directory.
-        datadir=str(Path(tempfile.gettempdir()) / "rxsim" / f"{service}-{os.getpid()}"),
+        datadir=str(datadir),
         topic_partitions=settings.partitions,
         topic_allow_declare=True,
         key_serializer="raw",
