@@ -1,9 +1,12 @@
 """A scenario's deliberate faults: the share of generated prescriptions that break one national
 rule each, and the reason code the coordinator gives for it (docs/prescription-bundle.md)."""
 
+from collections.abc import Collection
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from rxsim.country import Country
 
 # Fault kind -> the reason code its prescriptions are rejected with.
 FAULT_REASONS: dict[str, str] = {
@@ -56,3 +59,29 @@ class Faults(BaseModel):
     def shares(self) -> dict[str, float]:
         """Every fault kind with its share, in a fixed order (the generator draws by it)."""
         return {kind: getattr(self, kind) for kind in FAULT_REASONS}
+
+
+def unmet(faults: Faults, country: Country, onboarded: Collection[str]) -> list[str]:
+    """Faults the scenario asks for that its population cannot produce: better refused when
+    the scenario loads than silently issued as valid prescriptions."""
+    facilities = country.facilities
+    needs = {
+        "not_onboarded_facility": (
+            any(f.code not in onboarded for f in facilities),
+            "every known facility is onboarded",
+        ),
+        "narcotic_from_clinic": (
+            any(f.code in onboarded and not f.inpatient_beds for f in facilities),
+            "no onboarded facility lacks inpatient beds (onboard clinics, or more hospitals)",
+        ),
+        "child_without_weight": (
+            any(c.weight_kg is not None for c in country.citizens),
+            "there are no young children (raise population.child_share)",
+        ),
+    }
+    needs["child_without_guardian"] = needs["child_without_weight"]
+    return [
+        f"faults.{kind} = {getattr(faults, kind):g} cannot be produced: {why}"
+        for kind, (possible, why) in needs.items()
+        if getattr(faults, kind) > 0 and not possible
+    ]

@@ -160,3 +160,11 @@ def test_all_provinces_can_be_named_at_once_and_unknown_ones_are_refused() -> No
 def test_an_unknown_scenario_names_the_available_ones() -> None:
     with pytest.raises(FileNotFoundError, match="pilot"):
         scenario.load("nowhere")
+
+
+def test_a_fault_the_population_cannot_produce_is_refused_when_the_scenario_loads() -> None:
+    national = scenario.load("national").model_dump(by_alias=True)
+    everyone = {**national["population"], "onboarded_kinds": ["hospital", "clinic"]}
+
+    with pytest.raises(ValidationError, match="not_onboarded_facility"):
+        Scenario.model_validate({**national, "population": everyone})
