@@ -1,16 +1,23 @@
-"""The built-in generator: synthetic prescriptions at a fixed rate, open loop, with the
-scenario's share of deliberate faults (facility not onboarded, duplicate code, bad code)."""
+"""The built-in generator: coherent synthetic prescriptions from the scenario's country and
+catalog, issued open loop on the scenario's schedule (a fixed rate or a day's curve), with the
+scenario's share of each deliberate fault (rxsim.scenario_faults)."""
 
 import asyncio
+import copy
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from rxsim.country import DRUGS
+from rxsim.load_curve import due_times
 from rxsim.scenario import Scenario
-from services.hospital import bundles
+from services.hospital import bundles, faults
+from services.hospital.prescribing import Prescriber
+
+RECENT_CLEAN = 100  # duplicates re-send one of the last clean Bundles, as a retrying system would
 
 
 @dataclass
@@ -23,45 +30,69 @@ class GeneratorRun:
     finished: bool = False
 
 
-def synthetic_prescriptions(scenario: Scenario, count: int) -> Iterator[dict[str, Any]]:
-    """`count` Bundles, deterministic from the scenario's seed (codes included)."""
+def _fault(rng: random.Random, shares: dict[str, float]) -> str | None:
+    roll = rng.random()
+    for kind, share in shares.items():
+        if roll < share:
+            return kind
+        roll -= share
+    return None
+
+
+def synthetic_prescriptions(
+    scenario: Scenario, count: int, today: date | None = None
+) -> Iterator[dict[str, Any]]:
+    """`count` Bundles, deterministic from the scenario's seed (codes included), made lazily.
+    `today` decides who is a young child (default: today)."""
     rng = random.Random(f"{scenario.seed}:prescriptions")
-    country, faults = scenario.country, scenario.faults
-    onboarded = [h for h in country.hospitals if h.code in scenario.onboarded_facilities]
-    others = [h for h in country.hospitals if h.code not in scenario.onboarded_facilities]
-    by_province: dict[str, list[Any]] = {}
-    for person in country.citizens:
-        by_province.setdefault(person.province, []).append(person)
-    # Duplicates re-send a code that went out clean, so each lands as DUPLICATE_CODE.
-    clean_codes: list[str] = []
+    prescriber = Prescriber(scenario, today or date.today())
+    known_drugs = frozenset(scenario.catalog.drug_by_code)
+    shares = scenario.faults.shares
+    recent: deque[dict[str, Any]] = deque(maxlen=RECENT_CLEAN)
     for _ in range(count):
-        roll = rng.random()
-        hospital = rng.choice(
-            others if roll < faults.not_onboarded_facility and others else onboarded
+        kind = _fault(rng, shares)
+        if kind == "duplicate_code" and recent:
+            yield copy.deepcopy(rng.choice(recent))
+            continue
+        plan = prescriber.plan(rng, kind)
+        bundle = bundles.prescription(
+            rng,
+            code=bundles.new_code(rng, plan.facility.code, plan.type_letter),
+            hospital=plan.facility,
+            citizen=plan.citizen,
+            drugs=list(plan.drugs),
+            diagnoses=[d.code for d in plan.diagnoses],
+            days=plan.days,
+            course=plan.course,
+            simulated=True,
         )
-        local = by_province[hospital.province]
-        citizen = rng.choice(local if rng.random() < 0.8 else country.citizens)
-        code = bundles.new_code(rng, hospital.code)
-        roll -= faults.not_onboarded_facility
-        if 0 <= roll < faults.duplicate_code and clean_codes:
-            code = rng.choice(clean_codes)
-        elif 0 <= roll - faults.duplicate_code < faults.malformed_code:
-            code = code.upper()
-        elif roll >= 0:
-            clean_codes.append(code)
-        drugs = rng.sample([d for d in DRUGS if d.type_letter == "c"], rng.randint(1, 3))
-        yield bundles.prescription(rng, code=code, hospital=hospital, citizen=citizen, drugs=drugs)
+        if kind is None or kind == "duplicate_code":
+            recent.append(bundle)
+        elif kind == "over_supply_limit":
+            extra = plan.limit - plan.days + rng.choice((7, 14, 30))
+            bundle = faults.over_supply(bundle, extra)
+        else:
+            bundle = faults.broken(kind, bundle, rng, known_drugs)
+        yield bundle
 
 
 async def run(
-    run_state: GeneratorRun, scenario: Scenario, submit: Callable[[dict[str, Any]], Awaitable[bool]]
+    run_state: GeneratorRun,
+    scenario: Scenario,
+    submit: Callable[[dict[str, Any]], Awaitable[bool]],
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
-    """Open loop: the i-th prescription is due at start + i/rate, whatever the pipeline does."""
-    start = time.monotonic()
-    for index, bundle in enumerate(synthetic_prescriptions(scenario, run_state.target)):
-        delay = start + index / run_state.rate - time.monotonic()
+    """Open loop: each prescription is due on the scenario's schedule from the start, whatever
+    the pipeline does; `run_state.rate` is the rate at the curve's 1.0 (or the fixed rate)."""
+    start = clock()
+    schedule = due_times(run_state.rate, scenario.speedup, scenario.load.curve)
+    prescriptions = synthetic_prescriptions(scenario, run_state.target)
+    for bundle, due in zip(prescriptions, schedule, strict=False):
+        delay = start + due - clock()
         if delay > 0:
-            await asyncio.sleep(delay)
+            await sleep(delay)
         if await submit(bundle):
             run_state.issued += 1
         else:
