@@ -1,19 +1,16 @@
 """A synthetic Vietnam, deterministic from a seed: provinces, hospitals, clinics, pharmacies,
 citizens. Every service builds the same country from the scenario, so no registry is shared."""
 
-import itertools
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from functools import cached_property
 
-from rxsim import names
 from rxsim.catalog import DRUG_BY_CODE, DRUGS, Drug  # noqa: F401  (re-exported)
-from rxsim.provinces import PROVINCE_CODE, PROVINCES
+from rxsim.citizens import Citizen, cccd_for, citizen  # noqa: F401  (cccd_for re-exported)
+from rxsim.provinces import PROVINCE_CODE, PROVINCES  # noqa: F401  (re-exported)
 
 CLINIC_NUMBERS_FROM = 500  # facility codes: province + 001-499 hospitals, 500-999 clinics
-# WHO growth-standard medians (months, kg), both sexes: enough for a plausible child weight.
-WEIGHT_BY_MONTHS = ((0, 3.3), (6, 7.6), (12, 9.4), (24, 12.0), (36, 14.1), (48, 16.1), (72, 20.5))
 
 
 @dataclass(frozen=True)
@@ -37,43 +34,8 @@ class Pharmacy:
     province: str
 
 
-@dataclass(frozen=True)
-class Citizen:
-    cccd: str
-    name: str
-    birth_date: date
-    sex: str  # "male" | "female"
-    province: str
-    address: str
-    weight_kg: float | None = None  # known for young children, who need it on prescriptions
-    guardian: str = ""  # a parent's name, for young children
-
-
-def cccd_for(rng: random.Random, province: str, birth: date, sex: str) -> str:
-    """12 digits: province of birth registration, century/sex, year, 6 random."""
-    century = 0 if birth.year < 2000 else 2
-    return (
-        f"{PROVINCE_CODE[province]}{century + (sex == 'female')}{birth.year % 100:02d}"
-        f"{rng.randrange(10**6):06d}"
-    )
-
-
 def _start_of_this_year() -> date:
     return date(date.today().year, 1, 1)
-
-
-def _person_name(rng: random.Random, sex: str, family: str | None = None) -> str:
-    family = family or rng.choices(names.FAMILY_NAMES, names.FAMILY_WEIGHTS)[0]
-    return f"{family} {rng.choice(names.MIDDLE[sex])} {rng.choice(names.GIVEN[sex])}"
-
-
-def _child_weight(rng: random.Random, birth: date, on: date) -> float:
-    months = (on.year - birth.year) * 12 + on.month - birth.month - (on.day < birth.day)
-    for (m0, w0), (m1, w1) in itertools.pairwise(WEIGHT_BY_MONTHS):
-        if months <= m1:
-            median = w0 + (w1 - w0) * (months - m0) / (m1 - m0)
-            return round(median * rng.uniform(0.88, 1.12), 1)
-    return WEIGHT_BY_MONTHS[-1][1]
 
 
 @dataclass(frozen=True)
@@ -161,30 +123,12 @@ class Country:
     @cached_property
     def citizens(self) -> tuple[Citizen, ...]:
         rng = random.Random(f"{self.seed}:citizens")
-        people: list[Citizen] = []
         taken: set[str] = set()
-        for province, _ in PROVINCES:
-            for _ in range(self.citizens_per_province):
-                people.append(self._citizen(rng, province, taken))
-        return tuple(people)
-
-    def _citizen(self, rng: random.Random, province: str, taken: set[str]) -> Citizen:
-        sex = rng.choice(("male", "female"))
-        child = rng.random() < self.child_share
-        days_old = rng.randrange(5 * 365) if child else int(rng.triangular(6, 90, 55) * 365.25)
-        birth = self.as_of - timedelta(days=days_old)
-        name = _person_name(rng, sex)
-        address = f"{rng.randint(1, 300)} {rng.choice(names.STREETS)}, {province}"
-        cccd = cccd_for(rng, province, birth, sex)
-        while cccd in taken:  # 6 random digits can collide within a province, year and sex
-            cccd = cccd_for(rng, province, birth, sex)
-        taken.add(cccd)
-        if not child:
-            return Citizen(cccd, name, birth, sex, province, address)
-        parent_sex = rng.choice(("male", "female"))
-        guardian = _person_name(rng, parent_sex, name.split()[0] if parent_sex == "male" else None)
-        weight = _child_weight(rng, birth, self.as_of)
-        return Citizen(cccd, name, birth, sex, province, address, weight, guardian)
+        return tuple(
+            citizen(rng, province, self.child_share, self.as_of, taken)
+            for province, _ in PROVINCES
+            for _ in range(self.citizens_per_province)
+        )
 
     @cached_property
     def citizen_by_cccd(self) -> dict[str, Citizen]:
