@@ -258,7 +258,7 @@ def on_choice(
         pharmacy_id=choice.pharmacy_id,
         fulfilment=choice.fulfilment,
         address=choice.address,
-        items=record.items,
+        items=record.remaining(),
         simulated=record.simulated,
         task=fhir.fulfilment_task(record.prescription_id, choice.pharmacy_id, ctx.now),
         medication_requests=record.medication_requests,
@@ -363,8 +363,9 @@ def _pharmacy_move(record: PrescriptionRecord | None, update: PharmacyUpdated) -
     pending = record is not None and record.state == State.PENDING_CANCELLATION
     if pending and update.kind in ("declined", "returned"):
         return State.CANCELLED
+    handed_over = record is not None and record.state in (State.DISPENSED, State.OUT_FOR_DELIVERY)
     partly_sold = record is not None and bool(record.dispensed) and bool(record.remaining())
-    if update.kind in ("delivered", "picked_up") and partly_sold:
+    if update.kind in ("delivered", "picked_up") and handed_over and partly_sold:
         return State.AVAILABLE
     return PHARMACY_MOVES[update.kind]
 

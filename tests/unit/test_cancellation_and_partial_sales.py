@@ -132,3 +132,37 @@ def test_selling_a_drug_not_prescribed_is_refused() -> None:
     )
     assert outcome.record is None
     assert outcome.note and "does not prescribe" in outcome.note
+
+
+def test_the_order_for_the_rest_asks_only_for_what_is_left() -> None:
+    # Given half of the first item sold and collected
+    record, code, half = _partly_sold(Fulfilment.PICKUP)
+    ctx = make.context()
+    handlers.on_pharmacy(record, *make.pharmacy_update(record.prescription_id, "picked_up"), ctx)
+    # When the citizen chooses a pharmacy for the rest
+    outcome = handlers.on_choice(record, *make.choice(record.prescription_id), ctx)
+    # Then the order names only what is still to buy
+    order = next(out.data for out in outcome.out if out.topic == topics.PHARMACY_ORDERS)
+    wanted = {item.drug_code: item.quantity for item in order.items}  # type: ignore[attr-defined]
+    assert wanted[code] == half
+    assert all(item.drug_code in wanted for item in record.remaining())
+    assert len(wanted) == len(record.remaining())
+
+
+def test_a_pickup_reported_before_the_sale_changes_nothing() -> None:
+    # Given a partly sold prescription offered again and accepted by a pharmacy
+    record, _, _ = _partly_sold(Fulfilment.PICKUP)
+    ctx = make.context()
+    handlers.on_pharmacy(record, *make.pharmacy_update(record.prescription_id, "picked_up"), ctx)
+    handlers.on_choice(
+        record, *make.choice(record.prescription_id, fulfilment=Fulfilment.PICKUP), ctx
+    )
+    handlers.on_pharmacy(record, *make.pharmacy_update(record.prescription_id, "accepted"), ctx)
+    assert record.state == S.ACCEPTED
+    # When a pickup is reported before anything of this order was dispensed
+    outcome = handlers.on_pharmacy(
+        record, *make.pharmacy_update(record.prescription_id, "picked_up"), ctx
+    )
+    # Then it is stale
+    assert outcome.record is None
+    assert record.state == S.ACCEPTED
