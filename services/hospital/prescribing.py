@@ -34,6 +34,8 @@ class Plan:
 
 
 class Prescriber:
+    """The scenario's onboarded facilities and citizens, ready to draw prescriptions from."""
+
     def __init__(self, scenario: Scenario, today: date) -> None:
         self.rules, self.catalog, country = scenario.rules, scenario.catalog, scenario.country
         onboarded = scenario.onboarded_facilities
