@@ -117,8 +117,9 @@ def demo(
     count = count or chosen.load.prescriptions
     rate = rate or chosen.load.rate_per_second
     console.print(f"[bold]{chosen.name}[/]: {chosen.description}")
+    pace = f"{rate:g}/s at the peak of the day's curve" if chosen.load.curve else f"{rate:g}/s"
     console.print(
-        f"{count} prescriptions at {rate:g}/s; clock ×{chosen.speedup:g} "
+        f"{count} prescriptions at {pace}; clock ×{chosen.speedup:g} "
         f"(the {chosen.rules.validity_days:g}-day validity lasts "
         f"{chosen.validity.total_seconds() / chosen.speedup:.0f} s)"
     )

@@ -2,6 +2,7 @@
 print what happened to every one of them."""
 
 import asyncio
+import itertools
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rxsim.ledger import SIMULATED_STAGES, Ledger
+from rxsim.load_curve import due_times
 from rxsim.observer import Observer
 from rxsim.scenario import Scenario
 from rxsim.stack import Stack
@@ -35,6 +37,12 @@ class DemoResult:
         )
 
 
+def issuing_time(scenario: Scenario, count: int, rate: float) -> float:
+    """Real seconds until the last prescription is due (the load curve, if any, included)."""
+    due = due_times(rate, scenario.speedup, tuple(scenario.load.curve))
+    return next(itertools.islice(due, count - 1, None), 0.0)
+
+
 def patience(scenario: Scenario, count: int, rate: float) -> float:
     """How long to wait for the last prescription: issuing, validity, then a slow courier."""
     behaviour = scenario.behaviour
@@ -48,7 +56,11 @@ def patience(scenario: Scenario, count: int, rate: float) -> float:
             + 30
         )
     ) / scenario.speedup
-    return count / rate + max(worst, scenario.validity.total_seconds() / scenario.speedup) + 30
+    return (
+        issuing_time(scenario, count, rate)
+        + max(worst, scenario.validity.total_seconds() / scenario.speedup)
+        + 30
+    )
 
 
 async def run_scenario(

@@ -24,7 +24,7 @@ def choose(
     rng = random.Random(f"{seed}:choice:{rx.prescription_id}:{len(rx.declined_by)}")
     if random.Random(f"{seed}:never:{rx.prescription_id}").random() < behaviour.never_choose_share:
         return None
-    citizen = next((c for c in country.citizens if c.cccd == rx.citizen_id), None)
+    citizen = country.citizen_by_cccd.get(rx.citizen_id)
     nearby = country.pharmacies_in(citizen.province) if citizen else list(country.pharmacies)
     candidates = [p for p in nearby if p.id not in rx.declined_by] or [
         p for p in country.pharmacies if p.id not in rx.declined_by

@@ -19,7 +19,7 @@ from schemas import topics
 from schemas.events import DeadlineReached
 from services.coordinator.handlers import Context, due_for_expiry, handle
 from services.coordinator.record import PrescriptionRecord
-from services.coordinator.rules import Catalog
+from services.coordinator.rules import Lookup
 
 SERVICE = "coordinator"
 READS = (
@@ -45,7 +45,8 @@ prescriptions = app.Table(
     "prescriptions", key_type=str, value_type=dict, default=None, partitions=settings.partitions
 )
 _deadline_sent: dict[str, float] = {}
-CATALOG = Catalog()  # rxsim's drug register and ICD-10 lists (rxsim.catalog)
+# The scenario's drug register and ICD-10 lists (rxsim's own, or a user's CSV files).
+CATALOG = Lookup(scenario.catalog.drug_by_code, scenario.catalog.diagnosis_by_code)
 
 
 def context() -> Context:

@@ -48,7 +48,7 @@ class Context:
     known_pharmacies: frozenset[str]
     validity: timedelta  # real time, already scaled by the scenario's clock
     facilities: Mapping[str, Hospital] = field(default_factory=dict)  # by code, with their beds
-    catalog: rx_rules.Catalog = field(default_factory=rx_rules.Catalog)
+    catalog: rx_rules.Lookup = field(default_factory=rx_rules.Lookup)
 
 
 def _delivery_allowed(type_letter: str, rules: Rules) -> bool:

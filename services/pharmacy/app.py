@@ -18,7 +18,6 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 
 from rxsim import streams
-from rxsim.country import DRUGS
 from rxsim.scenario import load
 from rxsim.settings import get_settings
 from schemas import topics
@@ -237,7 +236,7 @@ async def read_stock(pharmacy_id: str) -> dict[str, float]:
     """Units on hand per drug: the catalog's, and any other drug this pharmacy was asked for."""
     if pharmacy_id not in scenario.country.pharmacy_by_id:
         raise HTTPException(404, f"no pharmacy {pharmacy_id!r}")
-    catalog = [d.registration_number for d in DRUGS]
+    catalog = list(scenario.catalog.drug_by_code)
     opening = domain.initial_stock(scenario.seed, pharmacy_id, catalog, scenario.behaviour)
     return {**opening, **(stock.get(pharmacy_id) or {})}
 

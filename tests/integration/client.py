@@ -3,6 +3,7 @@ the events on its topics."""
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -13,6 +14,8 @@ from rxsim.stack import Stack
 from schemas.topics import ALL_TOPICS
 
 T = TypeVar("T")
+# The scenario the stack fixture runs: the pilot, with clinics onboarded too.
+STACK_SCENARIO = Path(__file__).with_name("stack-scenario.toml")
 
 
 def eventually(

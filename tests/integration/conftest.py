@@ -11,6 +11,7 @@ import pytest
 
 from rxsim.settings import Settings
 from rxsim.stack import Stack, with_free_ports
+from tests.integration.client import STACK_SCENARIO
 
 # 12 simulated hours per real second: the 5-day validity lasts 10 s, a courier trip < 0.4 s.
 TEST_SPEEDUP = 43_200.0
@@ -35,7 +36,7 @@ def stack(kafka_bootstrap: str | None, tmp_path_factory: pytest.TempPathFactory)
         Settings().model_copy(
             update={
                 "kafka_bootstrap_servers": kafka_bootstrap,
-                "scenario": "pilot",
+                "scenario": str(STACK_SCENARIO),
                 "speedup": TEST_SPEEDUP,
             }
         )

@@ -23,11 +23,11 @@ from rxsim.stack import Stack
 from rxsim.topic_reader import read
 from schemas import topics
 from services.hospital import bundles
-from tests.integration.client import StackClient, eventually
+from tests.integration.client import STACK_SCENARIO, StackClient, eventually
 
 pytestmark = pytest.mark.integration
 
-COUNTRY = load("pilot").country
+COUNTRY = load(str(STACK_SCENARIO)).country
 HOSPITAL = COUNTRY.hospital_by_code["01001"]  # Hà Nội, onboarded in the pilot
 rng = random.Random()
 

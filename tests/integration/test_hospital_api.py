@@ -11,11 +11,11 @@ from rxsim.scenario import load
 from rxsim.stack import Stack
 from services.hospital import bundles
 from tests import hl7_examples as hl7
-from tests.integration.client import StackClient
+from tests.integration.client import STACK_SCENARIO, StackClient
 from tests.rule_faults import adult
 
 pytestmark = pytest.mark.integration
-COUNTRY = load("pilot").country
+COUNTRY = load(str(STACK_SCENARIO)).country
 
 
 @pytest.fixture(scope="module")

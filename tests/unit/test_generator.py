@@ -18,7 +18,7 @@ from rxsim.load_curve import due_times
 from rxsim.scenario import Faults, Scenario
 from rxsim.scenario_faults import FAULT_REASONS
 from services.coordinator.handlers import Context
-from services.coordinator.rules import Catalog, check_prescription
+from services.coordinator.rules import Lookup, check_prescription
 from services.hospital import generator
 from services.hospital.generator import GeneratorRun, synthetic_prescriptions
 from services.hospital.prescribing import Plan, Prescriber
@@ -125,7 +125,7 @@ def context(s: Scenario) -> Context:
         known_pharmacies=frozenset(s.country.pharmacy_by_id),
         validity=s.validity / s.speedup,
         facilities=s.country.hospital_by_code,
-        catalog=Catalog(s.catalog.drug_by_code, s.catalog.diagnosis_by_code),
+        catalog=Lookup(s.catalog.drug_by_code, s.catalog.diagnosis_by_code),
     )
 
 

@@ -20,11 +20,11 @@ from services.coordinator.rules.code import (
     subject_mismatch,
     type_letter,
 )
-from services.coordinator.rules.lookup import Catalog
+from services.coordinator.rules.lookup import Lookup
 from services.coordinator.rules.sender import facility_onboarded
 
 __all__ = [
-    "Catalog",
+    "Lookup",
     "Setting",
     "check_prescription",
     "duplicate_code",
@@ -49,7 +49,7 @@ class Setting(Protocol):
     @property
     def facilities(self) -> Mapping[str, Hospital]: ...
     @property
-    def catalog(self) -> Catalog: ...
+    def catalog(self) -> Lookup: ...
 
 
 def prescribed_on(rx: Prescription, now: datetime) -> date:

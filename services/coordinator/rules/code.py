@@ -5,7 +5,7 @@ import re
 
 from rxsim.catalog import TYPE_NAMES, prescription_type
 from rxsim.fhir import Issue, Prescription
-from services.coordinator.rules.lookup import Catalog, refusal
+from services.coordinator.rules.lookup import Lookup, refusal
 
 CODE_PATTERN = re.compile(r"^[0-9a-z]{12}-[cnhy]$")
 CODE_EXPRESSION = "MedicationRequest.groupIdentifier.value"
@@ -34,7 +34,7 @@ def prescription_code_format(rx: Prescription) -> list[Issue]:
     return []
 
 
-def type_letter(rx: Prescription, catalog: Catalog) -> list[Issue]:
+def type_letter(rx: Prescription, catalog: Lookup) -> list[Issue]:
     """One type per prescription: the code ends in the drugs' type (n before h before y before
     c), and every drug is of that type. Drugs not in the catalog are another rule's concern."""
     known = [(item, drug) for item in rx.items if (drug := catalog.drug(item))]

@@ -5,13 +5,13 @@ import math
 import re
 
 from rxsim.fhir import Issue, Item, Prescription
-from services.coordinator.rules.lookup import Catalog, missing, refusal
+from services.coordinator.rules.lookup import Lookup, missing, refusal
 
 # ICD-10: a letter, two digits, then optionally (with or without the dot) up to four more.
 ICD10_PATTERN = re.compile(r"^[A-Z][0-9]{2}(\.?[0-9A-Z]{1,4})?$")
 
 
-def diagnosis(rx: Prescription, catalog: Catalog, known_only: bool) -> list[Issue]:
+def diagnosis(rx: Prescription, catalog: Lookup, known_only: bool) -> list[Issue]:
     """Every drug is prescribed for an ICD-10 diagnosis (MedicationRequest.reasonCode)."""
     issues = []
     for item in rx.items:
@@ -46,7 +46,7 @@ def diagnosis(rx: Prescription, catalog: Catalog, known_only: bool) -> list[Issu
     return issues
 
 
-def drug_in_catalog(rx: Prescription, catalog: Catalog) -> list[Issue]:
+def drug_in_catalog(rx: Prescription, catalog: Lookup) -> list[Issue]:
     """Every drug is named by its registration number (số đăng ký) in the national register."""
     issues = []
     for item in rx.items:

@@ -17,7 +17,7 @@ def missing(expression: str, code: str, message: str) -> Issue:
 
 
 @dataclass(frozen=True)
-class Catalog:
+class Lookup:
     """The national drug register (by registration number) and the ICD-10 diagnoses known to
     the ministry's lists; a scenario may bring its own, rxsim's catalog is the default."""
 

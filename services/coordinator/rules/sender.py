@@ -5,7 +5,7 @@ from collections.abc import Collection, Mapping
 
 from rxsim.country import Hospital
 from rxsim.fhir import Issue, Prescription
-from services.coordinator.rules.lookup import Catalog, missing, refusal
+from services.coordinator.rules.lookup import Lookup, missing, refusal
 
 
 def facility_onboarded(
@@ -48,7 +48,7 @@ def prescriber_licence(rx: Prescription) -> list[Issue]:
 
 
 def narcotic_facility_beds(
-    rx: Prescription, facilities: Mapping[str, Hospital], catalog: Catalog
+    rx: Prescription, facilities: Mapping[str, Hospital], catalog: Lookup
 ) -> list[Issue]:
     """TT 26/2025: narcotic prescriptions only from facilities with inpatient beds. A facility
     rxsim does not know is the onboarding rule's concern."""

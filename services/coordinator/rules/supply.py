@@ -4,7 +4,7 @@ the diagnosis and whether the treatment is long-term."""
 from rxsim.catalog import TYPE_NAMES
 from rxsim.fhir import Issue, Item, Prescription
 from rxsim.scenario_rules import Rules
-from services.coordinator.rules.lookup import Catalog, refusal
+from services.coordinator.rules.lookup import Lookup, refusal
 
 
 def _why(type_letter: str, chronic: bool, cancer: bool, long_term: bool) -> str:
@@ -15,7 +15,7 @@ def _why(type_letter: str, chronic: bool, cancer: bool, long_term: bool) -> str:
     return "a listed chronic condition" if chronic else "ordinary treatment"
 
 
-def _limit_issue(rx: Prescription, item: Item, rules: Rules, catalog: Catalog) -> Issue | None:
+def _limit_issue(rx: Prescription, item: Item, rules: Rules, catalog: Lookup) -> Issue | None:
     if item.days is None:
         return None  # the dosage rule names it
     drug = catalog.drug(item)
@@ -36,7 +36,7 @@ def _limit_issue(rx: Prescription, item: Item, rules: Rules, catalog: Catalog) -
     )
 
 
-def supply_limits(rx: Prescription, rules: Rules, catalog: Catalog) -> list[Issue]:
+def supply_limits(rx: Prescription, rules: Rules, catalog: Lookup) -> list[Issue]:
     """Ordinary 30 days (90 for listed chronic conditions), narcotics 7 (30 for cancer),
     psychotropics 10 (30 long-term, courseOfTherapyType continuous)."""
     return [issue for item in rx.items if (issue := _limit_issue(rx, item, rules, catalog))]
