@@ -4,7 +4,8 @@ examples in the AsyncAPI document are what the running system sends, not hand-wr
 """
 
 import random
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -70,14 +71,8 @@ def story(seed: int = 2025) -> list[tuple[Topic, Event]]:
     hospital = next(h for h in country.hospitals if h.code in scenario.onboarded_facilities)
     citizen = next(c for c in country.citizens if c.province == hospital.province)
     pharmacy = country.pharmacies_in(hospital.province)[0]
-    ctx = handlers.Context(
-        now=datetime.now(UTC),
-        rules=scenario.rules,
-        known_facilities=frozenset(country.hospital_by_code),
-        onboarded_facilities=scenario.onboarded_facilities,
-        known_pharmacies=frozenset(country.pharmacy_by_id),
-        validity=scenario.validity,
-    )
+    # Examples show the validity in simulated time (5 days), not the demo's compressed clock.
+    ctx = replace(handlers.context_for(scenario), validity=scenario.validity)
     code = bundles.new_code(rng, hospital.code)
     bundle = bundles.prescription(
         rng, code=code, hospital=hospital, citizen=citizen, drugs=rng.sample(ORDINARY_DRUGS, 2)

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from faust.contrib.asgi import serve_asgi
 from pydantic import BaseModel
 
+from rxsim import http
 from rxsim.codec import Undecodable, dead_letter, decode, encode, new_event
 from rxsim.settings import Settings
 from schemas import topics
@@ -134,19 +135,12 @@ async def publish(
 
 
 def add_health(api: FastAPI, app: faust.App) -> None:
-    @api.get("/healthz", tags=["health"])
-    async def read_health() -> dict[str, str]:
-        """The process is up."""
-        return {"status": "ok"}
-
-    @api.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
-    async def read_ready() -> Any:
-        """Ready: recovered and consuming (this server starts only after table recovery)."""
-        from fastapi.responses import JSONResponse
-
-        if app.rebalancing or not app.consumer.assignment():
-            return JSONResponse({"status": "starting"}, status_code=503)
-        return {"status": "ready"}
+    # This server starts only after table recovery; ready once partitions are assigned.
+    http.add_health(
+        api,
+        lambda: not app.rebalancing and bool(app.consumer.assignment()),
+        "Ready: tables recovered and partitions assigned.",
+    )
 
 
 def serve(app: faust.App, api: FastAPI, settings: Settings, service: str) -> None:

@@ -5,14 +5,12 @@ Writes: citizen.choices, rx.deadletter
 """
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Path
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
+from rxsim.http import add_health, kafka_lifespan
 from rxsim.kafka_io import Follower, Publisher
 from rxsim.scenario import load
 from rxsim.settings import get_settings
@@ -89,19 +87,10 @@ follower = Follower(
 )
 
 
-@asynccontextmanager
-async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    await publisher.start()
-    await follower.start()
-    yield
-    await follower.stop()
-    await publisher.stop()
-
-
 api = FastAPI(
     title="rxsim citizen app",
     version="0.1.0",
-    lifespan=lifespan,
+    lifespan=kafka_lifespan(publisher, follower),
     description="The VNeID app's prescriptions: see them, choose a pharmacy.",
 )
 Cccd = Annotated[str, Path(pattern=r"^\d{12}$", description="citizen id (CCCD), 12 digits")]
@@ -117,18 +106,7 @@ def view(rx: PrescriptionAvailable) -> dict[str, Any]:
     }
 
 
-@api.get("/healthz", tags=["health"])
-async def read_health() -> dict[str, str]:
-    """The process is up."""
-    return {"status": "ok"}
-
-
-@api.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
-async def read_ready() -> Any:
-    """Ready: following citizen.inbox and rx.status."""
-    if not follower.ready:
-        return JSONResponse({"status": "starting"}, status_code=503)
-    return {"status": "ready"}
+add_health(api, lambda: follower.ready, "Ready: following citizen.inbox and rx.status.")
 
 
 @api.get("/citizens/{cccd}/prescriptions", tags=["citizens"])

@@ -7,6 +7,7 @@ State:  table `prescriptions` (prescription id -> PrescriptionRecord), changelog
 
 import logging
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,9 +18,8 @@ from rxsim.scenario import load
 from rxsim.settings import get_settings
 from schemas import topics
 from schemas.events import DeadlineReached
-from services.coordinator.handlers import Context, due_for_expiry, handle
+from services.coordinator.handlers import Context, context_for, due_for_expiry, handle
 from services.coordinator.record import PrescriptionRecord
-from services.coordinator.rules import Lookup
 
 SERVICE = "coordinator"
 READS = (
@@ -45,21 +45,11 @@ prescriptions = app.Table(
     "prescriptions", key_type=str, value_type=dict, default=None, partitions=settings.partitions
 )
 _deadline_sent: dict[str, float] = {}
-# The scenario's drug register and ICD-10 lists (rxsim's own, or a user's CSV files).
-CATALOG = Lookup(scenario.catalog.drug_by_code, scenario.catalog.diagnosis_by_code)
+BASE_CONTEXT = context_for(scenario)
 
 
 def context() -> Context:
-    return Context(
-        now=datetime.now(UTC),
-        rules=scenario.rules,
-        known_facilities=frozenset(scenario.country.hospital_by_code),
-        onboarded_facilities=scenario.onboarded_facilities,
-        known_pharmacies=frozenset(scenario.country.pharmacy_by_id),
-        validity=scenario.validity / scenario.speedup,
-        facilities=scenario.country.hospital_by_code,
-        catalog=CATALOG,
-    )
+    return replace(BASE_CONTEXT, now=datetime.now(UTC))
 
 
 def stored(prescription_id: str) -> PrescriptionRecord | None:

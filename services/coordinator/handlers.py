@@ -7,7 +7,7 @@ Every handler is idempotent: a repeated event id or a stale event changes nothin
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from rxsim import fhir
 from rxsim.country import Hospital
 from rxsim.fhir import Issue
+from rxsim.scenario import Scenario
 from rxsim.scenario_rules import Rules
 from schemas import topics
 from schemas.envelope import Envelope
@@ -49,6 +50,22 @@ class Context:
     validity: timedelta  # real time, already scaled by the scenario's clock
     facilities: Mapping[str, Hospital] = field(default_factory=dict)  # by code, with their beds
     catalog: rx_rules.Lookup = field(default_factory=rx_rules.Lookup)
+
+
+def context_for(scenario: Scenario, now: datetime | None = None) -> Context:
+    """The coordinator's view of a scenario; build it once and `replace(ctx, now=...)` per
+    event, so the hot path does not rebuild the facility sets."""
+    country = scenario.country
+    return Context(
+        now=now or datetime.now(UTC),
+        rules=scenario.rules,
+        known_facilities=frozenset(country.hospital_by_code),
+        onboarded_facilities=scenario.onboarded_facilities,
+        known_pharmacies=frozenset(country.pharmacy_by_id),
+        validity=scenario.validity / scenario.speedup,
+        facilities=country.hospital_by_code,
+        catalog=rx_rules.Lookup(scenario.catalog.drug_by_code, scenario.catalog.diagnosis_by_code),
+    )
 
 
 def _delivery_allowed(type_letter: str, rules: Rules) -> bool:

@@ -8,8 +8,6 @@ HTTP:   POST a FHIR prescription Bundle, follow it by its status URL, cancel it;
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +19,7 @@ from pydantic import BaseModel, Field
 from rxsim import fhir
 from rxsim.codec import MAX_MESSAGE_BYTES, now
 from rxsim.fhir import Issue
+from rxsim.http import add_health, kafka_lifespan
 from rxsim.kafka_io import Follower, Publisher
 from rxsim.scenario import load
 from rxsim.settings import get_settings
@@ -54,19 +53,10 @@ follower = Follower(
 )
 
 
-@asynccontextmanager
-async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    await publisher.start()
-    await follower.start()
-    yield
-    await follower.stop()
-    await publisher.stop()
-
-
 api = FastAPI(
     title="rxsim hospital",
     version="0.1.0",
-    lifespan=lifespan,
+    lifespan=kafka_lifespan(publisher, follower),
     description="Send FHIR R4 prescriptions (Bundles) to the national coordinator.",
 )
 
@@ -83,18 +73,11 @@ async def submit(bundle: dict[str, Any]) -> tuple[str, str]:
     return rx.code, event["id"]
 
 
-@api.get("/healthz", tags=["health"])
-async def read_health() -> dict[str, str]:
-    """The process is up."""
-    return {"status": "ok"}
-
-
-@api.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
-async def read_ready() -> Any:
-    """Ready: the producer is up and the rx.status follower has its partitions."""
-    if not follower.ready:
-        return JSONResponse({"status": "starting"}, status_code=503)
-    return {"status": "ready"}
+add_health(
+    api,
+    lambda: follower.ready,
+    "Ready: the producer is up and the rx.status follower has its partitions.",
+)
 
 
 BUNDLE_BODY = {

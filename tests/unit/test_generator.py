@@ -6,7 +6,7 @@ import itertools
 import random
 import re
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -17,8 +17,8 @@ from rxsim.fhir import Prescription
 from rxsim.load_curve import due_times
 from rxsim.scenario import Faults, Scenario
 from rxsim.scenario_faults import FAULT_REASONS
-from services.coordinator.handlers import Context
-from services.coordinator.rules import Lookup, check_prescription
+from services.coordinator.handlers import Context, context_for
+from services.coordinator.rules import check_prescription
 from services.hospital import generator
 from services.hospital.generator import GeneratorRun, synthetic_prescriptions
 from services.hospital.prescribing import Plan, Prescriber
@@ -115,18 +115,8 @@ def test_a_duplicate_share_re_uses_codes_already_sent() -> None:
 
 
 def context(s: Scenario) -> Context:
-    """The coordinator's view of the scenario, as services/coordinator/app.py context() builds
-    it (its catalog is the scenario's)."""
-    return Context(
-        now=datetime.now(UTC),
-        rules=s.rules,
-        known_facilities=frozenset(s.country.hospital_by_code),
-        onboarded_facilities=s.onboarded_facilities,
-        known_pharmacies=frozenset(s.country.pharmacy_by_id),
-        validity=s.validity / s.speedup,
-        facilities=s.country.hospital_by_code,
-        catalog=Lookup(s.catalog.drug_by_code, s.catalog.diagnosis_by_code),
-    )
+    """The coordinator's view of the scenario, as services/coordinator/app.py builds it."""
+    return context_for(s)
 
 
 def without_faults(name: str) -> Scenario:
