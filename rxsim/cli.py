@@ -13,7 +13,7 @@ from rich.table import Table
 
 from rxsim import scenario as scenarios
 from rxsim.settings import SERVICES, Settings
-from rxsim.stack import Stack, StackError, with_free_ports
+from rxsim.stack import Stack, StackError, announce, with_free_ports, withdraw
 
 app = typer.Typer(
     help="rxsim: e-prescription interoperability simulator (hospital → "
@@ -84,6 +84,7 @@ def up(
     stack = Stack(settings, broker_port=broker_port)
     _start(stack)
     _print_endpoints(stack)
+    announce(stack)  # rxsim trace / tail / deadletters / contracts verify find the broker
     console.print("[green]ready.[/] Ctrl-C stops everything.")
     # Also SIGINT: a shell that starts us in the background makes us ignore it otherwise.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -97,6 +98,7 @@ def up(
     except KeyboardInterrupt:
         console.print("stopping…")
     finally:
+        withdraw()
         stack.stop()
         console.print("stopped.")
 

@@ -15,7 +15,7 @@ BootstrapOpt = Annotated[
         "--bootstrap",
         "-b",
         envvar="KAFKA_BOOTSTRAP_SERVERS",
-        help="the broker (default: $KAFKA_BOOTSTRAP_SERVERS; `rxsim up` prints it)",
+        help="the broker (default: $KAFKA_BOOTSTRAP_SERVERS, else the running `rxsim up`)",
     ),
 ]
 

@@ -12,17 +12,16 @@ from rich.table import Table
 
 from rxsim import validation
 from rxsim.codec import Undecodable, decode
+from rxsim.stack import running_bootstrap
 from rxsim.topic_reader import BrokerUnreachable, Record, open_consumer, read
 from schemas.topics import ALL_TOPICS, BY_NAME
 
-HOW_TO_POINT = (
-    "set KAFKA_BOOTSTRAP_SERVERS or pass --bootstrap HOST:PORT "
-    "(`rxsim up` prints the broker's address)"
-)
+HOW_TO_POINT = "start `rxsim up`, or set KAFKA_BOOTSTRAP_SERVERS or pass --bootstrap HOST:PORT"
 
 
 def connect(bootstrap: str | None, err: Console) -> str:
     """The broker's address once it answers; otherwise one line saying what to do, exit 2."""
+    bootstrap = bootstrap or running_bootstrap()
     if not bootstrap:
         err.print(f"[red]no broker given:[/] {HOW_TO_POINT}")
         raise typer.Exit(2)

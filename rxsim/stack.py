@@ -1,6 +1,7 @@
 """The local stack's supervisor: the broker (embedded unless KAFKA_BOOTSTRAP_SERVERS is set),
 the topics, and the four services as their own processes, started and stopped together."""
 
+import json
 import os
 import signal
 import subprocess
@@ -143,6 +144,33 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def running_file() -> Path:
+    """Where `rxsim up` says what it runs, so the live tools find its broker on their own."""
+    return Path(os.environ.get("RXSIM_STATE_DIR", Path.home() / ".rxsim")) / "running.json"
+
+
+def announce(stack: Stack) -> None:
+    path = running_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps({"pid": os.getpid(), "bootstrap": stack.bootstrap, "urls": stack.urls()})
+    )
+
+
+def withdraw() -> None:
+    running_file().unlink(missing_ok=True)
+
+
+def running_bootstrap() -> str | None:
+    """The broker of a `rxsim up` still running on this machine, if any."""
+    try:
+        running = json.loads(running_file().read_text())
+        os.kill(int(running["pid"]), 0)  # raises if that process is gone
+        return str(running["bootstrap"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def with_free_ports(settings: Settings) -> Settings:

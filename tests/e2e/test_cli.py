@@ -73,6 +73,7 @@ def test_up_serves_every_service_and_ctrl_c_leaves_no_process_behind(tmp_path: P
     env = {
         **os.environ,
         "COLUMNS": "160",
+        "RXSIM_STATE_DIR": str(tmp_path),
         **{f"RXSIM_{name}_PORT": str(port) for name, port in ports.items()},
     }
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
@@ -90,6 +91,13 @@ def test_up_serves_every_service_and_ctrl_c_leaves_no_process_behind(tmp_path: P
             assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
             assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").status_code == 200
 
+        # The live tools find the running stack's broker without being told.
+        found = subprocess.run(
+            [*RXSIM, "deadletters"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert found.returncode == 0, found.stdout + found.stderr
+        assert (tmp_path / "running.json").exists()
+
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
     finally:
@@ -103,6 +111,7 @@ def test_up_serves_every_service_and_ctrl_c_leaves_no_process_behind(tmp_path: P
     ]
     assert still_alive == []
     assert "stopped." in (tmp_path / "up.log").read_text()
+    assert not (tmp_path / "running.json").exists()
 
 
 @pytest.mark.parametrize("command", ["--help", "demo --help", "up --help", "fhir wrap --help"])

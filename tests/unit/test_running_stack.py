@@ -1,0 +1,47 @@
+"""The live tools find a running `rxsim up` through the file it writes, and only while it runs."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rxsim import stack
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RXSIM_STATE_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_no_running_stack_means_no_bootstrap(state_dir: Path) -> None:
+    assert stack.running_bootstrap() is None
+
+
+def test_a_running_stack_is_found(state_dir: Path) -> None:
+    (state_dir / "running.json").write_text(
+        json.dumps({"pid": os.getpid(), "bootstrap": "127.0.0.1:1234", "urls": {}})
+    )
+    assert stack.running_bootstrap() == "127.0.0.1:1234"
+
+
+def test_a_stack_whose_process_is_gone_is_ignored(state_dir: Path) -> None:
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (state_dir / "running.json").write_text(
+        json.dumps({"pid": int(gone.stdout), "bootstrap": "127.0.0.1:1234", "urls": {}})
+    )
+    assert stack.running_bootstrap() is None
+
+
+def test_withdraw_removes_the_file(state_dir: Path) -> None:
+    (state_dir / "running.json").write_text("{}")
+    stack.withdraw()
+    assert not (state_dir / "running.json").exists()
