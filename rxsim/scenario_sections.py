@@ -66,6 +66,7 @@ class Behaviour(Section):
     never_choose_share: float = Field(default=0.03, ge=0, le=1)
     choice_delay_minutes: tuple[float, float] = (10.0, 240.0)
     pickup_delay_minutes: tuple[float, float] = (30.0, 480.0)
+    prep_minutes: tuple[float, float] = (5.0, 30.0)  # accepted -> dispensed at the pharmacy
     courier_delay_minutes: tuple[float, float] = (30.0, 180.0)
     courier_failure_rate: float = Field(default=0.05, ge=0, le=1)
     out_of_stock_share: float = Field(

@@ -95,7 +95,7 @@ async def fulfil(holding: Holding) -> None:
     order, correlation_id = holding.order, holding.correlation_id
     rng = random.Random(f"{scenario.seed}:{order.prescription_id}:{order.pharmacy_id}")
     behaviour = scenario.behaviour
-    await sleep_simulated(domain.minutes(rng, (5, 30)))
+    await sleep_simulated(domain.minutes(rng, behaviour.prep_minutes))
     if holding.cancelled:
         in_hand.pop(order.prescription_id, None)
         await report(

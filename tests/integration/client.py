@@ -60,6 +60,15 @@ class StackClient:
             timeout,
         )
 
+    def wait_for_citizen(self, cccd: str, code: str, state: str = "AVAILABLE") -> None:
+        """The citizen app follows its own topics, behind or ahead of the hospital's view: wait
+        until it shows the prescription in `state`, as a person refreshing the app would."""
+        eventually(
+            lambda: self["citizen_app"].get(f"/citizens/{cccd}/prescriptions/{code}"),
+            lambda response: response.status_code == 200 and response.json()["state"] == state,
+            f"the citizen app to show {code} as {state}",
+        )
+
     def events(self, correlation_id: str) -> list[tuple[str, dict[str, Any]]]:
         """Every event of one story on every topic, in time order, read by assignment."""
         consumer = KafkaConsumer(

@@ -158,6 +158,7 @@ def test_bad_messages_are_dead_lettered_and_good_ones_keep_flowing(client: Stack
     )  # fmt: skip
     submission = client.post_prescription(bundle)["submission_id"]
     client.wait_for_state(submission, "AVAILABLE")
+    client.wait_for_citizen(citizen.cccd, code)
     choice = {"pharmacy_id": pharmacy, "fulfilment": "pickup"}
     response = client["citizen_app"].post(
         f"/citizens/{citizen.cccd}/prescriptions/{code}/choice", json=choice

@@ -67,6 +67,7 @@ def choose(
     body: dict[str, Any] = {"pharmacy_id": pharmacy_id, "fulfilment": fulfilment}
     if fulfilment == "delivery":
         body["address"] = "12 Lý Thường Kiệt, Hà Nội"
+    client.wait_for_citizen(citizen_of(bundle), code)
     response = client["citizen_app"].post(
         f"/citizens/{citizen_of(bundle)}/prescriptions/{code}/choice", json=body
     )
@@ -88,6 +89,7 @@ def test_prescription_is_delivered_home(client: StackClient) -> None:
     code = sent["prescription_id"]
     client.wait_for_state(sent["submission_id"], "AVAILABLE")
     # ...which the citizen sees in the app
+    client.wait_for_citizen(citizen_of(bundle), code)
     seen = client["citizen_app"].get(f"/citizens/{citizen_of(bundle)}/prescriptions").json()
     assert [rx["prescription_id"] for rx in seen] == [code]
     # When the citizen chooses home delivery from a pharmacy that has the drug
@@ -155,7 +157,11 @@ def test_declined_order_goes_back_to_the_citizen_who_chooses_again(client: Stack
     )
     assert declined["state"] == "AVAILABLE"
     assert "Amoxicillin" in declined["reason"]
-    mine = client["citizen_app"].get(f"/citizens/{citizen_of(bundle)}/prescriptions/{code}").json()
+    mine = eventually(
+        lambda: client["citizen_app"].get(f"/citizens/{citizen_of(bundle)}/prescriptions/{code}"),
+        lambda response: bool(response.json()["declined_by"]),
+        "the citizen app to learn of the decline",
+    ).json()
     assert mine["declined_by"] == [empty]
     choose(client, bundle, code, pharmacy_with(client, in_stock=True))
     client.wait_for_state(sent["submission_id"], "DELIVERED")
@@ -214,3 +220,32 @@ def test_prescriber_cancels_before_dispensing(client: StackClient) -> None:
     assert response.status_code == 202
     cancelled = client.wait_for_state(sent["submission_id"], "CANCELLED")
     assert cancelled["reason"] == "wrong dose"
+
+
+def test_cancelling_what_a_pharmacy_holds_waits_for_the_pharmacy_to_return_it(
+    client: StackClient,
+) -> None:
+    # Given a prescription a pharmacy has accepted and is preparing
+    bundle = a_prescription()
+    sent = client.post_prescription(bundle)
+    code = sent["prescription_id"]
+    client.wait_for_state(sent["submission_id"], "AVAILABLE")
+    pharmacy = pharmacy_with(client, in_stock=True)
+    stock_before = client["pharmacy"].get(f"/pharmacies/{pharmacy}/stock").json()
+    choose(client, bundle, code, pharmacy, fulfilment="pickup")
+    client.wait_for_state(sent["submission_id"], "ACCEPTED")
+    # When the prescriber cancels it
+    response = client["hospital"].post(
+        f"/prescriptions/{code}/cancel", json={"reason": "đổi thuốc"}
+    )
+    assert response.status_code == 202
+    # Then it waits for the pharmacy, which returns it to stock: cancelled, never dispensed
+    client.wait_for_state(sent["submission_id"], "CANCELLED")
+    moves = states(client, sent["submission_id"])
+    assert moves[-2:] == ["PENDING_CANCELLATION", "CANCELLED"]
+    assert "DISPENSED" not in moves
+    returned = [e for t, e in client.events(sent["submission_id"]) if t == "pharmacy.events"]
+    assert returned[-1]["data"]["kind"] == "returned"
+    stock_after = client["pharmacy"].get(f"/pharmacies/{pharmacy}/stock").json()
+    drug = AMOXICILLIN.registration_number
+    assert stock_after[drug] == stock_before[drug]
