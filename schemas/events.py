@@ -82,6 +82,10 @@ class StatusChanged(_Data):
     fulfilment: Fulfilment | None = None
     issued_at: datetime | None = None
     task: dict[str, Any]
+    outcome: dict[str, Any] | None = Field(
+        default=None,
+        description="FHIR OperationOutcome naming every problem, when the state is REJECTED",
+    )
 
 
 class PrescriptionAvailable(_Data):

@@ -100,8 +100,10 @@ def _status(
     previous: State | None,
     cause: str,
     correlation_id: str | None = None,
+    issues: list[Issue] | None = None,
 ) -> Outgoing:
     data = StatusChanged(
+        outcome=fhir.operation_outcome(issues) if issues else None,
         prescription_id=record.prescription_id,
         state=step.state,
         previous_state=previous,
@@ -131,12 +133,13 @@ def _move(
     out: list[Outgoing],
     reason_code: str | None = None,
     reason: str | None = None,
+    issues: list[Issue] | None = None,
 ) -> None:
     previous = record.state
     step = Step(state=state, at=ctx.now, event_id=event.id, reason_code=reason_code, reason=reason)
     record.state = state
     record.history.append(step)
-    out.append(_status(record, step, previous, event.id))
+    out.append(_status(record, step, previous, event.id, issues=issues))
 
 
 def _inbox(record: PrescriptionRecord, event: Envelope, ctx: Context) -> Outgoing:
@@ -176,7 +179,8 @@ def _reject_submission(
         reason_code=issues[0].code,
         reason=_reason(issues),
     )
-    return Outcome(None, [_status(record, step, State.ISSUED, event.id, event.correlationid)])
+    status = _status(record, step, State.ISSUED, event.id, event.correlationid, issues)
+    return Outcome(None, [status])
 
 
 def on_issued(record: PrescriptionRecord | None, event: Envelope, ctx: Context) -> Outcome:
@@ -224,7 +228,7 @@ def on_issued(record: PrescriptionRecord | None, event: Envelope, ctx: Context) 
     record.remember(event.id)
     issues = rx_rules.check_prescription(rx, ctx)
     if issues:
-        _move(record, State.REJECTED, ctx, event, out, issues[0].code, _reason(issues))
+        _move(record, State.REJECTED, ctx, event, out, issues[0].code, _reason(issues), issues)
         return Outcome(record, out)
     _move(record, State.VALIDATED, ctx, event, out)
     _move(record, State.AVAILABLE, ctx, event, out)

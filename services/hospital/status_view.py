@@ -14,6 +14,7 @@ class Submission:
     prescription_id: str
     submitted_at: datetime
     history: list[dict[str, Any]] = field(default_factory=list)
+    outcome: dict[str, Any] | None = None  # FHIR OperationOutcome of a rejection
 
     @property
     def state(self) -> str:
@@ -29,6 +30,7 @@ class Submission:
             "reason_code": last.get("reason_code"),
             "reason": last.get("reason"),
             "history": self.history,
+            **({"outcome": self.outcome} if self.outcome else {}),
         }
 
 
@@ -59,6 +61,8 @@ class StatusView:
                 "event_id": envelope.id,
             }
         )
+        if status.outcome:
+            submission.outcome = status.outcome
         if status.reason_code != "DUPLICATE_CODE":
             self.owner_of_code[status.prescription_id] = sid
 

@@ -2,6 +2,7 @@
 in (202), and its submission ends REJECTED with the rule's reason code and the element named."""
 
 import pytest
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from rxsim.scenario import load
 from rxsim.stack import Stack
@@ -50,6 +51,11 @@ def test_each_rule_refuses_its_fault_through_the_hospital_api(
     rejected = client.wait_for_state(submitted["submission_id"], "REJECTED")
     assert rejected["reason_code"] == fault.reason_code, rejected["reason"]
     assert f"{fault.expression}: " in rejected["reason"]
+    # ...and in a FHIR OperationOutcome whose first issue names the element and the reason code
+    OperationOutcome.model_validate(rejected["outcome"])
+    first = rejected["outcome"]["issue"][0]
+    assert first["details"]["coding"][0]["code"] == fault.reason_code
+    assert first["expression"][0].endswith(fault.expression)
 
 
 def test_every_rule_on_in_the_pilot_is_exercised() -> None:
