@@ -4,14 +4,14 @@ sex, and, for young children, their weight and a guardian."""
 import re
 from datetime import date
 
-from rxsim.country import PROVINCE_CODE
 from rxsim.fhir import Issue, Prescription
 from rxsim.fhir_content import WEIGHT_EXPRESSION
+from rxsim.provinces import CCCD_PROVINCE_CODES
 from rxsim.scenario_rules import Rules
 from services.coordinator.rules.lookup import missing, refusal
 
 CCCD_PATTERN = re.compile(r"^[0-9]{12}$")
-PROVINCE_CODES = frozenset(PROVINCE_CODE.values())
+PROVINCE_CODES = frozenset(CCCD_PROVINCE_CODES)
 
 
 def _cccd_digit_says(digit: int) -> tuple[int, str]:
