@@ -19,7 +19,8 @@ from rxsim.settings import get_settings
 from schemas import topics
 from schemas.events import DeadlineReached
 from services.coordinator.handlers import Context, context_for, due_for_expiry, handle
-from services.coordinator.record import PrescriptionRecord
+from services.coordinator.record import PrescriptionRecord, expiry_of
+from services.coordinator.state_machine import TERMINAL
 
 SERVICE = "coordinator"
 READS = (
@@ -87,16 +88,21 @@ async def send_deadlines() -> None:
     """Tables change only inside a stream, so expiry is a command sent to our own topic."""
     now, tick = datetime.now(UTC), time.monotonic()
     for key, raw in list(prescriptions.items()):
-        if not raw or tick - _deadline_sent.get(key, 0.0) < 5.0:
+        if not raw:
             continue
-        record = PrescriptionRecord.model_validate(raw)
-        if due_for_expiry(record, now):
-            _deadline_sent[key] = tick
-            assert record.valid_until is not None
-            data = DeadlineReached(prescription_id=key, due_at=record.valid_until)
-            await streams.publish(
-                app, SERVICE, topics.COORDINATOR_DEADLINES, key, data, record.correlation_id, None
-            )
+        expiry = expiry_of(raw)
+        if not due_for_expiry(expiry, now):
+            if expiry.state in TERMINAL:
+                _deadline_sent.pop(key, None)  # remember only what may still expire
+            continue
+        if tick - _deadline_sent.get(key, 0.0) < 5.0:
+            continue  # sent recently; its event is on its way
+        _deadline_sent[key] = tick
+        assert expiry.valid_until is not None
+        data = DeadlineReached(prescription_id=key, due_at=expiry.valid_until)
+        await streams.publish(
+            app, SERVICE, topics.COORDINATOR_DEADLINES, key, data, raw["correlation_id"], None
+        )
 
 
 api = FastAPI(

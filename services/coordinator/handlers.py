@@ -34,7 +34,7 @@ from schemas.events import (
 )
 from schemas.topics import Topic
 from services.coordinator import rules as rx_rules
-from services.coordinator.record import PrescriptionRecord, Step
+from services.coordinator.record import Expiry, PrescriptionRecord, Step
 from services.coordinator.state_machine import TERMINAL, can_move
 
 CONTROLLED_TYPES = frozenset({"n", "h"})  # narcotics, psychotropics: pickup only by default
@@ -464,7 +464,7 @@ def on_deadline(
     return Outcome(record, out)
 
 
-def due_for_expiry(record: PrescriptionRecord, now: datetime) -> bool:
+def due_for_expiry(record: PrescriptionRecord | Expiry, now: datetime) -> bool:
     return (
         record.state not in TERMINAL
         and record.valid_until is not None

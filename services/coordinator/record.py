@@ -1,7 +1,7 @@
 """What the coordinator keeps of each prescription (its table value), separate from wire models."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -56,3 +56,17 @@ class PrescriptionRecord(BaseModel):
             for item in self.items
         ]
         return [item for item in left if item.quantity > 0]
+
+
+class Expiry(NamedTuple):
+    """Just what the expiry check needs of a stored record."""
+
+    state: State
+    valid_until: datetime | None
+
+
+def expiry_of(stored: dict[str, Any]) -> Expiry:
+    """Read the expiry fields of a stored record without validating the whole of it: the
+    coordinator's timer looks at every record twice a second."""
+    until = stored.get("valid_until")
+    return Expiry(State(stored["state"]), datetime.fromisoformat(until) if until else None)
