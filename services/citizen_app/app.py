@@ -14,6 +14,7 @@ from rxsim.http import add_health, kafka_lifespan
 from rxsim.kafka_io import Follower, Publisher
 from rxsim.scenario import load
 from rxsim.settings import get_settings
+from rxsim.tasks import spawn
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -36,7 +37,6 @@ publisher = Publisher(settings.bootstrap, SERVICE)
 inbox: dict[str, dict[str, PrescriptionAvailable]] = {}  # CCCD -> prescription id -> item
 correlation: dict[str, str] = {}  # prescription id -> its submission (correlation id)
 latest: dict[str, StatusChanged] = {}  # prescription id -> latest status
-_tasks: set[asyncio.Task[None]] = set()
 
 
 async def send_choice(
@@ -73,9 +73,7 @@ async def on_event(topic: Topic, envelope: Envelope, data: Any) -> None:
         inbox.setdefault(data.citizen_id, {})[data.prescription_id] = data
         correlation[data.prescription_id] = envelope.correlationid
         if data.simulated:
-            task = asyncio.create_task(simulate_citizen(data))
-            _tasks.add(task)
-            task.add_done_callback(_tasks.discard)
+            spawn(simulate_citizen(data))
     elif isinstance(data, StatusChanged) and (
         correlation.get(data.prescription_id, envelope.correlationid) == envelope.correlationid
     ):

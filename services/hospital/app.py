@@ -23,6 +23,7 @@ from rxsim.http import add_health, kafka_lifespan
 from rxsim.kafka_io import Follower, Publisher
 from rxsim.scenario import load
 from rxsim.settings import get_settings
+from rxsim.tasks import spawn
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import CancellationRequested, StatusChanged
@@ -40,7 +41,6 @@ scenario = load(settings.scenario, settings.speedup)
 view = StatusView()
 publisher = Publisher(settings.bootstrap, SERVICE)
 current_run: generator.GeneratorRun | None = None
-_tasks: set[asyncio.Task[None]] = set()
 
 
 async def on_status(topic: Topic, envelope: Envelope, data: Any) -> None:
@@ -200,7 +200,7 @@ async def _generated(bundle: dict[str, Any]) -> bool:
     rng = random.Random(f"{scenario.seed}:cancel:{submission_id}")
     if rng.random() < scenario.behaviour.cancel_share:
         delay = timedelta(minutes=rng.uniform(*scenario.behaviour.cancel_after_minutes))
-        _in_background(_cancel_later(code, submission_id, scenario.clock.real_seconds(delay)))
+        spawn(_cancel_later(code, submission_id, scenario.clock.real_seconds(delay)))
     return True
 
 
@@ -214,12 +214,6 @@ async def _cancel_later(code: str, submission_id: str, seconds: float) -> None:
     await publisher.publish(
         topics.RX_CANCEL, code, data, subject=code, correlation_id=submission_id
     )
-
-
-def _in_background(coro: Any) -> None:
-    task = asyncio.ensure_future(coro)
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
 
 
 @api.post(
@@ -238,7 +232,7 @@ async def start_generator(body: RunRequest | None = None) -> dict[str, Any]:
         target=body.count or scenario.load.prescriptions,
         rate=body.rate or scenario.load.rate_per_second,
     )
-    _in_background(generator.run(current_run, scenario, _generated))
+    spawn(generator.run(current_run, scenario, _generated))
     return vars(current_run)
 
 

@@ -20,6 +20,7 @@ from fastapi import FastAPI, HTTPException
 from rxsim import streams
 from rxsim.scenario import load
 from rxsim.settings import get_settings
+from rxsim.tasks import spawn
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -61,7 +62,6 @@ in_hand: dict[str, Holding] = {}  # prescription id -> accepted order
 cancelled_before_order: set[str] = set()  # the cancellation overtook its order
 sold_here: set[str] = set()  # dispensed here: a late cancellation no longer applies
 awaiting_pickup: dict[str, tuple[str, str]] = {}  # prescription id -> (pharmacy id, correlation)
-_background: set[asyncio.Task[None]] = set()
 
 
 async def report(
@@ -130,12 +130,6 @@ async def fulfil(holding: Holding) -> None:
         awaiting_pickup[order.prescription_id] = (order.pharmacy_id, correlation_id)
 
 
-def in_background(coro: Any) -> None:
-    task = asyncio.ensure_future(coro)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-
-
 async def alert(order: OrderPlaced, code: str, lot: str, reason: str, correlation_id: str) -> None:
     data = CounterfeitSuspected(
         prescription_id=order.prescription_id,
@@ -181,7 +175,7 @@ async def take_order(envelope: Envelope, order: OrderPlaced) -> None:
     await report(order, "accepted", correlation_id, decision.reason)
     holding = Holding(order, correlation_id, decision.selling, lots)
     in_hand[order.prescription_id] = holding
-    in_background(fulfil(holding))
+    spawn(fulfil(holding))
 
 
 def cancel_order(request: OrderCancellationRequested) -> None:
