@@ -155,6 +155,15 @@ def _name(resource: dict[str, Any]) -> str:
     return ""
 
 
+def prescription_code(bundle: dict[str, Any]) -> str | None:
+    """A Bundle's prescription code, read without validating the Bundle: for a sender that
+    built it itself (the hospital's generator), so the coordinator's ingress is the one
+    full validation (about 2.5 ms a Bundle)."""
+    entries = [entry.get("resource") or {} for entry in bundle.get("entry") or []]
+    requests = [r for r in entries if r.get("resourceType") == "MedicationRequest"]
+    return _prescription_code(bundle, requests)
+
+
 def _prescription_code(payload: dict[str, Any], requests: list[dict[str, Any]]) -> str | None:
     for request in requests:
         group = request.get("groupIdentifier") or {}
