@@ -100,13 +100,6 @@ class EmbeddedBroker:
             proc.kill()
             proc.wait()
 
-    def __enter__(self) -> "EmbeddedBroker":
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def ensure_topics(bootstrap: str, partitions: int, timeout: float = 20.0) -> None:
     """Create every rxsim topic that does not exist yet (all with the same partition count,

@@ -12,7 +12,6 @@ TYPE_NAMES = {
     "y": "thuốc y học cổ truyền",
 }
 SYSTEM_ICD10 = "http://hl7.org/fhir/sid/icd-10"
-SYSTEM_ATC = "http://www.whocc.no/atc"
 
 
 @dataclass(frozen=True)

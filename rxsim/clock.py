@@ -1,7 +1,7 @@
 """Scenario time: days of validity and courier hours pass in seconds of real time."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 
 @dataclass(frozen=True)
@@ -10,6 +10,3 @@ class Clock:
 
     def real_seconds(self, simulated: timedelta) -> float:
         return simulated.total_seconds() / self.speedup
-
-    def after(self, start: datetime, simulated: timedelta) -> datetime:
-        return start + timedelta(seconds=self.real_seconds(simulated))

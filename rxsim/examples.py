@@ -159,11 +159,3 @@ def _aside(order: OrderPlaced, issued: Event, due: datetime) -> list[tuple[Topic
         ),
         (topics.RX_DEADLETTER, orjson.loads(value)),
     ]
-
-
-def by_topic(seed: int = 2025) -> dict[str, list[Event]]:
-    """topic name -> its example events, in story order."""
-    found: dict[str, list[Event]] = {}
-    for topic, event in story(seed):
-        found.setdefault(topic.name, []).append(event)
-    return found

@@ -16,7 +16,6 @@ class Observer:
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
         self.ledger = Ledger()
-        self.undecodable = 0
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -46,8 +45,7 @@ class Observer:
             try:
                 envelope, data = decode(topics.BY_NAME[message.topic], message.value)
             except Undecodable:
-                self.undecodable += 1
-                continue
+                continue  # the services dead-letter it; the ledger counts what they accepted
             if isinstance(data, StatusChanged):
                 self.ledger.status(envelope, data)
             elif isinstance(data, CounterfeitSuspected):

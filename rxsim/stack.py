@@ -138,13 +138,6 @@ class Stack:
             self.broker.stop()
             self.broker = None
 
-    def __enter__(self) -> "Stack":
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def running_file() -> Path:
     """Where `rxsim up` says what it runs, so the live tools find its broker on their own."""
