@@ -473,13 +473,15 @@ def due_for_expiry(record: PrescriptionRecord | Expiry, now: datetime) -> bool:
     )
 
 
-Handler = Callable[..., Outcome]
-HANDLERS: dict[str, tuple[Topic, Handler]] = {
-    topics.RX_ISSUED.name: (topics.RX_ISSUED, on_issued),
-    topics.CITIZEN_CHOICES.name: (topics.CITIZEN_CHOICES, on_choice),
-    topics.PHARMACY_EVENTS.name: (topics.PHARMACY_EVENTS, on_pharmacy),
-    topics.RX_CANCEL.name: (topics.RX_CANCEL, on_cancel),
-    topics.COORDINATOR_DEADLINES.name: (topics.COORDINATOR_DEADLINES, on_deadline),
+Handler = Callable[[PrescriptionRecord | None, Envelope, Any, Context], Outcome]
+# Who handles what. rx.issued's data is the Bundle itself, which on_issued reads from the
+# event (it validates the whole Bundle), so its decoded data is not passed on.
+HANDLERS: dict[str, Handler] = {
+    topics.RX_ISSUED.name: lambda record, event, _bundle, ctx: on_issued(record, event, ctx),
+    topics.CITIZEN_CHOICES.name: on_choice,
+    topics.PHARMACY_EVENTS.name: on_pharmacy,
+    topics.RX_CANCEL.name: on_cancel,
+    topics.COORDINATOR_DEADLINES.name: on_deadline,
 }
 
 
@@ -487,7 +489,4 @@ def handle(
     topic_name: str, record: PrescriptionRecord | None, event: Envelope, data: Any, ctx: Context
 ) -> Outcome:
     """Dispatch an already-decoded event to its handler."""
-    _, handler = HANDLERS[topic_name]
-    if topic_name == topics.RX_ISSUED.name:
-        return handler(record, event, ctx)
-    return handler(record, event, data, ctx)
+    return HANDLERS[topic_name](record, event, data, ctx)
