@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import orjson
-from kafka import KafkaConsumer, TopicPartition
 
+from rxsim.live import parse
 from rxsim.stack import Stack
+from rxsim.topic_reader import read
 from schemas.topics import ALL_TOPICS
 
 T = TypeVar("T")
@@ -71,30 +71,9 @@ class StackClient:
 
     def events(self, correlation_id: str) -> list[tuple[str, dict[str, Any]]]:
         """Every event of one story on every topic, in time order, read by assignment."""
-        consumer = KafkaConsumer(
-            bootstrap_servers=self.stack.bootstrap,
-            enable_auto_commit=False,
-            consumer_timeout_ms=1000,
-        )
-        try:
-            partitions = [
-                TopicPartition(t.name, p)
-                for t in ALL_TOPICS
-                for p in consumer.partitions_for_topic(t.name) or ()
-            ]
-            consumer.assign(partitions)
-            consumer.seek_to_beginning(*partitions)
-            end = consumer.end_offsets(partitions)
-            found = []
-            while any(consumer.position(tp) < end[tp] for tp in partitions):
-                for records in consumer.poll(timeout_ms=500).values():
-                    for record in records:
-                        try:
-                            event = orjson.loads(record.value)
-                        except orjson.JSONDecodeError:
-                            continue
-                        if isinstance(event, dict) and event.get("correlationid") == correlation_id:
-                            found.append((record.topic, event))
-            return sorted(found, key=lambda pair: pair[1]["time"])
-        finally:
-            consumer.close()
+        found = [
+            (record.topic, event)
+            for record in read(self.stack.bootstrap, [t.name for t in ALL_TOPICS])
+            if (event := parse(record.value)) and event.get("correlationid") == correlation_id
+        ]
+        return sorted(found, key=lambda pair: pair[1]["time"])
