@@ -1,3 +1,3 @@
-from rxsim.cli import main
+from rxsim.cli.main import main
 
 main()

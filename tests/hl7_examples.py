@@ -7,8 +7,8 @@ import random
 from pathlib import Path
 from typing import Any
 
-from rxsim.country import Citizen, Hospital
-from services.hospital import bundles
+from rxsim.domain.reference.country import Citizen, Hospital
+from rxsim.fhir import bundles
 
 EXAMPLES = sorted((Path(__file__).parent / "data" / "hl7-r4-examples").glob("*.json"))
 # An equivalent Vietnamese drug and a diagnosis it is prescribed for; default: amlodipine

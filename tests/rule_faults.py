@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from rxsim.country import DRUGS, Citizen, Drug, Hospital, cccd_for
-from services.hospital import bundles
+from rxsim.domain.reference.country import DRUGS, Citizen, Drug, Hospital, cccd_for
+from rxsim.fhir import bundles
 
 Bundle = dict[str, Any]
 ORDINARY = next(d for d in DRUGS if d.type_letter == "c")
@@ -131,7 +131,7 @@ def _code_of(
 @dataclass(frozen=True)
 class Fault:
     reason_code: str
-    switch: str  # the field of rxsim.scenario_rules.Rules that turns the rule off
+    switch: str  # the field of rxsim.domain.rules.switches.Rules that turns the rule off
     expression: str  # how the expression naming the element ends
     build: Callable[[Place], Bundle]
     rules: dict[str, Any] = field(default_factory=dict)  # switches the rule needs (else default)

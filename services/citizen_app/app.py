@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import FastAPI, HTTPException, Path
 from pydantic import BaseModel, Field, model_validator
 
-from rxsim.http import add_health, kafka_lifespan
-from rxsim.kafka_io import Follower, Publisher
+from rxsim.messaging.http import add_health, kafka_lifespan
+from rxsim.messaging.kafka_io import Follower, Publisher
+from rxsim.messaging.settings import get_settings
+from rxsim.messaging.tasks import spawn
 from rxsim.scenario import load
-from rxsim.settings import get_settings
-from rxsim.tasks import spawn
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import (

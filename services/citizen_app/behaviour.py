@@ -4,7 +4,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
-from rxsim.country import Country
+from rxsim.domain.reference.country import Country
 from rxsim.scenario import Behaviour
 from schemas.events import Fulfilment, PrescriptionAvailable
 

@@ -13,14 +13,14 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
-from rxsim import streams
+from rxsim.domain.states import TERMINAL
+from rxsim.messaging import streams
+from rxsim.messaging.settings import get_settings
 from rxsim.scenario import load
-from rxsim.settings import get_settings
 from schemas import topics
 from schemas.events import DeadlineReached
 from services.coordinator.handlers import Context, context_for, due_for_expiry, handle
 from services.coordinator.record import PrescriptionRecord, expiry_of
-from services.coordinator.state_machine import TERMINAL
 
 SERVICE = "coordinator"
 READS = (

@@ -13,10 +13,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from rxsim import fhir
-from rxsim.country import Hospital
-from rxsim.fhir import Issue
+from rxsim.domain import rules as rx_rules
+from rxsim.domain.prescription import Issue
+from rxsim.domain.reference.country import Hospital
+from rxsim.domain.rules.switches import Rules
+from rxsim.domain.states import TERMINAL, can_move
 from rxsim.scenario import Scenario
-from rxsim.scenario_rules import Rules
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -33,9 +35,7 @@ from schemas.events import (
     StatusChanged,
 )
 from schemas.topics import Topic
-from services.coordinator import rules as rx_rules
 from services.coordinator.record import Expiry, PrescriptionRecord, Step
-from services.coordinator.state_machine import TERMINAL, can_move
 
 CONTROLLED_TYPES = frozenset({"n", "h"})  # narcotics, psychotropics: pickup only by default
 

@@ -1,4 +1,4 @@
-from rxsim.http import serve
+from rxsim.messaging.http import serve
 
 if __name__ == "__main__":
     serve("hospital")

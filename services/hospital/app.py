@@ -17,13 +17,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from rxsim import fhir
-from rxsim.codec import MAX_MESSAGE_BYTES, now
-from rxsim.fhir import Issue
-from rxsim.http import add_health, kafka_lifespan
-from rxsim.kafka_io import Follower, Publisher
+from rxsim.domain.prescription import Issue
+from rxsim.messaging.codec import MAX_MESSAGE_BYTES, now
+from rxsim.messaging.http import add_health, kafka_lifespan
+from rxsim.messaging.kafka_io import Follower, Publisher
+from rxsim.messaging.settings import get_settings
+from rxsim.messaging.tasks import spawn
 from rxsim.scenario import load
-from rxsim.settings import get_settings
-from rxsim.tasks import spawn
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import CancellationRequested, StatusChanged

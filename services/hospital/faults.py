@@ -1,6 +1,6 @@
 """Deliberate faults: each takes a valid prescription Bundle and breaks exactly one element of
 it, where docs/prescription-bundle.md puts that element, so that the coordinator rejects it for
-one known reason (rxsim.scenario_faults.FAULT_REASONS). The caller's Bundle is not changed.
+one known reason (rxsim.scenario.faults.FAULT_REASONS). The caller's Bundle is not changed.
 
 Three kinds need no breaking here, they are drawn differently instead: a facility not onboarded
 and narcotics from a facility without beds (the generator picks the facility) and a duplicate
@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from rxsim import fhir
-from rxsim import fhir_content as content
+from rxsim.fhir import content
 
 Bundle = dict[str, Any]
 

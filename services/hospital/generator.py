@@ -1,6 +1,6 @@
 """The built-in generator: coherent synthetic prescriptions from the scenario's country and
 catalog, issued open loop on the scenario's schedule (a fixed rate or a day's curve), with the
-scenario's share of each deliberate fault (rxsim.scenario_faults)."""
+scenario's share of each deliberate fault (rxsim.scenario.faults)."""
 
 import asyncio
 import copy
@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rxsim.load_curve import due_times
+from rxsim.fhir import bundles
 from rxsim.scenario import Scenario
-from services.hospital import bundles, faults
+from rxsim.scenario.load_curve import due_times
+from services.hospital import faults
 from services.hospital.prescribing import Prescriber
 
 RECENT_CLEAN = 100  # duplicates re-send one of the last clean Bundles, as a retrying system would

@@ -7,9 +7,9 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
-from rxsim.catalog import Diagnosis, Drug
-from rxsim.country import Citizen, Hospital
-from rxsim.provinces import POPULATION_MILLIONS
+from rxsim.domain.reference.catalog import Diagnosis, Drug
+from rxsim.domain.reference.country import Citizen, Hospital
+from rxsim.domain.reference.provinces import POPULATION_MILLIONS
 from rxsim.scenario import Scenario
 
 KIND_WEIGHT = {"hospital": 3.0, "clinic": 1.0}  # a hospital writes more prescriptions a day

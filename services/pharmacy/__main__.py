@@ -1,4 +1,4 @@
-from rxsim.streams import run_worker
+from rxsim.messaging.streams import run_worker
 from services.pharmacy.app import app
 
 if __name__ == "__main__":

@@ -17,10 +17,10 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
-from rxsim import streams
+from rxsim.messaging import streams
+from rxsim.messaging.settings import get_settings
+from rxsim.messaging.tasks import spawn
 from rxsim.scenario import load
-from rxsim.settings import get_settings
-from rxsim.tasks import spawn
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import (

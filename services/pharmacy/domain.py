@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rxsim import fhir
-from rxsim.catalog import BATCH_BY_LOT, BATCHES, DRUG_BY_CODE
+from rxsim.domain.reference.catalog import BATCH_BY_LOT, BATCHES, DRUG_BY_CODE
 from rxsim.scenario import Behaviour
 from schemas.events import OrderPlaced
 

@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from rxsim import asyncapi, contract_check, contracts
-from rxsim.cli import app
+from rxsim.cli.main import app
+from rxsim.tools.contracts import asyncapi
+from rxsim.tools.contracts import check as contract_check
+from rxsim.tools.contracts import schema_set as contracts
 from schemas import topics
 
 DOC = asyncapi.load()

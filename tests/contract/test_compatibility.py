@@ -6,8 +6,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import ConfigDict, create_model
 
-from rxsim import contracts
-from rxsim.contract_check import compatibility
+from rxsim.tools.contracts import schema_set as contracts
+from rxsim.tools.contracts.check import compatibility
 from schemas import events, topics
 from schemas.topics import Compatibility, Topic
 

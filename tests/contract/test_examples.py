@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from rxsim import asyncapi, contracts
-from rxsim.validation import validate
+from rxsim.tools.contracts import asyncapi
+from rxsim.tools.contracts import schema_set as contracts
+from rxsim.tools.contracts.validation import validate
 from schemas.topics import ALL_TOPICS, Topic
 
 DOC = asyncapi.load()

@@ -4,8 +4,8 @@ from rx.status, carried over by every other event. Built from the real example s
 import copy
 from typing import Any
 
-from rxsim import examples
-from rxsim.story import prescription_of, story, summary
+from rxsim.tools import examples
+from rxsim.tools.story import prescription_of, story, summary
 
 
 def test_story_orders_events_by_time_and_carries_the_state() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rxsim.broker import free_port
+from rxsim.tools.broker import free_port
 
 RXSIM = [sys.executable, "-m", "rxsim"]
 

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from rxsim.live import parse
-from rxsim.stack import Stack
-from rxsim.topic_reader import read
+from rxsim.tools.live import parse
+from rxsim.tools.stack import Stack
+from rxsim.tools.topic_reader import read
 from schemas.topics import ALL_TOPICS
 
 T = TypeVar("T")

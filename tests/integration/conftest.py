@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from rxsim.settings import Settings
-from rxsim.stack import Stack, with_free_ports
+from rxsim.messaging.settings import Settings
+from rxsim.tools.stack import Stack, with_free_ports
 from tests.integration.client import STACK_SCENARIO
 
 # 12 simulated hours per real second: the 5-day validity lasts 10 s, a courier trip < 0.4 s.

@@ -15,14 +15,15 @@ import orjson
 import pytest
 from kafka import KafkaProducer
 
-from rxsim import codec, examples
-from rxsim.country import DRUG_BY_CODE
-from rxsim.live import parse
+from rxsim.domain.reference.country import DRUG_BY_CODE
+from rxsim.fhir import bundles
+from rxsim.messaging import codec
 from rxsim.scenario import load
-from rxsim.stack import Stack
-from rxsim.topic_reader import read
+from rxsim.tools import examples
+from rxsim.tools.live import parse
+from rxsim.tools.stack import Stack
+from rxsim.tools.topic_reader import read
 from schemas import topics
-from services.hospital import bundles
 from tests.integration.client import STACK_SCENARIO, StackClient, eventually
 
 pytestmark = pytest.mark.integration
@@ -221,7 +222,7 @@ def garbage_letter(stack: Stack) -> Sent:
 def test_deadletters_command_lists_them_readably(stack: Stack, garbage_letter: Sent) -> None:
     from typer.testing import CliRunner
 
-    from rxsim.cli import app
+    from rxsim.cli.main import app
 
     args = ["deadletters", "--bootstrap", stack.bootstrap]
     result = CliRunner().invoke(app, args, terminal_width=250)
@@ -235,7 +236,7 @@ def test_deadletters_command_lists_them_readably(stack: Stack, garbage_letter: S
 
 
 def test_dead_letters_are_themselves_valid_messages(stack: Stack, garbage_letter: Sent) -> None:
-    from rxsim.validation import validate
+    from rxsim.tools.contracts.validation import validate
 
     records = list(read(stack.bootstrap, [topics.RX_DEADLETTER.name]))
     assert records

@@ -6,10 +6,10 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from rxsim.country import DRUGS
+from rxsim.domain.reference.country import DRUGS
+from rxsim.fhir import bundles
 from rxsim.scenario import load
-from rxsim.stack import Stack
-from services.hospital import bundles
+from rxsim.tools.stack import Stack
 from tests import hl7_examples as hl7
 from tests.integration.client import STACK_SCENARIO, StackClient
 from tests.rule_faults import adult

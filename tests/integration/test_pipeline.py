@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.medicationdispense import MedicationDispense
 
-from rxsim.country import DRUG_BY_CODE
+from rxsim.domain.reference.country import DRUG_BY_CODE
+from rxsim.fhir import bundles
 from rxsim.scenario import load
-from rxsim.stack import Stack
-from services.hospital import bundles
+from rxsim.tools.stack import Stack
 from tests.integration.client import STACK_SCENARIO, StackClient, eventually
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,7 @@ import pytest
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from rxsim.scenario import load
-from rxsim.stack import Stack
+from rxsim.tools.stack import Stack
 from tests.integration.client import STACK_SCENARIO, StackClient
 from tests.rule_faults import FAULTS, Fault, Place, prescription
 

@@ -11,8 +11,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from rxsim import fhir
-from rxsim.country import DRUGS, Citizen, Country, Drug, Hospital
-from rxsim.scenario_rules import Rules
+from rxsim.domain.reference.country import DRUGS, Citizen, Country, Drug, Hospital
+from rxsim.domain.rules.switches import Rules
+from rxsim.fhir import bundles
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -30,7 +31,6 @@ from schemas.topics import Topic
 from services.coordinator import handlers
 from services.coordinator.handlers import Context, Outcome
 from services.coordinator.record import PrescriptionRecord
-from services.hospital import bundles
 
 SEED = 2025
 COUNTRY = Country(

@@ -4,13 +4,14 @@ them are valid, not only the 34 provinces' main codes."""
 import pytest
 
 from rxsim import fhir
-from rxsim.provinces import CCCD_PROVINCE_CODES
-from services.coordinator.rules import patient
+from rxsim.domain.prescription import Prescription
+from rxsim.domain.reference.provinces import CCCD_PROVINCE_CODES
+from rxsim.domain.rules import patient
 
 from . import factories as make
 
 
-def _with_province(code: str) -> fhir.Prescription:
+def _with_province(code: str) -> Prescription:
     bundle = make.bundle()
     identifier = make.resource(bundle, "Patient")["identifier"][0]
     identifier["value"] = code + identifier["value"][3:]

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from rxsim.country import DRUGS
+from rxsim.domain.reference.country import DRUGS
 from rxsim.scenario import Behaviour
 from schemas.events import Fulfilment, PrescriptionAvailable
 from services.citizen_app.behaviour import choose

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from rxsim import codec
+from rxsim.messaging import codec
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import DeadLettered, Fulfilment, PharmacyChosen

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from rxsim.country import DRUGS, Hospital
+from rxsim.domain.reference.country import DRUGS, Hospital
 from rxsim.scenario import Rules
 from schemas import topics
 from schemas.events import (

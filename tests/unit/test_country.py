@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from rxsim import catalog, catalog_csv, scenario
-from rxsim.catalog import Diagnosis, Drug
-from rxsim.country import PROVINCE_CODE, PROVINCES, Country, cccd_for
-from rxsim.formulary import BUILT_IN
+from rxsim import scenario
+from rxsim.domain.reference import catalog, catalog_csv
+from rxsim.domain.reference.catalog import Diagnosis, Drug
+from rxsim.domain.reference.country import PROVINCE_CODE, PROVINCES, Country, cccd_for
+from rxsim.domain.reference.formulary import BUILT_IN
+from rxsim.domain.rules.switches import age_in_months
 from rxsim.scenario import SCENARIO_DIR
-from rxsim.scenario_rules import age_in_months
 
 from . import factories as make
 

@@ -1,6 +1,6 @@
 """The deploy files (deploy/) stay in step with the code: every topic of schemas/topics.py has a
 KafkaTopic, every service is in docker-compose.yml and in the Kubernetes manifests, with the
-ports of rxsim/settings.py.
+ports of rxsim/messaging/settings.py.
 
 The files are read as plain text: PyYAML is not a dependency of this project, and nothing here
 needs more than the lines the manifests are written with.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rxsim.settings import SERVICES, Settings
+from rxsim.messaging.settings import SERVICES, Settings
 from schemas.topics import ALL_TOPICS
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

@@ -11,7 +11,8 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.task import Task
 
 from rxsim import fhir
-from rxsim.country import DRUGS
+from rxsim.domain.prescription import Issue
+from rxsim.domain.reference.country import DRUGS
 from schemas.events import State
 
 from . import factories as make
@@ -19,7 +20,7 @@ from . import factories as make
 Bundle = dict[str, Any]
 
 
-def issues_of(payload: Any) -> list[fhir.Issue]:
+def issues_of(payload: Any) -> list[Issue]:
     with pytest.raises(fhir.InvalidPrescription) as refused:
         fhir.parse_prescription(payload)
     assert refused.value.issues

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from rxsim import fhir, scenario
-from rxsim.fhir import Prescription
-from rxsim.load_curve import due_times
+from rxsim.domain.prescription import Prescription
+from rxsim.domain.rules import check_prescription
 from rxsim.scenario import Faults, Scenario
-from rxsim.scenario_faults import FAULT_REASONS
+from rxsim.scenario.faults import FAULT_REASONS
+from rxsim.scenario.load_curve import due_times
 from services.coordinator.handlers import Context, context_for
-from services.coordinator.rules import check_prescription
 from services.hospital import generator
 from services.hospital.generator import GeneratorRun, synthetic_prescriptions
 from services.hospital.prescribing import Plan, Prescriber

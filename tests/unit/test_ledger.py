@@ -4,7 +4,7 @@ an ending, and counts outcomes, losses in flight, rejections, re-choices and sta
 from collections import Counter
 from datetime import timedelta
 
-from rxsim.ledger import Ledger
+from rxsim.tools.ledger import Ledger
 from schemas import topics
 from schemas.events import State
 

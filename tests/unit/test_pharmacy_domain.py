@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from rxsim.country import DRUGS
+from rxsim.domain.reference.country import DRUGS
 from rxsim.scenario import Behaviour
 from services.pharmacy import domain
 

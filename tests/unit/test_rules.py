@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from rxsim import fhir
-from rxsim.country import Hospital
-from rxsim.fhir import Issue
-from rxsim.scenario_rules import Rules
+from rxsim.domain.prescription import Issue
+from rxsim.domain.reference.country import Hospital
+from rxsim.domain.rules import check_prescription
+from rxsim.domain.rules.switches import Rules
 from schemas.events import Fulfilment, PrescriptionAvailable, State
 from services.coordinator import handlers
 from services.coordinator.handlers import Context
-from services.coordinator.rules import check_prescription
 from tests import rule_faults as faults
 from tests.rule_faults import FAULTS, Fault, Place
 

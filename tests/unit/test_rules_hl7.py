@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rxsim import fhir
-from rxsim.cli import app
+from rxsim.cli.main import app
 from tests import hl7_examples as hl7
 from tests import rule_faults as faults
 

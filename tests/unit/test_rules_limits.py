@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from rxsim import fhir
-from rxsim.country import DRUGS, Citizen, cccd_for
-from rxsim.scenario_rules import Rules, age_in_months
+from rxsim.domain.reference.country import DRUGS, Citizen, cccd_for
+from rxsim.domain.rules.switches import Rules, age_in_months
 from tests import rule_faults as faults
 
 from .test_rules import PLACE, check

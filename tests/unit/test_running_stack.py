@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rxsim import stack
+from rxsim.tools import stack
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import pytest
 from pydantic import ValidationError
 
 from rxsim import scenario
-from rxsim.country import PROVINCES
-from rxsim.load_curve import due_times, relative_rate
+from rxsim.domain.reference.country import PROVINCES
 from rxsim.scenario import Load, Scenario
-from rxsim.scenario_faults import FAULT_REASONS, Faults
+from rxsim.scenario.faults import FAULT_REASONS, Faults
+from rxsim.scenario.load_curve import due_times, relative_rate
 
 NAMES = ("pilot", "national", "peak-day")
 

@@ -4,14 +4,14 @@ from itertools import product
 
 import pytest
 
-from schemas.events import State
-from services.coordinator.state_machine import (
+from rxsim.domain.states import (
     ALLOWED,
     TERMINAL,
     TransitionRefused,
     can_move,
     check_move,
 )
+from schemas.events import State
 
 S = State
 

@@ -1,0 +1,261 @@
+"""The `rxsim` command."""
+
+import asyncio
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rxsim import scenario as scenarios
+from rxsim.cli import live
+from rxsim.cli.contracts import contracts_app
+from rxsim.messaging.settings import SERVICES, Settings
+from rxsim.tools.stack import Stack, StackError, announce, with_free_ports, withdraw
+
+app = typer.Typer(
+    help="rxsim: e-prescription interoperability simulator (hospital → "
+    "coordinator → VNeID app → pharmacy → courier, FHIR over Kafka).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+ScenarioOpt = Annotated[str, typer.Option("--scenario", "-s", help="scenario name or .toml path")]
+SpeedupOpt = Annotated[
+    float | None, typer.Option(help="simulated seconds per real second (default: the scenario's)")
+]
+
+
+def _settings(scenario: str, speedup: float | None, partitions: int | None) -> Settings:
+    try:
+        scenarios.load(scenario, speedup)
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    update: dict[str, object] = {"scenario": scenario, "speedup": speedup}
+    if partitions:
+        update["partitions"] = partitions
+    return Settings().model_copy(update=update)
+
+
+def _start(stack: Stack) -> None:
+    where = stack.settings.kafka_bootstrap_servers or "the embedded broker"
+    with console.status(f"starting the broker ({where}) and the services…") as status:
+
+        def ready(name: str) -> None:
+            status.update(f"{name} is ready…")
+
+        try:
+            stack.start(on_ready=ready)
+        except StackError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(1) from None
+
+
+def _print_endpoints(stack: Stack) -> None:
+    table = Table(title="rxsim stack", title_justify="left")
+    table.add_column("part")
+    table.add_column("listens on")
+    table.add_column("docs")
+    broker = "embedded Tansu" if stack.broker else "external Kafka"
+    table.add_row(f"broker ({broker})", stack.bootstrap, "")
+    for name, url in stack.urls().items():
+        table.add_row(name, url, f"{url}/docs")
+    console.print(table)
+    console.print(f"logs: {stack.log_dir}")
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the stack as cleanly as Ctrl-C
+
+
+@app.command()
+def up(
+    scenario: ScenarioOpt = "pilot",
+    speedup: SpeedupOpt = 600.0,
+    partitions: Annotated[int | None, typer.Option(help="partitions per topic")] = None,
+    broker_port: Annotated[int | None, typer.Option(help="embedded broker port")] = None,
+) -> None:
+    """Run the local stack in the foreground until Ctrl-C."""
+    settings = _settings(scenario, speedup, partitions)
+    stack = Stack(settings, broker_port=broker_port)
+    _start(stack)
+    _print_endpoints(stack)
+    announce(stack)  # rxsim trace / tail / deadletters / contracts verify find the broker
+    console.print("[green]ready.[/] Ctrl-C stops everything.")
+    # Also SIGINT: a shell that starts us in the background makes us ignore it otherwise.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        while not stack.dead():
+            time.sleep(0.5)
+        console.print(f"[red]service(s) stopped unexpectedly: {', '.join(stack.dead())}[/]")
+        for name in stack.dead():
+            console.print(stack.log_tail(name))
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    finally:
+        withdraw()
+        stack.stop()
+        console.print("stopped.")
+
+
+@app.command()
+def demo(
+    scenario: ScenarioOpt = "pilot",
+    speedup: SpeedupOpt = None,
+    count: Annotated[int | None, typer.Option(help="prescriptions to issue")] = None,
+    rate: Annotated[float | None, typer.Option(help="prescriptions per second")] = None,
+) -> None:
+    """Bring the stack up, run a scenario end to end, print the summary. Exit 0 only when every
+    prescription reached a terminal state."""
+    from rxsim.tools.demo import run_scenario, summary
+
+    settings = with_free_ports(_settings(scenario, speedup, None))
+    chosen = scenarios.load(scenario, speedup)
+    count = count or chosen.load.prescriptions
+    rate = rate or chosen.load.rate_per_second
+    console.print(f"[bold]{chosen.name}[/]: {chosen.description}")
+    pace = f"{rate:g}/s at the peak of the day's curve" if chosen.load.curve else f"{rate:g}/s"
+    console.print(
+        f"{count} prescriptions at {pace}; clock ×{chosen.speedup:g} "
+        f"(the {chosen.rules.validity_days:g}-day validity lasts "
+        f"{chosen.validity.total_seconds() / chosen.speedup:.0f} s)"
+    )
+    stack = Stack(settings)
+    _start(stack)
+    try:
+        result = asyncio.run(run_scenario(stack, chosen, count, rate, console))
+    except KeyboardInterrupt:
+        console.print("interrupted.")
+        raise typer.Exit(130) from None
+    finally:
+        stack.stop()
+    console.print(summary(result))
+    if not result.complete:
+        console.print("[red]not every prescription reached a terminal state[/]")
+        raise typer.Exit(1)
+    console.print("[green]every prescription reached a terminal state.[/]")
+
+
+@app.command("scenarios")
+def list_scenarios() -> None:
+    """List the scenarios, one line each."""
+    for path in scenarios.available():
+        chosen = scenarios.load(str(path))
+        console.print(f"[bold]{chosen.name:<10}[/] {chosen.description}")
+
+
+@app.command()
+def services() -> None:
+    """Name the services and the topics each reads and writes."""
+    from schemas.topics import ALL_TOPICS
+
+    table = Table(title="topics", title_justify="left")
+    for column in ("topic", "key", "producers", "consumers"):
+        table.add_column(column)
+    for topic in ALL_TOPICS:
+        table.add_row(topic.name, topic.key, ", ".join(topic.producers), ", ".join(topic.consumers))
+    console.print(table)
+    console.print("services: " + ", ".join(SERVICES))
+
+
+fhir_app = typer.Typer(help="FHIR helpers for talking to the stack by hand.", no_args_is_help=True)
+app.add_typer(fhir_app, name="fhir")
+
+
+@fhir_app.command("wrap")
+def fhir_wrap(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="a MedicationRequest, a JSON list of them, or a "
+            "Bundle holding them ('-' reads standard input)"
+        ),
+    ],
+    facility: Annotated[str, typer.Option(help="facility code of the issuing hospital")] = "01001",
+    cccd: Annotated[
+        str | None,
+        typer.Option(
+            help="the patient's CCCD; birth year and sex are taken from it "
+            "(default: a synthetic adult of the hospital's province)"
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option(help="the patient's name, with --cccd")] = "Nguyễn Văn An",
+    code: Annotated[
+        str | None,
+        typer.Option(help="prescription code (default: a new one, typed by the drugs)"),
+    ] = None,
+    diagnosis: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--diagnosis", help="ICD-10 code added to each MedicationRequest's reasonCode"
+        ),
+    ] = None,
+    registration_number: Annotated[
+        str | None,
+        typer.Option(
+            "--registration-number",
+            help="the drug's registration number (số đăng ký, e.g. VD-25123-18), added beside "
+            "the request's own medication coding",
+        ),
+    ] = None,
+    scenario: ScenarioOpt = "pilot",
+) -> None:
+    """Wrap MedicationRequest(s) into a prescription Bundle ready to POST to the hospital."""
+    import json
+    import random
+    from datetime import date
+
+    from rxsim.fhir import bundles
+
+    text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    loaded = json.loads(text)
+    if isinstance(loaded, dict) and loaded.get("resourceType") == "Bundle":
+        requests = [
+            e["resource"]
+            for e in loaded.get("entry", [])
+            if e.get("resource", {}).get("resourceType") == "MedicationRequest"
+        ]
+    else:
+        requests = loaded if isinstance(loaded, list) else [loaded]
+    for icd10 in diagnosis or []:
+        requests = [bundles.with_diagnosis(request, icd10) for request in requests]
+    if registration_number:
+        requests = [bundles.with_registration_number(r, registration_number) for r in requests]
+    country = scenarios.load(scenario).country
+    hospital = country.hospital_by_code.get(facility)
+    if hospital is None:
+        console.print(f"[red]error:[/] no facility {facility!r} in scenario {scenario!r}")
+        raise typer.Exit(2)
+    if cccd:
+        citizen = bundles.citizen_of_cccd(cccd, name, hospital.province)
+    else:  # an adult: a child's prescription needs a weight and a guardian the requests lack
+        citizen = next(
+            c
+            for c in country.citizens
+            if c.province == hospital.province
+            and not bundles.REGULATION.is_child(c.birth_date, date.today())
+        )
+    letter = bundles.type_letter_of(requests)
+    bundle = bundles.wrap(
+        requests,
+        code=code or bundles.new_code(random.SystemRandom(), facility, letter),
+        hospital=hospital,
+        citizen=citizen,
+        prescriber=("BS. Trần Thị Lan", f"000123/{facility}-CCHN"),
+    )
+    print(json.dumps(bundle, ensure_ascii=False, indent=2))
+
+
+app.add_typer(contracts_app(), name="contracts")
+live.register(app)
+
+
+def main() -> None:
+    app()

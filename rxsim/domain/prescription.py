@@ -1,0 +1,83 @@
+"""The lean prescription that travels downstream once its Bundle is validated at the edge, and
+the problems the edge and the national rules find in it. Plain data: no FHIR library here."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+# Where the body weight sits in a prescription Bundle (the rules name it when it is missing).
+LOINC_BODY_WEIGHT = "29463-7"
+WEIGHT_EXPRESSION = (
+    "Bundle.entry.resource.ofType(Observation)"
+    f".where(code.coding.code='{LOINC_BODY_WEIGHT}').valueQuantity"
+)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a message: FHIRPath-like location, reason code, and message."""
+
+    expression: str
+    code: str
+    message: str
+    fhir_code: str = "invalid"  # OperationOutcome.issue.code
+
+
+class InvalidPrescription(Exception):
+    def __init__(self, issues: list[Issue]) -> None:
+        super().__init__("; ".join(f"{i.expression}: {i.message}" for i in issues))
+        self.issues = issues
+
+
+@dataclass(frozen=True)
+class Item:
+    """One MedicationRequest: what the citizen and pharmacy see, and what the rules check (None
+    where the request does not say, or says it in a way rxsim does not read)."""
+
+    drug_code: str
+    name: str
+    quantity: float
+    unit: str
+    instructions: str
+    where: str = "MedicationRequest"  # FHIRPath-like location of the request in the Bundle
+    medication_where: str = "MedicationRequest.medicationCodeableConcept"
+    registration_number: str | None = None
+    diagnoses: tuple[str, ...] = ()  # ICD-10 codes
+    dose: float | None = None  # per intake
+    dose_unit: str | None = None
+    quantity_unit: str | None = None  # as a comparable code, unlike `unit` which is for people
+    times_per_day: float | None = None
+    days: float | None = None
+    course: str | None = None  # courseOfTherapyType: acute, continuous, seasonal
+
+
+@dataclass(frozen=True)
+class Prescription:
+    """What downstream services need of a validated Bundle; the Bundle itself is not re-parsed."""
+
+    code: str
+    facility_code: str
+    facility_name: str
+    citizen_id: str
+    patient_name: str
+    prescriber_name: str
+    authored_on: str | None
+    items: tuple[Item, ...]
+    medication_requests: tuple[dict[str, Any], ...] = field(repr=False)
+    simulated: bool = False
+    patient_where: str = "Patient"
+    practitioner_where: str = "Practitioner"
+    prescriber_licence: str | None = None
+    birth_date: date | None = None
+    gender: str | None = None
+    weight_kg: float | None = None
+    guardian: str | None = None
+
+    @property
+    def diagnoses(self) -> tuple[str, ...]:
+        """Every ICD-10 code of the prescription, in order, once."""
+        return tuple(dict.fromkeys(code for item in self.items for code in item.diagnoses))
+
+    @property
+    def type_letter(self) -> str:
+        return self.code[-1] if len(self.code) >= 2 and self.code[-2] == "-" else "?"

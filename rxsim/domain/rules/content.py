@@ -1,0 +1,137 @@
+"""Rules on what each drug line says: a diagnosis, a drug from the national register, how to
+take it (dose, times per day, days), and a quantity that adds up."""
+
+import math
+import re
+
+from rxsim.domain.prescription import Issue, Item, Prescription
+from rxsim.domain.rules.lookup import Lookup, missing, refusal
+
+# ICD-10: a letter, two digits, then optionally (with or without the dot) up to four more.
+ICD10_PATTERN = re.compile(r"^[A-Z][0-9]{2}(\.?[0-9A-Z]{1,4})?$")
+
+
+def diagnosis(rx: Prescription, catalog: Lookup, known_only: bool) -> list[Issue]:
+    """Every drug is prescribed for an ICD-10 diagnosis (MedicationRequest.reasonCode)."""
+    issues = []
+    for item in rx.items:
+        where = f"{item.where}.reasonCode"
+        if not item.diagnoses:
+            issues.append(
+                missing(
+                    where,
+                    "DIAGNOSIS_MISSING",
+                    f"Thiếu chẩn đoán ICD-10 cho {item.name} (no ICD-10 diagnosis: add a "
+                    "reasonCode coding with system http://hl7.org/fhir/sid/icd-10)",
+                )
+            )
+        for code in item.diagnoses:
+            if not ICD10_PATTERN.match(code):
+                issues.append(
+                    refusal(
+                        where,
+                        "DIAGNOSIS_FORMAT",
+                        f"Mã chẩn đoán '{code}' không phải mã ICD-10 (not an ICD-10 code)",
+                    )
+                )
+            elif known_only and code not in catalog.diagnoses:
+                issues.append(
+                    refusal(
+                        where,
+                        "DIAGNOSIS_UNKNOWN",
+                        f"Mã chẩn đoán '{code}' không có trong danh mục ICD-10 "
+                        "(diagnosis not in the catalog)",
+                    )
+                )
+    return issues
+
+
+def drug_in_catalog(rx: Prescription, catalog: Lookup) -> list[Issue]:
+    """Every drug is named by its registration number (số đăng ký) in the national register."""
+    issues = []
+    for item in rx.items:
+        where = f"{item.medication_where}.coding"
+        if item.registration_number is None:
+            issues.append(
+                missing(
+                    where,
+                    "DRUG_NOT_IN_CATALOG",
+                    f"Thuốc {item.name} thiếu số đăng ký (no coding with system "
+                    "http://fhir.hl7.org.vn/core/sid/drug-registration-number)",
+                )
+            )
+        elif catalog.drug(item) is None:
+            issues.append(
+                refusal(
+                    where,
+                    "DRUG_NOT_IN_CATALOG",
+                    f"Số đăng ký {item.registration_number} không có trong danh mục thuốc "
+                    "(registration number not in the drug register)",
+                )
+            )
+    return issues
+
+
+def _dosage_issues(item: Item) -> list[Issue]:
+    dosage = f"{item.where}.dosageInstruction[0]"
+    issues = []
+    if item.dose is None or item.dose <= 0:
+        issues.append(
+            missing(
+                f"{dosage}.doseAndRate[0].doseQuantity",
+                "DOSE_MISSING",
+                f"Thiếu liều dùng mỗi lần cho {item.name} (a dose per intake is required, "
+                "a single quantity, not a range)",
+            )
+        )
+    if item.times_per_day is None or item.times_per_day <= 0:
+        issues.append(
+            missing(
+                f"{dosage}.timing.repeat",
+                "FREQUENCY_MISSING",
+                f"Thiếu số lần dùng trong ngày cho {item.name} (times per day are required: "
+                "timing.repeat frequency, period and periodUnit, or a timing.code such as BID)",
+            )
+        )
+    if item.days is None or item.days <= 0:
+        issues.append(
+            missing(
+                f"{item.where}.dispenseRequest.expectedSupplyDuration",
+                "DAYS_MISSING",
+                f"Thiếu số ngày dùng cho {item.name} (days of supply are required, in days)",
+            )
+        )
+    return issues
+
+
+def dosage(rx: Prescription) -> list[Issue]:
+    """How to take each drug: dose per intake, times per day, days (the national payload)."""
+    return [issue for item in rx.items for issue in _dosage_issues(item)]
+
+
+def _quantity_issue(item: Item) -> Issue | None:
+    if item.dose is None or item.times_per_day is None or item.days is None:
+        return None  # the dosage rule names what is missing
+    where = f"{item.where}.dispenseRequest.quantity"
+    if item.dose_unit and item.quantity_unit and item.dose_unit != item.quantity_unit:
+        return refusal(
+            where,
+            "QUANTITY_INCONSISTENT",
+            f"Liều dùng tính bằng '{item.dose_unit}' nhưng số lượng bằng '{item.quantity_unit}' "
+            f"cho {item.name} (dose and quantity must be in the same unit)",
+        )
+    expected = round(item.dose * item.times_per_day * item.days, 6)
+    if expected <= item.quantity <= math.ceil(expected):
+        return None
+    return refusal(
+        where,
+        "QUANTITY_INCONSISTENT",
+        f"Số lượng {item.quantity:g} {item.unit} của {item.name} không khớp liều "
+        f"{item.dose:g} × {item.times_per_day:g} lần/ngày × {item.days:g} ngày = {expected:g} "
+        "(quantity must be dose × times per day × days, rounded up to a whole unit at most)",
+    )
+
+
+def quantity_consistent(rx: Prescription) -> list[Issue]:
+    """The quantity to dispense is what the dosage uses up: dose × times per day × days."""
+    return [issue for item in rx.items if (issue := _quantity_issue(item))]

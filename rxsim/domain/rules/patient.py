@@ -1,0 +1,113 @@
+"""Rules on the patient: a well-formed citizen id (CCCD) that agrees with the birth date and
+sex, and, for young children, their weight and a guardian."""
+
+import re
+from datetime import date
+
+from rxsim.domain.prescription import WEIGHT_EXPRESSION, Issue, Prescription
+from rxsim.domain.reference.provinces import CCCD_PROVINCE_CODES
+from rxsim.domain.rules.lookup import missing, refusal
+from rxsim.domain.rules.switches import Rules
+
+CCCD_PATTERN = re.compile(r"^[0-9]{12}$")
+PROVINCE_CODES = frozenset(CCCD_PROVINCE_CODES)
+
+
+def _cccd_digit_says(digit: int) -> tuple[int, str]:
+    """The 4th CCCD digit: century (0/1 1900s, 2/3 2000s, ...) and sex (even male, odd female)."""
+    return 1900 + 100 * (digit // 2), ("female" if digit % 2 else "male")
+
+
+def cccd(rx: Prescription) -> list[Issue]:
+    """12 digits: province of birth registration (3), century and sex (1), birth year (2), 6
+    random. The birth date and sex it is checked against are another rule's concern."""
+    where, value = f"{rx.patient_where}.identifier", rx.citizen_id
+    if not CCCD_PATTERN.match(value):
+        return [
+            refusal(
+                where,
+                "CCCD_FORMAT",
+                f"Số CCCD '{value}' phải gồm đúng 12 chữ số (citizen id must be 12 digits)",
+            )
+        ]
+    if value[:3] not in PROVINCE_CODES:
+        return [
+            refusal(
+                where,
+                "CCCD_PROVINCE",
+                f"Số CCCD '{value}' có mã tỉnh {value[:3]} không tồn tại "
+                "(the first 3 digits are not a known province code)",
+            )
+        ]
+    century, sex = _cccd_digit_says(int(value[3]))
+    birth = rx.birth_date
+    wrong_sex = rx.gender in {"male", "female"} and rx.gender != sex
+    if birth and (birth.year // 100 * 100 != century or wrong_sex):
+        return [
+            refusal(
+                where,
+                "CCCD_CENTURY_SEX",
+                f"Chữ số thứ 4 của CCCD '{value}' ({value[3]}) không khớp năm sinh {birth.year} "
+                f"và giới tính {rx.gender} (4th digit: century and sex must match birthDate "
+                "and gender)",
+            )
+        ]
+    if birth and int(value[4:6]) != birth.year % 100:
+        return [
+            refusal(
+                where,
+                "CCCD_BIRTH_YEAR",
+                f"Chữ số 5-6 của CCCD '{value}' ({value[4:6]}) không khớp năm sinh {birth.year} "
+                "(digits 5-6 must be the last two digits of the birth year)",
+            )
+        ]
+    return []
+
+
+def patient_details(rx: Prescription) -> list[Issue]:
+    """The national payload carries the patient's date of birth and sex."""
+    issues = []
+    if rx.birth_date is None:
+        issues.append(
+            missing(
+                f"{rx.patient_where}.birthDate",
+                "BIRTH_DATE_MISSING",
+                "Thiếu ngày sinh của người bệnh (Patient.birthDate is required)",
+            )
+        )
+    if not rx.gender:
+        issues.append(
+            missing(
+                f"{rx.patient_where}.gender",
+                "GENDER_MISSING",
+                "Thiếu giới tính của người bệnh (Patient.gender is required)",
+            )
+        )
+    return issues
+
+
+def child_details(rx: Prescription, rules: Rules, on: date) -> list[Issue]:
+    """A child under 72 months needs their weight and a guardian's name on the prescription."""
+    if rx.birth_date is None or not rules.is_child(rx.birth_date, on):
+        return []
+    issues = []
+    months = rules.child_age_months
+    if rx.weight_kg is None:
+        issues.append(
+            missing(
+                WEIGHT_EXPRESSION,
+                "CHILD_WEIGHT_MISSING",
+                f"Trẻ dưới {months} tháng tuổi phải có cân nặng (a child under {months} months "
+                "needs a body-weight Observation, LOINC 29463-7, in kg)",
+            )
+        )
+    if rx.guardian is None:
+        issues.append(
+            missing(
+                f"{rx.patient_where}.contact",
+                "CHILD_GUARDIAN_MISSING",
+                f"Trẻ dưới {months} tháng tuổi phải có tên người giám hộ (a child under {months} "
+                "months needs a Patient.contact with relationship GUARD and a name)",
+            )
+        )
+    return issues

@@ -1,0 +1,68 @@
+"""Rules on who sends the prescription: a facility connected in this rollout phase, a
+prescriber with a practising certificate, and narcotics only from hospitals with beds."""
+
+from collections.abc import Collection, Mapping
+
+from rxsim.domain.prescription import Issue, Prescription
+from rxsim.domain.reference.country import Hospital
+from rxsim.domain.rules.lookup import Lookup, missing, refusal
+
+
+def facility_onboarded(
+    rx: Prescription, known: Collection[str], onboarded: Collection[str]
+) -> list[Issue]:
+    """Only facilities connected in the current rollout phase may send prescriptions."""
+    if rx.facility_code not in known:
+        return [
+            refusal(
+                "Organization.identifier",
+                "UNKNOWN_FACILITY",
+                f"Cơ sở khám chữa bệnh {rx.facility_code} không có trong danh mục "
+                "(unknown facility code)",
+            )
+        ]
+    if rx.facility_code not in onboarded:
+        return [
+            refusal(
+                "Organization.identifier",
+                "FACILITY_NOT_ONBOARDED",
+                f"Cơ sở {rx.facility_code} chưa được kết nối liên thông đơn thuốc "
+                "trong giai đoạn này (facility not onboarded in this rollout phase)",
+            )
+        ]
+    return []
+
+
+def prescriber_licence(rx: Prescription) -> list[Issue]:
+    """The prescriber is identified by the practising certificate (chứng chỉ hành nghề)."""
+    if rx.prescriber_licence:
+        return []
+    return [
+        missing(
+            f"{rx.practitioner_where}.identifier",
+            "MISSING_PRESCRIBER_LICENCE",
+            "Thiếu số chứng chỉ hành nghề của người kê đơn (the prescriber needs an identifier "
+            "with system http://fhir.hl7.org.vn/core/sid/cchn)",
+        )
+    ]
+
+
+def narcotic_facility_beds(
+    rx: Prescription, facilities: Mapping[str, Hospital], catalog: Lookup
+) -> list[Issue]:
+    """TT 26/2025: narcotic prescriptions only from facilities with inpatient beds. A facility
+    rxsim does not know is the onboarding rule's concern."""
+    facility = facilities.get(rx.facility_code)
+    narcotic = rx.type_letter == "n" or any(
+        (drug := catalog.drug(item)) and drug.type_letter == "n" for item in rx.items
+    )
+    if facility is None or facility.inpatient_beds or not narcotic:
+        return []
+    return [
+        refusal(
+            "Organization.identifier",
+            "NARCOTIC_FACILITY_NO_BEDS",
+            f"Cơ sở {rx.facility_code} không có giường bệnh nội trú nên không được kê thuốc "
+            "gây nghiện (narcotics only from facilities with inpatient beds)",
+        )
+    ]

@@ -1,0 +1,42 @@
+"""TT 26/2025 supply limits: how many days one prescription may cover, by the drug's type,
+the diagnosis and whether the treatment is long-term."""
+
+from rxsim.domain.prescription import Issue, Item, Prescription
+from rxsim.domain.reference.catalog import TYPE_NAMES
+from rxsim.domain.rules.lookup import Lookup, refusal
+from rxsim.domain.rules.switches import Rules
+
+
+def _why(type_letter: str, chronic: bool, cancer: bool, long_term: bool) -> str:
+    if type_letter == "n":
+        return "cancer" if cancer else "acute pain"
+    if type_letter == "h":
+        return "long-term treatment" if long_term else "acute treatment"
+    return "a listed chronic condition" if chronic else "ordinary treatment"
+
+
+def _limit_issue(rx: Prescription, item: Item, rules: Rules, catalog: Lookup) -> Issue | None:
+    if item.days is None:
+        return None  # the dosage rule names it
+    drug = catalog.drug(item)
+    # A drug rxsim does not know is taken to be of the prescription's type.
+    letter = drug.type_letter if drug else rx.type_letter if rx.type_letter in TYPE_NAMES else "c"
+    chronic = any(catalog.chronic(code) for code in item.diagnoses)
+    cancer = any(catalog.cancer(code) for code in item.diagnoses)
+    long_term = item.course == "continuous"
+    limit = rules.max_days(letter, chronic=chronic, cancer=cancer, long_term=long_term)
+    if item.days <= limit:
+        return None
+    return refusal(
+        f"{item.where}.dispenseRequest.expectedSupplyDuration",
+        "SUPPLY_LIMIT_EXCEEDED",
+        f"{item.name} ({TYPE_NAMES[letter]}) được kê tối đa {limit} ngày, đơn kê "
+        f"{item.days:g} ngày (at most {limit} days for type '{letter}', "
+        f"{_why(letter, chronic, cancer, long_term)})",
+    )
+
+
+def supply_limits(rx: Prescription, rules: Rules, catalog: Lookup) -> list[Issue]:
+    """Ordinary 30 days (90 for listed chronic conditions), narcotics 7 (30 for cancer),
+    psychotropics 10 (30 long-term, courseOfTherapyType continuous)."""
+    return [issue for item in rx.items if (issue := _limit_issue(rx, item, rules, catalog))]

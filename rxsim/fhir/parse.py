@@ -1,0 +1,243 @@
+"""FHIR at the edge: validate a prescription Bundle once and extract the lean prescription
+that travels downstream."""
+
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError
+
+from rxsim.domain.prescription import InvalidPrescription, Issue, Item, Prescription
+from rxsim.fhir import content
+from rxsim.fhir.systems import (
+    SIMULATED_TAG,
+    SYSTEM_CCCD,
+    SYSTEM_CCHN,
+    SYSTEM_DRUG_REGISTRATION,
+    SYSTEM_FACILITY,
+    SYSTEM_PRESCRIPTION_CODE,
+)
+
+
+def _expression(loc: tuple[Any, ...], payload: dict[str, Any]) -> str:
+    """`('entry', 0, 'resource', 'birthDate')` -> `Bundle.entry[0].resource(Patient).birthDate`."""
+    parts = ["Bundle"]
+    node: Any = payload
+    for step in loc:
+        if isinstance(step, int):
+            parts[-1] += f"[{step}]"
+        else:
+            parts.append(str(step))
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            node = None
+        if step == "resource" and isinstance(node, dict) and "resourceType" in node:
+            parts[-1] += f"({node['resourceType']})"
+    return ".".join(parts)
+
+
+def _fhir_errors(exc: ValidationError, payload: dict[str, Any]) -> list[Issue]:
+    issues = []
+    for err in exc.errors():
+        message = str(err["msg"]).removeprefix("Value error, ")
+        fhir_code = "required" if err["type"] == "missing" else "structure"
+        issues.append(
+            Issue(_expression(tuple(err["loc"]), payload), "FHIR_INVALID", message, fhir_code)
+        )
+    return issues
+
+
+def _by_type(payload: dict[str, Any]) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+    found: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for index, entry in enumerate(payload.get("entry") or []):
+        resource = entry.get("resource") or {}
+        found.setdefault(resource.get("resourceType", "?"), []).append((index, resource))
+    return found
+
+
+def _identifier(resource: dict[str, Any], system: str) -> str | None:
+    for ident in resource.get("identifier") or []:
+        if ident.get("system") == system and ident.get("value"):
+            return str(ident["value"])
+    return None
+
+
+def _name(resource: dict[str, Any]) -> str:
+    name = resource.get("name")
+    if isinstance(name, str):
+        return name
+    for human in name or []:
+        if human.get("text"):
+            return str(human["text"])
+        return " ".join([*human.get("family", "").split(), *human.get("given", [])][:4]).strip()
+    return ""
+
+
+def prescription_code(bundle: dict[str, Any]) -> str | None:
+    """A Bundle's prescription code, read without validating the Bundle: for a sender that
+    built it itself (the hospital's generator), so the coordinator's ingress is the one
+    full validation (about 2.5 ms a Bundle)."""
+    entries = [entry.get("resource") or {} for entry in bundle.get("entry") or []]
+    requests = [r for r in entries if r.get("resourceType") == "MedicationRequest"]
+    return _prescription_code(bundle, requests)
+
+
+def _prescription_code(payload: dict[str, Any], requests: list[dict[str, Any]]) -> str | None:
+    for request in requests:
+        group = request.get("groupIdentifier") or {}
+        if group.get("system") == SYSTEM_PRESCRIPTION_CODE and group.get("value"):
+            return str(group["value"])
+    ident = payload.get("identifier") or {}
+    if ident.get("system") == SYSTEM_PRESCRIPTION_CODE and ident.get("value"):
+        return str(ident["value"])
+    return None
+
+
+def _medication_concept(request: dict[str, Any], where: str) -> tuple[dict[str, Any], str]:
+    """medicationCodeableConcept, or the code of a contained Medication it references; with the
+    location of its codings."""
+    if "medicationCodeableConcept" in request:
+        return dict(request["medicationCodeableConcept"]), f"{where}.medicationCodeableConcept"
+    reference = str((request.get("medicationReference") or {}).get("reference", ""))
+    for index, resource in enumerate(request.get("contained") or []):
+        if reference == f"#{resource.get('id')}" and resource.get("resourceType") == "Medication":
+            return dict(resource.get("code") or {}), f"{where}.contained[{index}](Medication).code"
+    display = (request.get("medicationReference") or {}).get("display", "")
+    return {"text": display}, f"{where}.medicationReference"
+
+
+def _item(request: dict[str, Any], where: str) -> Item:
+    concept, medication_where = _medication_concept(request, where)
+    codings = concept.get("coding") or [{}]
+    registration = next((c for c in codings if c.get("system") == SYSTEM_DRUG_REGISTRATION), None)
+    coding = registration or codings[0]
+    quantity = (request.get("dispenseRequest") or {}).get("quantity") or {}
+    dosage = (request.get("dosageInstruction") or [{}])[0]
+    dose, dose_unit = content.dose(request)
+    return Item(
+        drug_code=str(coding.get("code") or concept.get("text") or "unknown"),
+        name=str(concept.get("text") or coding.get("display") or coding.get("code") or "?"),
+        quantity=float(quantity.get("value") or 0),
+        unit=str(quantity.get("unit") or quantity.get("code") or "unit"),
+        instructions=str(dosage.get("text") or ""),
+        where=where,
+        medication_where=medication_where,
+        registration_number=str(registration["code"]) if registration else None,
+        diagnoses=content.diagnoses(request),
+        dose=dose,
+        dose_unit=dose_unit,
+        quantity_unit=content.unit_of(quantity),
+        times_per_day=content.times_per_day(request),
+        days=content.supply_days(request),
+        course=content.course(request),
+    )
+
+
+def parse_prescription(payload: Any) -> Prescription:
+    """Validate a prescription Bundle (FHIR R4/R4B) and return the lean prescription.
+
+    Raises InvalidPrescription listing every problem found, each with its location.
+    """
+    if not isinstance(payload, dict):
+        raise InvalidPrescription([Issue("(root)", "NOT_AN_OBJECT", "expected a JSON object")])
+    if payload.get("resourceType") != "Bundle":
+        got = payload.get("resourceType")
+        raise InvalidPrescription(
+            [Issue("resourceType", "WRONG_RESOURCE_TYPE", f"expected a Bundle, got {got!r}")]
+        )
+    try:
+        Bundle.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidPrescription(_fhir_errors(exc, payload)) from None
+
+    found = _by_type(payload)
+    issues = [
+        Issue("Bundle.entry", "MISSING_RESOURCE", f"the Bundle has no {kind}", "required")
+        for kind in ("MedicationRequest", "Patient", "Practitioner", "Organization")
+        if kind not in found
+    ]
+    if issues:
+        raise InvalidPrescription(issues)
+    requests = [resource for _, resource in found["MedicationRequest"]]
+    patient, practitioner, organization = (
+        found[k][0][1] for k in ("Patient", "Practitioner", "Organization")
+    )
+    patient_index = found["Patient"][0][0]
+    code = _prescription_code(payload, requests)
+    if code is None:
+        issues.append(
+            Issue(
+                "MedicationRequest.groupIdentifier",
+                "MISSING_PRESCRIPTION_CODE",
+                f"no prescription code with system {SYSTEM_PRESCRIPTION_CODE}",
+                "required",
+            )
+        )
+    citizen_id = _identifier(patient, SYSTEM_CCCD)
+    if citizen_id is None:
+        issues.append(
+            Issue(
+                f"Bundle.entry[{patient_index}].resource(Patient).identifier",
+                "MISSING_CITIZEN_ID",
+                f"no identifier with system {SYSTEM_CCCD}",
+                "required",
+            )
+        )
+    facility_code = _identifier(organization, SYSTEM_FACILITY)
+    if facility_code is None:
+        issues.append(
+            Issue(
+                "Organization.identifier",
+                "MISSING_FACILITY_CODE",
+                f"no identifier with system {SYSTEM_FACILITY}",
+                "required",
+            )
+        )
+    items = tuple(
+        _item(request, f"Bundle.entry[{index}].resource(MedicationRequest)")
+        for index, request in found["MedicationRequest"]
+    )
+    for (_, request), item in zip(found["MedicationRequest"], items, strict=True):
+        where = item.where
+        if request.get("status") != "active":
+            issues.append(
+                Issue(
+                    f"{where}.status",
+                    "NOT_ACTIVE",
+                    f"a prescription sent for dispensing must be active, "
+                    f"not {request.get('status')!r}",
+                    "business-rule",
+                )
+            )
+        if item.quantity <= 0:
+            issues.append(
+                Issue(
+                    f"{where}.dispenseRequest.quantity",
+                    "MISSING_QUANTITY",
+                    "each drug needs a quantity to dispense",
+                    "required",
+                )
+            )
+    if issues:
+        raise InvalidPrescription(issues)
+    assert code and citizen_id and facility_code
+    tags = (payload.get("meta") or {}).get("tag") or []
+    return Prescription(
+        code=code,
+        facility_code=facility_code,
+        facility_name=_name(organization),
+        citizen_id=citizen_id,
+        patient_name=_name(patient),
+        prescriber_name=_name(practitioner),
+        authored_on=requests[0].get("authoredOn"),
+        items=items,
+        medication_requests=tuple(requests),
+        simulated=any(t.get("code") == SIMULATED_TAG["code"] for t in tags),
+        patient_where=f"Bundle.entry[{patient_index}].resource(Patient)",
+        practitioner_where=f"Bundle.entry[{found['Practitioner'][0][0]}].resource(Practitioner)",
+        prescriber_licence=_identifier(practitioner, SYSTEM_CCHN),
+        birth_date=content.birth_date(patient),
+        gender=patient.get("gender"),
+        weight_kg=content.weight_kg([resource for _, resource in found.get("Observation", [])]),
+        guardian=content.guardian(patient),
+    )

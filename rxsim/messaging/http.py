@@ -1,0 +1,59 @@
+"""What every service's HTTP side shares: health and readiness, and how an aiokafka-based
+FastAPI service starts its Kafka clients and serves."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from rxsim.messaging.kafka_io import Follower, Publisher
+from rxsim.messaging.settings import get_settings
+
+
+def add_health(api: FastAPI, is_ready: Callable[[], bool], what_ready_means: str) -> None:
+    """`/healthz` (the process is up) and `/readyz` (503 until `is_ready()`)."""
+
+    @api.get("/healthz", tags=["health"])
+    async def read_health() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @api.get(
+        "/readyz",
+        tags=["health"],
+        responses={503: {"description": "not ready"}},
+        description=what_ready_means,
+    )
+    async def read_ready() -> Any:
+        """Ready to serve: see the description."""
+        if not is_ready():
+            return JSONResponse({"status": "starting"}, status_code=503)
+        return {"status": "ready"}
+
+
+def kafka_lifespan(publisher: Publisher, follower: Follower) -> Callable[[FastAPI], Any]:
+    """Start the producer, then the follower; stop them in the reverse order."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await publisher.start()
+        await follower.start()
+        yield
+        await follower.stop()
+        await publisher.stop()
+
+    return lifespan
+
+
+def serve(service: str) -> None:
+    """Run `services.<service>.app:api` on the service's configured host and port."""
+    settings = get_settings()
+    uvicorn.run(
+        f"services.{service}.app:api",
+        host=settings.host,
+        port=settings.port_of(service),
+        log_level="info",
+    )

@@ -1,0 +1,153 @@
+"""What the faust-streaming services (coordinator, pharmacy) share: the app's configuration,
+decoding with dead letters, sending events, and running the worker with its FastAPI side."""
+
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import faust
+from fastapi import FastAPI
+from faust.contrib.asgi import serve_asgi
+from pydantic import BaseModel
+
+from rxsim.messaging import http
+from rxsim.messaging.codec import Undecodable, dead_letter, decode, encode, new_event
+from rxsim.messaging.settings import Settings
+from schemas import topics
+from schemas.envelope import Envelope
+from schemas.topics import Topic
+
+log = logging.getLogger(__name__)
+
+
+def _bound_fetch_wait(max_wait_ms: int) -> None:
+    """faust creates its consumer with fetch_max_wait_ms=1500 written into the call; cap it.
+
+    This process runs one faust app and nothing else, so replacing the consumer class the
+    faust driver instantiates is contained to it.
+    """
+    from faust.transport.drivers import aiokafka as driver
+
+    base = driver.aiokafka.AIOKafkaConsumer
+    if getattr(base, "rxsim_bounded", False):
+        return
+
+    class BoundedWaitConsumer(base):  # type: ignore[misc, valid-type]
+        rxsim_bounded = True
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["fetch_max_wait_ms"] = min(kwargs.get("fetch_max_wait_ms", 500), max_wait_ms)
+            super().__init__(*args, **kwargs)
+
+    driver.aiokafka.AIOKafkaConsumer = BoundedWaitConsumer
+
+
+def make_app(service: str, settings: Settings) -> faust.App:
+    """A faust app tuned for a local stack: short group timeouts, raw bytes on the wire (we
+    decode envelopes ourselves, so bad messages reach the dead-letter topic, not a crash)."""
+    _bound_fetch_wait(settings.fetch_max_wait_ms)
+    datadir = Path(tempfile.gettempdir()) / "rxsim" / f"{service}-{os.getpid()}"
+    datadir.parent.mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        f"rxsim-{service}",
+        broker=f"kafka://{settings.bootstrap}",
+        store="memory://",
+        # faust keeps bookkeeping files in a data dir; not in the user's working directory.
+        datadir=str(datadir),
+        topic_partitions=settings.partitions,
+        topic_allow_declare=True,
+        key_serializer="raw",
+        value_serializer="raw",
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=1.0,
+        broker_rebalance_timeout=10.0,
+        broker_commit_every=100,
+        broker_commit_interval=1.0,
+        stream_wait_empty=False,
+        web_enabled=True,
+        web_host=settings.host,
+        web_port=settings.port_of(service),
+        producer_linger_ms=5,
+    )
+
+
+def inbound(app: faust.App, reads: Iterable[Topic]) -> Any:
+    """One faust topic subscribed to several Kafka topics, as raw bytes."""
+    return app.topic(
+        *(t.name for t in reads),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+async def decode_or_dead_letter(
+    app: faust.App, service: str, event: Any
+) -> tuple[Envelope, BaseModel] | None:
+    """Decode a faust event against its topic's contract; park it in rx.deadletter if it fails."""
+    message = event.message
+    try:
+        return decode(topics.BY_NAME[message.topic], event.value)
+    except Undecodable as exc:
+        await park(app, service, event, exc.reason)
+        return None
+
+
+async def park(app: faust.App, service: str, event: Any, reason: str) -> None:
+    message = event.message
+    log.warning(
+        "dead letter from %s[%s]@%s: %s", message.topic, message.partition, message.offset, reason
+    )
+    key, value = dead_letter(
+        raw=event.value,
+        key=event.key,
+        source_topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        consumer=service,
+        reason=reason,
+    )
+    await app.send(topics.RX_DEADLETTER.name, key=key, value=value)
+
+
+async def publish(
+    app: faust.App,
+    service: str,
+    topic: Topic,
+    key: str,
+    data: BaseModel,
+    correlation_id: str,
+    causation_id: str | None,
+) -> None:
+    event = new_event(
+        topic,
+        source=f"rxsim/{service}",
+        subject=vars(data)["prescription_id"],
+        data=data,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+    )
+    await app.send(topic.name, key=key.encode(), value=encode(event))
+
+
+def add_health(api: FastAPI, app: faust.App) -> None:
+    # This server starts only after table recovery; ready once partitions are assigned.
+    http.add_health(
+        api,
+        lambda: not app.rebalancing and bool(app.consumer.assignment()),
+        "Ready: tables recovered and partitions assigned.",
+    )
+
+
+def serve(app: faust.App, api: FastAPI, settings: Settings, service: str) -> None:
+    serve_asgi(app, api, host=settings.host, port=settings.port_of(service))
+
+
+def run_worker(app: faust.App) -> None:
+    """Run the faust worker in the foreground until SIGTERM/SIGINT."""
+    worker = faust.Worker(app, loglevel="INFO", redirect_stdouts=False)
+    worker.execute_from_commandline()

@@ -1,0 +1,161 @@
+"""One realistic example message per topic, made by the real code paths: the hospital's Bundle
+builder, the coordinator's handlers, the pharmacy's rules and the dead-letter encoder. So the
+examples in the AsyncAPI document are what the running system sends, not hand-written guesses.
+"""
+
+import random
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+
+from rxsim.domain.reference.country import DRUGS
+from rxsim.fhir import bundles
+from rxsim.messaging import codec
+from rxsim.scenario import load
+from schemas import topics
+from schemas.envelope import Envelope
+from schemas.events import (
+    CancellationRequested,
+    CounterfeitSuspected,
+    DeadlineReached,
+    Fulfilment,
+    OrderCancellationRequested,
+    OrderPlaced,
+    PharmacyChosen,
+    PharmacyUpdated,
+)
+from schemas.topics import Topic
+from services.coordinator import handlers
+from services.pharmacy import domain
+
+Event = dict[str, Any]
+ORDINARY_DRUGS = [drug for drug in DRUGS if drug.type_letter == "c"]  # deliverable to the home
+
+
+def _event(topic: Topic, service: str, data: Any, cause: Event | None = None) -> Event:
+    return codec.new_event(
+        topic,
+        source=f"rxsim/{service}",
+        subject=cause["subject"] if cause else data["identifier"]["value"],
+        data=data,
+        correlation_id=cause["correlationid"] if cause else None,
+        causation_id=cause["id"] if cause else None,
+    )
+
+
+def _outgoing(outcome: handlers.Outcome, cause: Event) -> list[tuple[Topic, Event]]:
+    return [
+        (
+            out.topic,
+            codec.new_event(
+                out.topic,
+                source="rxsim/coordinator",
+                subject=cause["subject"],
+                data=out.data,
+                correlation_id=out.correlation_id,
+                causation_id=out.causation_id,
+            ),
+        )
+        for out in outcome.out
+    ]
+
+
+def story(seed: int = 2025) -> list[tuple[Topic, Event]]:
+    """One prescription from issue to dispensing, with a cancellation, a deadline and a dead
+    letter beside it: every topic appears at least once."""
+    rng = random.Random(seed)
+    scenario = load("pilot")
+    country = scenario.country
+    hospital = next(h for h in country.hospitals if h.code in scenario.onboarded_facilities)
+    citizen = next(c for c in country.citizens if c.province == hospital.province)
+    pharmacy = country.pharmacies_in(hospital.province)[0]
+    # Examples show the validity in simulated time (5 days), not the demo's compressed clock.
+    ctx = replace(handlers.context_for(scenario), validity=scenario.validity)
+    code = bundles.new_code(rng, hospital.code)
+    bundle = bundles.prescription(
+        rng, code=code, hospital=hospital, citizen=citizen, drugs=rng.sample(ORDINARY_DRUGS, 2)
+    )
+    issued = _event(topics.RX_ISSUED, "hospital", bundle)
+    outcome = handlers.on_issued(None, Envelope.model_validate(issued), ctx)
+    record = outcome.record
+    assert record is not None and record.state == "AVAILABLE", (outcome.note, outcome.out)
+    sent = [(topics.RX_ISSUED, issued), *_outgoing(outcome, issued)]
+    choice = PharmacyChosen(
+        prescription_id=code,
+        citizen_id=citizen.cccd,
+        pharmacy_id=pharmacy.id,
+        fulfilment=Fulfilment.DELIVERY,
+        address=citizen.address,
+    )
+    chosen = _event(topics.CITIZEN_CHOICES, "citizen_app", choice.model_dump(mode="json"), issued)
+    outcome = handlers.on_choice(record, Envelope.model_validate(chosen), choice, ctx)
+    sent += [(topics.CITIZEN_CHOICES, chosen), *_outgoing(outcome, chosen)]
+    order = OrderPlaced.model_validate(sent[-1][1]["data"])
+    # beside the story: the prescriber cancels while the pharmacy holds the order
+    cancel = CancellationRequested(prescription_id=code, reason="Kê nhầm liều (wrong dose)")
+    cancelled = _event(topics.RX_CANCEL, "hospital", cancel.model_dump(), issued)
+    ask = OrderCancellationRequested(
+        prescription_id=code, pharmacy_id=pharmacy.id, reason=cancel.reason
+    )
+    asked = codec.new_event(
+        topics.PHARMACY_CANCELLATIONS,
+        source="rxsim/coordinator",
+        subject=code,
+        data=ask,
+        correlation_id=issued["correlationid"],
+        causation_id=cancelled["id"],
+    )
+    aside = [(topics.RX_CANCEL, cancelled), (topics.PHARMACY_CANCELLATIONS, asked)]
+    dispensed = PharmacyUpdated(
+        prescription_id=code,
+        pharmacy_id=pharmacy.id,
+        kind="dispensed",
+        dispenses=domain.dispenses(order, ctx.now),
+        sold={item.drug_code: item.quantity for item in order.items},
+    )
+    update = dispensed.model_dump(mode="json", exclude_none=True)
+    sent.append(
+        (topics.PHARMACY_EVENTS, _event(topics.PHARMACY_EVENTS, "pharmacy", update, chosen))
+    )
+    return sent + aside + _aside(order, issued, ctx.now + ctx.validity)
+
+
+def _aside(order: OrderPlaced, issued: Event, due: datetime) -> list[tuple[Topic, Event]]:
+    """The topics one happy story does not touch."""
+    code, drug = order.prescription_id, order.items[0].drug_code
+    lot = "XX480213"  # a lot the national batch registry does not know
+    alert = CounterfeitSuspected(
+        prescription_id=code,
+        pharmacy_id=order.pharmacy_id,
+        registration_number=drug,
+        lot=lot,
+        reason=domain.lot_problem(drug, lot) or "unknown batch",
+    )
+    deadline = DeadlineReached(prescription_id=code, due_at=due + timedelta(seconds=1))
+    _key, value = codec.dead_letter(
+        raw=b'{"specversion": "1.0", "id": "',
+        key=code.encode(),
+        source_topic=topics.RX_ISSUED.name,
+        partition=2,
+        offset=418,
+        consumer="coordinator",
+        reason="not JSON: unexpected end of data: line 1 column 31 (char 30)",
+    )
+    return [
+        (
+            topics.PHARMACY_ALERTS,
+            _event(topics.PHARMACY_ALERTS, "pharmacy", alert.model_dump(), issued),
+        ),
+        (
+            topics.COORDINATOR_DEADLINES,
+            _event(
+                topics.COORDINATOR_DEADLINES,
+                "coordinator",
+                deadline.model_dump(mode="json"),
+                issued,
+            ),
+        ),
+        (topics.RX_DEADLETTER, orjson.loads(value)),
+    ]

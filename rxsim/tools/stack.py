@@ -1,0 +1,172 @@
+"""The local stack's supervisor: the broker (embedded unless KAFKA_BOOTSTRAP_SERVERS is set),
+the topics, and the four services as their own processes, started and stopped together."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from rxsim.messaging.settings import SERVICES, Settings
+from rxsim.tools.broker import BrokerError, EmbeddedBroker, ensure_topics, free_port, port_in_use
+
+
+class StackError(RuntimeError):
+    """The stack could not start; the message says what to do."""
+
+
+class Stack:
+    def __init__(
+        self, settings: Settings, log_dir: Path | None = None, broker_port: int | None = None
+    ) -> None:
+        self.settings = settings
+        self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="rxsim-logs-"))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.broker_port = broker_port
+        self.broker: EmbeddedBroker | None = None
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    @property
+    def bootstrap(self) -> str:
+        return self.settings.bootstrap
+
+    def urls(self) -> dict[str, str]:
+        return {name: self.settings.url_of(name) for name in SERVICES}
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap
+        env["RXSIM_PARTITIONS"] = str(self.settings.partitions)
+        env["RXSIM_FETCH_MAX_WAIT_MS"] = str(self.settings.fetch_max_wait_ms)
+        env["RXSIM_SCENARIO"] = self.settings.scenario
+        env["RXSIM_HOST"] = self.settings.host
+        if self.settings.speedup:
+            env["RXSIM_SPEEDUP"] = str(self.settings.speedup)
+        for name in SERVICES:
+            env[f"RXSIM_{name.upper()}_PORT"] = str(self.settings.port_of(name))
+        return env
+
+    def start(
+        self, on_ready: Callable[[str], None] = lambda name: None, timeout: float = 90.0
+    ) -> None:
+        for name in SERVICES:
+            port = self.settings.port_of(name)
+            if port_in_use(port, self.settings.host):
+                raise StackError(
+                    f"port {port} for the {name} service is in use: stop what "
+                    f"listens there or set RXSIM_{name.upper()}_PORT"
+                )
+        try:
+            if not self.settings.kafka_bootstrap_servers:
+                self.broker = EmbeddedBroker(self.broker_port, self.settings.host)
+                bootstrap = self.broker.start()
+                self.settings = self.settings.model_copy(
+                    update={"kafka_bootstrap_servers": bootstrap}
+                )
+                on_ready("broker")
+            ensure_topics(self.bootstrap, self.settings.partitions)
+        except BrokerError as exc:
+            self.stop()
+            raise StackError(str(exc)) from None
+        env = self.env()
+        for name in SERVICES:
+            log = (self.log_dir / f"{name}.log").open("wb")
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            self._wait_ready(on_ready, timeout)
+        except StackError:
+            self.stop()
+            raise
+
+    def _wait_ready(self, on_ready: Callable[[str], None], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = dict(self.urls())
+        with httpx.Client(timeout=2.0) as client:
+            while waiting:
+                for name, url in list(waiting.items()):
+                    if self.processes[name].poll() is not None:
+                        raise StackError(
+                            f"the {name} service exited at start; last lines of "
+                            f"{self.log_dir / (name + '.log')}:\n" + self.log_tail(name)
+                        )
+                    try:
+                        if client.get(f"{url}/readyz").status_code == 200:
+                            del waiting[name]
+                            on_ready(name)
+                    except httpx.HTTPError:
+                        pass
+                if time.monotonic() > deadline:
+                    raise StackError(
+                        f"not ready after {timeout:.0f}s: {', '.join(waiting)}; "
+                        f"logs in {self.log_dir}"
+                    )
+                time.sleep(0.2)
+
+    def log_tail(self, name: str, lines: int = 8) -> str:
+        path = self.log_dir / f"{name}.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return "\n".join(text.strip().splitlines()[-lines:])
+
+    def dead(self) -> list[str]:
+        return [name for name, proc in self.processes.items() if proc.poll() is not None]
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.processes.clear()
+        if self.broker:
+            self.broker.stop()
+            self.broker = None
+
+
+def running_file() -> Path:
+    """Where `rxsim up` says what it runs, so the live tools find its broker on their own."""
+    return Path(os.environ.get("RXSIM_STATE_DIR", Path.home() / ".rxsim")) / "running.json"
+
+
+def announce(stack: Stack) -> None:
+    path = running_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps({"pid": os.getpid(), "bootstrap": stack.bootstrap, "urls": stack.urls()})
+    )
+
+
+def withdraw() -> None:
+    running_file().unlink(missing_ok=True)
+
+
+def running_bootstrap() -> str | None:
+    """The broker of a `rxsim up` still running on this machine, if any."""
+    try:
+        running = json.loads(running_file().read_text())
+        os.kill(int(running["pid"]), 0)  # raises if that process is gone
+        return str(running["bootstrap"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def with_free_ports(settings: Settings) -> Settings:
+    """The same settings with every service on a free loopback port (for demos and tests)."""
+    ports = {f"{name}_port": free_port(settings.host) for name in SERVICES}
+    return settings.model_copy(update=ports)
