@@ -147,3 +147,23 @@ ALL_TOPICS: tuple[Topic, ...] = (
     RX_DEADLETTER,
 )
 BY_NAME: dict[str, Topic] = {topic.name: topic for topic in ALL_TOPICS}
+
+
+def reads_of(service: str) -> tuple[Topic, ...]:
+    """The topics a service consumes: this module is the only place that says so."""
+    return tuple(topic for topic in ALL_TOPICS if service in topic.consumers)
+
+
+def writes_of(service: str) -> tuple[Topic, ...]:
+    """The topics a service produces to (dead letters included)."""
+    return tuple(topic for topic in ALL_TOPICS if service in topic.producers)
+
+
+class UndeclaredWrite(Exception):
+    """A service published to a topic that this module does not list it as producing."""
+
+
+def check_write(service: str, topic: Topic) -> None:
+    """Refuse a write the topology does not declare, so the declaration cannot drift."""
+    if service not in topic.producers:
+        raise UndeclaredWrite(f"{service} does not write {topic.name} (see schemas/topics.py)")

@@ -17,3 +17,5 @@ BootstrapOpt = Annotated[
         help="the broker (default: $KAFKA_BOOTSTRAP_SERVERS, else the running `rxsim up`)",
     ),
 ]
+
+ScenarioOpt = Annotated[str, typer.Option("--scenario", "-s", help="scenario name or .toml path")]

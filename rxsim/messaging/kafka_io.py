@@ -50,6 +50,7 @@ class Publisher:
         correlation_id: str | None = None,
         causation_id: str | None = None,
     ) -> dict[str, Any]:
+        topics.check_write(self.service, topic)
         event = new_event(
             topic,
             source=f"rxsim/{self.service}",

@@ -123,6 +123,7 @@ async def publish(
     correlation_id: str,
     causation_id: str | None,
 ) -> None:
+    topics.check_write(service, topic)
     event = new_event(
         topic,
         source=f"rxsim/{service}",

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from rxsim.domain.reference.country import DRUGS
-from rxsim.fhir import bundles
+from rxsim.fhir import bundles, synthetic
 from rxsim.messaging import codec
 from rxsim.scenario import load
 from schemas import topics
@@ -74,7 +74,7 @@ def story(seed: int = 2025) -> list[tuple[Topic, Event]]:
     # Examples show the validity in simulated time (5 days), not the demo's compressed clock.
     ctx = replace(handlers.context_for(scenario), validity=scenario.validity)
     code = bundles.new_code(rng, hospital.code)
-    bundle = bundles.prescription(
+    bundle = synthetic.prescription(
         rng, code=code, hospital=hospital, citizen=citizen, drugs=rng.sample(ORDINARY_DRUGS, 2)
     )
     issued = _event(topics.RX_ISSUED, "hospital", bundle)

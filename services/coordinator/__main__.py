@@ -1,5 +1,6 @@
+from rxsim.messaging.settings import get_settings
 from rxsim.messaging.streams import run_worker
-from services.coordinator.app import app
+from services.coordinator.bootstrap import bootstrap
 
 if __name__ == "__main__":
-    run_worker(app)
+    run_worker(bootstrap(get_settings()))

@@ -1,7 +1,7 @@
 """Hospital process (FastAPI): the hospitals' side of the national e-prescription exchange.
 
-Reads:  rx.status (to answer status queries)
-Writes: rx.issued, rx.cancel, rx.deadletter
+Reads rx.status (to answer status queries), writes rx.issued and rx.cancel: the topology is
+declared once, in schemas/topics.py.
 HTTP:   POST a FHIR prescription Bundle, follow it by its status URL, cancel it; run the
         built-in generator of synthetic prescriptions.
 """
@@ -32,8 +32,6 @@ from services.hospital import generator
 from services.hospital.status_view import StatusView
 
 SERVICE = "hospital"
-READS = (topics.RX_STATUS,)
-WRITES = (topics.RX_ISSUED, topics.RX_CANCEL, topics.RX_DEADLETTER)
 FHIR_JSON = "application/fhir+json"
 
 settings = get_settings()
@@ -49,7 +47,12 @@ async def on_status(topic: Topic, envelope: Envelope, data: Any) -> None:
 
 
 follower = Follower(
-    settings.bootstrap, SERVICE, READS, on_status, publisher, settings.fetch_max_wait_ms
+    settings.bootstrap,
+    SERVICE,
+    topics.reads_of(SERVICE),
+    on_status,
+    publisher,
+    settings.fetch_max_wait_ms,
 )
 
 

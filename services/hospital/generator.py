@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rxsim.fhir import bundles
+from rxsim.fhir import bundles, synthetic
 from rxsim.scenario import Scenario
 from rxsim.scenario.load_curve import due_times
 from services.hospital import faults
@@ -56,7 +56,7 @@ def synthetic_prescriptions(
             yield copy.deepcopy(rng.choice(recent))
             continue
         plan = prescriber.plan(rng, kind)
-        bundle = bundles.prescription(
+        bundle = synthetic.prescription(
             rng,
             code=bundles.new_code(rng, plan.facility.code, plan.type_letter),
             hospital=plan.facility,

@@ -5,13 +5,16 @@ Kafka with testcontainers (needs a Docker engine); else the embedded Tansu broke
 """
 
 import os
-from collections.abc import Iterator
+import random
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from rxsim.fhir import bundles
 from rxsim.messaging.settings import Settings
 from rxsim.tools.stack import Stack, with_free_ports
-from tests.integration.client import STACK_SCENARIO
+from tests.support.stack_client import STACK_SCENARIO
 
 # 12 simulated hours per real second: the 5-day validity lasts 10 s, a courier trip < 0.4 s.
 TEST_SPEEDUP = 43_200.0
@@ -45,3 +48,14 @@ def stack(kafka_bootstrap: str | None, tmp_path_factory: pytest.TempPathFactory)
     running.start()
     yield running
     running.stop()
+
+
+NewCode = Callable[..., str]
+
+
+@pytest.fixture
+def new_code() -> NewCode:
+    """Prescription codes of this test alone: the stack is shared by every test of the session
+    and refuses a code it has seen, so no test may reuse another's."""
+    rng = random.Random(uuid.uuid4().int)
+    return lambda facility, letter="c": bundles.new_code(rng, facility, letter)

@@ -16,7 +16,7 @@ import pytest
 from kafka import KafkaProducer
 
 from rxsim.domain.reference.country import DRUG_BY_CODE
-from rxsim.fhir import bundles
+from rxsim.fhir import bundles, synthetic
 from rxsim.messaging import codec
 from rxsim.scenario import load
 from rxsim.tools import examples
@@ -24,7 +24,7 @@ from rxsim.tools.live import parse
 from rxsim.tools.stack import Stack
 from rxsim.tools.topic_reader import read
 from schemas import topics
-from tests.integration.client import STACK_SCENARIO, StackClient, eventually
+from tests.support.stack_client import STACK_SCENARIO, StackClient, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def client(stack: Stack) -> Iterator[StackClient]:
 
 def a_valid_issued_event(code: str) -> dict[str, Any]:
     citizen = next(c for c in COUNTRY.citizens if c.province == HOSPITAL.province)
-    bundle = bundles.prescription(
+    bundle = synthetic.prescription(
         rng, code=code, hospital=HOSPITAL, citizen=citizen, drugs=[DRUG_BY_CODE["VD-25123-18"]]
     )
     return codec.new_event(topics.RX_ISSUED, source="rxsim/test", subject=code, data=bundle)
@@ -153,7 +153,7 @@ def test_bad_messages_are_dead_lettered_and_good_ones_keep_flowing(client: Stack
     sent = produce(client.stack.bootstrap, bad_messages(code, citizen.cccd, pharmacy))
 
     # When the good prescription follows them through the hospital's API, and is chosen
-    bundle = bundles.prescription(
+    bundle = synthetic.prescription(
         rng, code=code, hospital=HOSPITAL, citizen=citizen, drugs=[DRUG_BY_CODE["VD-25123-18"]],
         simulated=False,
     )  # fmt: skip

@@ -1,5 +1,6 @@
 """Bad input at the hospital's edge gets a FHIR OperationOutcome that names the problem."""
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -7,12 +8,13 @@ import pytest
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from rxsim.domain.reference.country import DRUGS
-from rxsim.fhir import bundles
+from rxsim.fhir import synthetic
 from rxsim.scenario import load
 from rxsim.tools.stack import Stack
-from tests import hl7_examples as hl7
-from tests.integration.client import STACK_SCENARIO, StackClient
-from tests.rule_faults import adult
+from tests.integration.conftest import NewCode
+from tests.support import hl7_examples as hl7
+from tests.support.rule_faults import adult
+from tests.support.stack_client import STACK_SCENARIO, StackClient
 
 pytestmark = pytest.mark.integration
 COUNTRY = load(str(STACK_SCENARIO)).country
@@ -23,14 +25,11 @@ def client(stack: Stack) -> StackClient:
     return StackClient(stack)
 
 
-def valid_bundle() -> dict[str, Any]:
-    import random
-
-    rng = random.Random(7)
+def valid_bundle(code: str) -> dict[str, Any]:
     hospital = COUNTRY.hospital_by_code["01001"]
-    return bundles.prescription(
-        rng,
-        code=bundles.new_code(rng, "01001"),
+    return synthetic.prescription(
+        random.Random(7),
+        code=code,
         hospital=hospital,
         citizen=COUNTRY.citizens[0],
         drugs=[DRUGS[0]],
@@ -70,17 +69,18 @@ def test_malformed_json_is_a_400_operation_outcome(client: StackClient) -> None:
     ],
 )
 def test_structurally_wrong_prescription_is_a_422_naming_it(
-    client: StackClient, change: Any, code: str, where: str
+    client: StackClient, new_code: NewCode, change: Any, code: str, where: str
 ) -> None:
-    response = client["hospital"].post("/prescriptions", json=change(valid_bundle()))
+    bundle = valid_bundle(new_code("01001"))
+    response = client["hospital"].post("/prescriptions", json=change(bundle))
     assert response.status_code == 422
     issues = outcome(response)
     assert issues[0]["details"]["coding"][0]["code"] == code
     assert issues[0]["expression"] == [where]
 
 
-def test_invalid_fhir_datatype_names_the_element(client: StackClient) -> None:
-    bundle = valid_bundle()
+def test_invalid_fhir_datatype_names_the_element(client: StackClient, new_code: NewCode) -> None:
+    bundle = valid_bundle(new_code("01001"))
     patient = next(
         e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
     )

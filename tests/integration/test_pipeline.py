@@ -9,10 +9,10 @@ import pytest
 from fhir.resources.R4B.medicationdispense import MedicationDispense
 
 from rxsim.domain.reference.country import DRUG_BY_CODE
-from rxsim.fhir import bundles
+from rxsim.fhir import bundles, synthetic
 from rxsim.scenario import load
 from rxsim.tools.stack import Stack
-from tests.integration.client import STACK_SCENARIO, StackClient, eventually
+from tests.support.stack_client import STACK_SCENARIO, StackClient, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ def client(stack: Stack) -> Iterator[StackClient]:
 
 def a_prescription(hospital: Any = HANOI_HOSPITAL, code: str | None = None) -> dict[str, Any]:
     citizen = rng.choice([c for c in COUNTRY.citizens if c.province == hospital.province])
-    return bundles.prescription(
+    return synthetic.prescription(
         rng,
         code=code or bundles.new_code(rng, hospital.code),
         hospital=hospital,

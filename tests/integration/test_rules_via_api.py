@@ -6,8 +6,8 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from rxsim.scenario import load
 from rxsim.tools.stack import Stack
-from tests.integration.client import STACK_SCENARIO, StackClient
-from tests.rule_faults import FAULTS, Fault, Place, prescription
+from tests.support.rule_faults import FAULTS, Fault, Place, prescription
+from tests.support.stack_client import STACK_SCENARIO, StackClient
 
 pytestmark = pytest.mark.integration
 SCENARIO = load(str(STACK_SCENARIO))  # the scenario the stack fixture runs

@@ -6,8 +6,8 @@ import pytest
 from schemas import topics
 from schemas.events import Fulfilment, OrderCancellationRequested, State
 from services.coordinator import handlers
+from tests.support import factories as make
 
-from . import factories as make
 from .test_coordinator_handlers import status_of
 
 S = State

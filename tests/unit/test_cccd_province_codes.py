@@ -7,8 +7,7 @@ from rxsim import fhir
 from rxsim.domain.prescription import Prescription
 from rxsim.domain.reference.provinces import CCCD_PROVINCE_CODES
 from rxsim.domain.rules import patient
-
-from . import factories as make
+from tests.support import factories as make
 
 
 def _with_province(code: str) -> Prescription:

@@ -9,8 +9,7 @@ from rxsim.domain.reference.country import DRUGS
 from rxsim.scenario import Behaviour
 from schemas.events import Fulfilment, PrescriptionAvailable
 from services.citizen_app.behaviour import choose
-
-from . import factories as make
+from tests.support import factories as make
 
 ALWAYS = Behaviour(never_choose_share=0.0)
 NEARBY = [p.id for p in make.COUNTRY.pharmacies_in(make.CITIZEN.province)]

@@ -12,8 +12,7 @@ from rxsim.messaging import codec
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import DeadLettered, Fulfilment, PharmacyChosen
-
-from . import factories as make
+from tests.support import factories as make
 
 TOPIC = topics.CITIZEN_CHOICES
 Event = dict[str, Any]

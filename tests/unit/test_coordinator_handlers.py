@@ -18,8 +18,7 @@ from schemas.events import (
 from services.coordinator import handlers
 from services.coordinator.handlers import Outcome, Outgoing
 from services.coordinator.record import PrescriptionRecord
-
-from . import factories as make
+from tests.support import factories as make
 
 S = State
 

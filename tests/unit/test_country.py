@@ -16,8 +16,7 @@ from rxsim.domain.reference.country import PROVINCE_CODE, PROVINCES, Country, cc
 from rxsim.domain.reference.formulary import BUILT_IN
 from rxsim.domain.rules.switches import age_in_months
 from rxsim.scenario import SCENARIO_DIR
-
-from . import factories as make
+from tests.support import factories as make
 
 CITIES = {"Hà Nội", "TP. Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "Huế"}
 

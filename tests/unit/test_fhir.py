@@ -14,8 +14,7 @@ from rxsim import fhir
 from rxsim.domain.prescription import Issue
 from rxsim.domain.reference.country import DRUGS
 from schemas.events import State
-
-from . import factories as make
+from tests.support import factories as make
 
 Bundle = dict[str, Any]
 

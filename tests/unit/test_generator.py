@@ -115,7 +115,7 @@ def test_a_duplicate_share_re_uses_codes_already_sent() -> None:
 
 
 def context(s: Scenario) -> Context:
-    """The coordinator's view of the scenario, as services/coordinator/app.py builds it."""
+    """The coordinator's view of the scenario, as services/coordinator/bootstrap.py builds it."""
     return context_for(s)
 
 

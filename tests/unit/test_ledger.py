@@ -7,8 +7,7 @@ from datetime import timedelta
 from rxsim.tools.ledger import Ledger
 from schemas import topics
 from schemas.events import State
-
-from . import factories as make
+from tests.support import factories as make
 
 S = State
 

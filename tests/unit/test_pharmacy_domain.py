@@ -7,8 +7,7 @@ import pytest
 from rxsim.domain.reference.country import DRUGS
 from rxsim.scenario import Behaviour
 from services.pharmacy import domain
-
-from . import factories as make
+from tests.support import factories as make
 
 AMOXICILLIN, PARACETAMOL, METFORMIN = DRUGS[:3]
 CODES = [d.registration_number for d in DRUGS]

@@ -15,10 +15,9 @@ from rxsim.domain.rules.switches import Rules
 from schemas.events import Fulfilment, PrescriptionAvailable, State
 from services.coordinator import handlers
 from services.coordinator.handlers import Context
-from tests import rule_faults as faults
-from tests.rule_faults import FAULTS, Fault, Place
-
-from . import factories as make
+from tests.support import factories as make
+from tests.support import rule_faults as faults
+from tests.support.rule_faults import FAULTS, Fault, Place
 
 NO_BEDS = Hospital("01777", "Phòng khám Đa khoa Hà Nội số 7", "Hà Nội", False, "clinic")
 PLACE = Place(make.ONBOARDED_HOSPITAL, make.NOT_ONBOARDED_HOSPITAL, NO_BEDS)

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from rxsim import fhir
 from rxsim.cli.main import app
-from tests import hl7_examples as hl7
-from tests import rule_faults as faults
+from tests.support import hl7_examples as hl7
+from tests.support import rule_faults as faults
 
 from .test_rules import PLACE, check
 

@@ -10,7 +10,7 @@ import pytest
 from rxsim import fhir
 from rxsim.domain.reference.country import DRUGS, Citizen, cccd_for
 from rxsim.domain.rules.switches import Rules, age_in_months
-from tests import rule_faults as faults
+from tests.support import rule_faults as faults
 
 from .test_rules import PLACE, check
 

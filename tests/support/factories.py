@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from rxsim import fhir
 from rxsim.domain.reference.country import DRUGS, Citizen, Country, Drug, Hospital
 from rxsim.domain.rules.switches import Rules
-from rxsim.fhir import bundles
+from rxsim.fhir import bundles, synthetic
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -82,12 +82,12 @@ def bundle(
     **content: Any,
 ) -> dict[str, Any]:
     """A valid prescription Bundle, as services/hospital/generator.py builds one: two ordinary
-    drugs, or one drug of `type_letter`; `content` goes to bundles.prescription (days, ...)."""
+    drugs, or one drug of `type_letter`; `content` goes to synthetic.prescription (days, ...)."""
     rng = random.Random(seed)
     if drugs is None:
         drugs = DRUGS[:2] if type_letter == "c" else drugs_of(type_letter)
     code = code or bundles.new_code(rng, hospital.code, type_letter)
-    return bundles.prescription(
+    return synthetic.prescription(
         rng, code=code, hospital=hospital, citizen=citizen, drugs=[*drugs], **content
     )
 

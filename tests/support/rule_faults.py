@@ -1,4 +1,4 @@
-"""One deliberate fault per national rule: a prescription from bundles.prescription() with one
+"""One deliberate fault per national rule: a prescription from synthetic.prescription() with one
 element broken as docs/prescription-bundle.md describes it. Shared by the unit tests of the
 rules and the integration test that sees each refusal through the hospital API."""
 
@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from rxsim.domain.reference.country import DRUGS, Citizen, Drug, Hospital, cccd_for
-from rxsim.fhir import bundles
+from rxsim.fhir import bundles, synthetic
 
 Bundle = dict[str, Any]
 ORDINARY = next(d for d in DRUGS if d.type_letter == "c")
@@ -55,7 +55,7 @@ def prescription(
     letter = letter or drugs[0].type_letter
     code = bundles.new_code(rng, hospital.code, letter)
     content.setdefault("diagnoses", ["J06.9"] if letter == "c" else None)
-    return bundles.prescription(
+    return synthetic.prescription(
         rng,
         code=code,
         hospital=hospital,

@@ -10,7 +10,7 @@ from typing import Any
 from rxsim.domain.reference.country import Citizen, Hospital
 from rxsim.fhir import bundles
 
-EXAMPLES = sorted((Path(__file__).parent / "data" / "hl7-r4-examples").glob("*.json"))
+EXAMPLES = sorted((Path(__file__).parents[1] / "data" / "hl7-r4-examples").glob("*.json"))
 # An equivalent Vietnamese drug and a diagnosis it is prescribed for; default: amlodipine
 # for hypertension. The fentanyl patch becomes fentanyl, for cancer pain.
 EQUIVALENT: dict[str, tuple[str, str]] = {"medrx0327": ("C34.9", "QLĐB-712-19")}

@@ -1,0 +1,88 @@
+"""The coordinator's composition root: the national hub every prescription passes through.
+
+`bootstrap(settings)` wires the faust app, its `prescriptions` table (prescription id ->
+PrescriptionRecord, changelog-backed), the agent that applies `handlers.handle` to every event
+the coordinator reads, the expiry timer and the HTTP API. Importing this module starts
+nothing. What the coordinator reads and writes is declared once, in schemas/topics.py.
+"""
+
+import logging
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from rxsim.domain.states import TERMINAL
+from rxsim.messaging import streams
+from rxsim.messaging.settings import Settings
+from rxsim.scenario import Scenario, load
+from schemas import topics
+from schemas.events import DeadlineReached
+from services.coordinator.api import make_api
+from services.coordinator.handlers import Context, context_for, due_for_expiry, handle
+from services.coordinator.record import expiry_of
+from services.coordinator.store import PrescriptionStore
+
+SERVICE = "coordinator"
+log = logging.getLogger(__name__)
+
+
+def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App:
+    """The coordinator's faust app with its agent, timer and web API, ready to run."""
+    scenario = scenario or load(settings.scenario, settings.speedup)
+    app = streams.make_app(SERVICE, settings)
+    store = PrescriptionStore(app, settings.partitions)
+    base_context = context_for(scenario)
+
+    def context() -> Context:
+        return replace(base_context, now=datetime.now(UTC))
+
+    @app.agent(streams.inbound(app, topics.reads_of(SERVICE)))
+    async def coordinate(stream: Any) -> None:
+        async for event in stream.events():
+            decoded = await streams.decode_or_dead_letter(app, SERVICE, event)
+            if decoded is None:
+                continue
+            envelope, data = decoded
+            try:
+                outcome = handle(
+                    event.message.topic, store.get(envelope.subject), envelope, data, context()
+                )
+            except Exception as exc:  # a bug must not stop the pipeline: park the message
+                log.exception("handler failed")
+                await streams.park(app, SERVICE, event, f"handler error: {exc!r}")
+                continue
+            if outcome.note:
+                log.info("%s %s: %s", envelope.type, envelope.subject, outcome.note)
+            if outcome.record is not None:
+                store.put(envelope.subject, outcome.record)
+            for out in outcome.out:
+                await streams.publish(
+                    app, SERVICE, out.topic, out.key, out.data, out.correlation_id, out.causation_id
+                )
+
+    deadline_sent: dict[str, float] = {}
+
+    @app.timer(interval=0.5)
+    async def send_deadlines() -> None:
+        """Tables change only inside a stream, so expiry is a command sent to our own topic."""
+        now, tick = datetime.now(UTC), time.monotonic()
+        for key, raw in store.raw_items():
+            expiry = expiry_of(raw)
+            if not due_for_expiry(expiry, now):
+                if expiry.state in TERMINAL:
+                    deadline_sent.pop(key, None)  # remember only what may still expire
+                continue
+            if tick - deadline_sent.get(key, 0.0) < 5.0:
+                continue  # sent recently; its event is on its way
+            deadline_sent[key] = tick
+            assert expiry.valid_until is not None
+            data = DeadlineReached(prescription_id=key, due_at=expiry.valid_until)
+            await streams.publish(
+                app, SERVICE, topics.COORDINATOR_DEADLINES, key, data, raw["correlation_id"], None
+            )
+
+    streams.serve(app, make_api(app, store), settings, SERVICE)
+    return app
