@@ -48,12 +48,7 @@ def kafka_lifespan(publisher: Publisher, follower: Follower) -> Callable[[FastAP
     return lifespan
 
 
-def serve(service: str) -> None:
-    """Run `services.<service>.app:api` on the service's configured host and port."""
+def serve(service: str, api: FastAPI) -> None:
+    """Run a service's web app on its configured host and port."""
     settings = get_settings()
-    uvicorn.run(
-        f"services.{service}.app:api",
-        host=settings.host,
-        port=settings.port_of(service),
-        log_level="info",
-    )
+    uvicorn.run(api, host=settings.host, port=settings.port_of(service), log_level="info")

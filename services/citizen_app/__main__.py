@@ -1,4 +1,6 @@
 from rxsim.messaging.http import serve
 
 if __name__ == "__main__":
-    serve("citizen_app")
+    from services.citizen_app.app import api
+
+    serve("citizen_app", api)

@@ -1,4 +1,6 @@
 from rxsim.messaging.http import serve
+from rxsim.messaging.settings import get_settings
+from services.hospital.bootstrap import bootstrap
 
 if __name__ == "__main__":
-    serve("hospital")
+    serve("hospital", bootstrap(get_settings()))

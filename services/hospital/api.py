@@ -1,0 +1,137 @@
+"""The hospital's HTTP API: send a FHIR prescription Bundle, follow it by its status URL,
+cancel it, and run the built-in generator of synthetic prescriptions."""
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from rxsim import fhir
+from rxsim.domain.prescription import Issue
+from rxsim.messaging.codec import MAX_MESSAGE_BYTES
+from services.hospital.desk import Desk, RunGoing
+
+FHIR_JSON = "application/fhir+json"
+BUNDLE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FHIR_JSON: {"schema": {"type": "object", "description": "FHIR R4 Bundle"}},
+            "application/json": {"schema": {"type": "object", "description": "FHIR R4 Bundle"}},
+        },
+    }
+}
+
+
+class CancelBody(BaseModel):
+    reason: str = Field(default="cancelled by prescriber", max_length=500)
+
+
+class RunRequest(BaseModel):
+    count: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="how many (default: the scenario's)"
+    )
+    rate: float | None = Field(
+        default=None, gt=0, le=10_000, description="per second (default: the scenario's)"
+    )
+
+
+def outcome_response(status: int, issues: list[Issue]) -> JSONResponse:
+    return JSONResponse(fhir.operation_outcome(issues), status_code=status, media_type=FHIR_JSON)
+
+
+def routes(desk: Desk) -> APIRouter:
+    router = APIRouter()
+
+    @router.post(
+        "/prescriptions",
+        status_code=202,
+        tags=["prescriptions"],
+        openapi_extra=BUNDLE_BODY,
+        responses={
+            400: {"description": "not JSON (OperationOutcome)"},
+            413: {"description": "too large (OperationOutcome)"},
+            422: {"description": "not a valid prescription (OperationOutcome)"},
+        },
+    )
+    async def create_prescription(request: Request) -> Any:
+        """Send a prescription Bundle (MedicationRequest(s), Patient, Practitioner,
+        Organization)."""
+        body = await request.body()
+        if len(body) > MAX_MESSAGE_BYTES:
+            too_large = f"body of {len(body)} bytes, limit {MAX_MESSAGE_BYTES}"
+            return outcome_response(413, [Issue("(body)", "TOO_LARGE", too_large, "too-costly")])
+        try:
+            bundle = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            not_json = f"the body is not JSON: {exc}"
+            return outcome_response(400, [Issue("(body)", "MALFORMED_JSON", not_json, "structure")])
+        try:
+            code, submission_id = await desk.submit(bundle)
+        except fhir.InvalidPrescription as exc:
+            return outcome_response(422, exc.issues)
+        status_url = str(request.url_for("read_submission", submission_id=submission_id))
+        return JSONResponse(
+            {
+                "prescription_id": code,
+                "submission_id": submission_id,
+                "status_url": status_url,
+                "state": "SUBMITTED",
+            },
+            status_code=202,
+            headers={"Location": status_url},
+        )
+
+    @router.get("/submissions/{submission_id}", tags=["prescriptions"])
+    async def read_submission(submission_id: str) -> dict[str, Any]:
+        """What became of one submission: its state, the reason if refused, its history."""
+        submission = desk.view.submissions.get(submission_id)
+        if submission is None:
+            raise HTTPException(404, f"no submission {submission_id!r} at this hospital service")
+        return submission.as_dict()
+
+    @router.get("/prescriptions/{prescription_id}", tags=["prescriptions"])
+    async def read_prescription(prescription_id: str) -> dict[str, Any]:
+        """The state of the prescription with this code (its accepted submission)."""
+        submission = desk.view.by_code(prescription_id)
+        if submission is None:
+            raise HTTPException(404, f"no prescription {prescription_id!r} sent or seen here")
+        return submission.as_dict()
+
+    @router.post("/prescriptions/{prescription_id}/cancel", status_code=202, tags=["prescriptions"])
+    async def cancel_prescription(
+        prescription_id: str, body: CancelBody | None = None
+    ) -> dict[str, str]:
+        """Withdraw a prescription not yet dispensed (a sent prescription is never amended)."""
+        submission = desk.view.by_code(prescription_id)
+        if submission is None:
+            raise HTTPException(404, f"no prescription {prescription_id!r} sent or seen here")
+        await desk.cancel(submission, (body or CancelBody()).reason)
+        return {"prescription_id": prescription_id, "status": "cancellation requested"}
+
+    @router.post(
+        "/generator/runs",
+        status_code=202,
+        tags=["generator"],
+        responses={409: {"description": "a run is already going"}},
+    )
+    async def start_generator(body: RunRequest | None = None) -> dict[str, Any]:
+        """Issue synthetic prescriptions of the scenario at a fixed rate, in the background."""
+        body = body or RunRequest()
+        try:
+            return vars(desk.start_run(body.count, body.rate))
+        except RunGoing:
+            raise HTTPException(
+                409, "a generator run is already going; see /generator/runs/current"
+            ) from None
+
+    @router.get("/generator/runs/current", tags=["generator"])
+    async def read_generator() -> dict[str, Any]:
+        """Progress of the latest generator run."""
+        if desk.current_run is None:
+            raise HTTPException(404, "no generator run yet; POST /generator/runs")
+        return vars(desk.current_run)
+
+    return router

@@ -1,0 +1,65 @@
+"""The hospital's desk with a fake publisher: what it sends for a prescription, a cancellation
+and a generator run, and what it refuses, without a broker."""
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from rxsim import fhir
+from rxsim.scenario import load
+from schemas import topics
+from services.hospital.desk import Desk, RunGoing
+from services.hospital.status_view import StatusView
+from tests.support import factories as make
+
+
+class FakePublisher:
+    """Records what would go to the broker, and gives each event an id as the real one does."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, Any, dict[str, Any]]] = []
+
+    async def publish(self, topic: Any, key: str, data: Any, **envelope: Any) -> dict[str, Any]:
+        topics.check_write("hospital", topic)
+        self.sent.append((topic.name, key, data, envelope))
+        return {"id": f"sub-{len(self.sent)}"}
+
+
+@pytest.fixture
+def desk() -> Desk:
+    return Desk(load("pilot"), FakePublisher(), StatusView())  # type: ignore[arg-type]
+
+
+async def test_a_valid_prescription_is_published_and_followed(desk: Desk) -> None:
+    code, submission_id = await desk.submit(make.bundle())
+    [(topic, key, _, envelope)] = desk.publisher.sent  # type: ignore[attr-defined]
+    assert (topic, key, envelope["subject"]) == (topics.RX_ISSUED.name, code, code)
+    assert desk.view.submissions[submission_id].prescription_id == code
+
+
+async def test_an_invalid_prescription_is_refused_and_nothing_is_sent(desk: Desk) -> None:
+    with pytest.raises(fhir.InvalidPrescription):
+        await desk.submit(make.without(make.bundle(), "Patient"))
+    assert desk.publisher.sent == []  # type: ignore[attr-defined]
+
+
+async def test_a_cancellation_follows_its_submission(desk: Desk) -> None:
+    code, submission_id = await desk.submit(make.bundle())
+    await desk.cancel(desk.view.submissions[submission_id], "wrong dose")
+    topic, key, data, envelope = desk.publisher.sent[-1]  # type: ignore[attr-defined]
+    assert (topic, key, data.reason) == (topics.RX_CANCEL.name, code, "wrong dose")
+    assert envelope["correlation_id"] == submission_id
+
+
+async def test_a_generator_run_issues_its_count_and_a_second_waits_for_it(desk: Desk) -> None:
+    run = desk.start_run(count=3, rate=1_000.0)
+    with pytest.raises(RunGoing):
+        desk.start_run(count=None, rate=None)
+    for _ in range(200):  # the run is a background task: let it finish
+        if run.finished:
+            break
+        await asyncio.sleep(0.01)
+    sent = [topic for topic, *_ in desk.publisher.sent]  # type: ignore[attr-defined]
+    assert run.finished
+    assert run.issued == sent.count(topics.RX_ISSUED.name) == 3
