@@ -1,5 +1,8 @@
+from rxsim.messaging.settings import get_settings
 from rxsim.messaging.streams import run_worker
-from services.pharmacy.app import app
+from rxsim.scenario import load
+from services.pharmacy.app import bootstrap
 
 if __name__ == "__main__":
-    run_worker(app)
+    settings = get_settings()
+    run_worker(bootstrap(settings, load(settings.scenario, settings.speedup)))
