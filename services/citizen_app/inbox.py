@@ -1,0 +1,143 @@
+"""What the citizen app knows and decides, as plain data and functions: each citizen's inbox
+of prescriptions, their latest status, and the choice of a pharmacy, by a real citizen
+(checked here) or a simulated one (timed here). No Kafka and no clock: the app does the I/O.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from rxsim.domain.reference.country import Country
+from rxsim.scenario import Behaviour, Scenario
+from schemas.envelope import Envelope
+from schemas.events import (
+    Fulfilment,
+    PharmacyChosen,
+    PrescriptionAvailable,
+    State,
+    StatusChanged,
+)
+from services.citizen_app.behaviour import Choice, choose
+
+
+@dataclass(frozen=True)
+class Context:
+    country: Country
+    behaviour: Behaviour
+    seed: int
+
+
+def context_for(scenario: Scenario) -> Context:
+    return Context(scenario.country, scenario.behaviour, scenario.seed)
+
+
+@dataclass
+class Inbox:
+    """Every citizen's prescriptions as the app last heard of them, in memory."""
+
+    by_citizen: dict[str, dict[str, PrescriptionAvailable]] = field(default_factory=dict)
+    correlation: dict[str, str] = field(default_factory=dict)  # prescription id -> submission
+    latest: dict[str, StatusChanged] = field(default_factory=dict)  # prescription id ->
+
+    def find(self, cccd: str, prescription_id: str) -> PrescriptionAvailable | None:
+        return self.by_citizen.get(cccd, {}).get(prescription_id)
+
+    def view(self, rx: PrescriptionAvailable) -> dict[str, Any]:
+        """The prescription as the citizen sees it: what was issued, and where it stands."""
+        status = self.latest.get(rx.prescription_id)
+        return {
+            **rx.model_dump(mode="json"),
+            "state": status.state.value if status else State.AVAILABLE.value,
+            "pharmacy_id": status.pharmacy_id if status else None,
+            "reason": status.reason if status else None,
+        }
+
+
+@dataclass(frozen=True)
+class ChoiceDue:
+    """A simulated citizen has made up their mind; the app waits `Timer.after` first."""
+
+    rx: PrescriptionAvailable
+    choice: Choice
+
+
+@dataclass(frozen=True)
+class Timer:
+    after: timedelta  # simulated
+    then: ChoiceDue
+
+
+@dataclass
+class Outcome:
+    out: list[PharmacyChosen] = field(default_factory=list)  # to citizen.choices
+    timers: list[Timer] = field(default_factory=list)
+
+
+def on_available(inbox: Inbox, event: Envelope, rx: PrescriptionAvailable, ctx: Context) -> Outcome:
+    """citizen.inbox: show the prescription; a simulated citizen starts deciding."""
+    inbox.by_citizen.setdefault(rx.citizen_id, {})[rx.prescription_id] = rx
+    inbox.correlation[rx.prescription_id] = event.correlationid
+    if not rx.simulated:
+        return Outcome()
+    choice = choose(rx, ctx.country, ctx.behaviour, ctx.seed)
+    if choice is None:
+        return Outcome()  # this citizen never collects: the prescription will expire
+    return Outcome(timers=[Timer(choice.after, ChoiceDue(rx, choice))])
+
+
+def on_status(inbox: Inbox, event: Envelope, status: StatusChanged, ctx: Context) -> Outcome:
+    """rx.status: remember the latest state, unless it is about another submission that
+    re-used the code (a rejected duplicate must not overwrite the citizen's prescription)."""
+    known = inbox.correlation.get(status.prescription_id, event.correlationid)
+    if known == event.correlationid:
+        inbox.latest[status.prescription_id] = status
+    return Outcome()
+
+
+def choice_due(inbox: Inbox, step: ChoiceDue, ctx: Context) -> Outcome:
+    """Send the simulated citizen's choice, if the prescription is still theirs to place."""
+    status = inbox.latest.get(step.rx.prescription_id)
+    if status is not None and status.state != State.AVAILABLE:
+        return Outcome()
+    choice = step.choice
+    return Outcome([chosen(step.rx, choice.pharmacy_id, choice.fulfilment, choice.address)])
+
+
+def chosen(
+    rx: PrescriptionAvailable, pharmacy_id: str, fulfilment: Fulfilment, address: str | None
+) -> PharmacyChosen:
+    return PharmacyChosen(
+        prescription_id=rx.prescription_id,
+        citizen_id=rx.citizen_id,
+        pharmacy_id=pharmacy_id,
+        fulfilment=fulfilment,
+        address=address,
+    )
+
+
+def refusal(
+    inbox: Inbox, rx: PrescriptionAvailable, pharmacy_id: str, fulfilment: Fulfilment, ctx: Context
+) -> tuple[int, str] | None:
+    """Why a real citizen's choice is refused (HTTP status, message), or None to send it."""
+    state = inbox.view(rx)["state"]
+    if state != State.AVAILABLE:
+        return 409, (
+            f"prescription {rx.prescription_id} is {state}; "
+            "a pharmacy can be chosen only while it is AVAILABLE"
+        )
+    if pharmacy_id not in ctx.country.pharmacy_by_id:
+        return 422, f"unknown pharmacy {pharmacy_id!r}; see GET /pharmacies"
+    if fulfilment == Fulfilment.DELIVERY and not rx.home_delivery_allowed:
+        return 422, (
+            "home delivery is not allowed for this prescription (controlled drugs): choose pickup"
+        )
+    return None
+
+
+Handler = Callable[[Inbox, Envelope, Any, Context], Outcome]
+# Who handles what, by the type of the decoded event data.
+HANDLERS: dict[type, Handler] = {
+    PrescriptionAvailable: on_available,
+    StatusChanged: on_status,
+}
