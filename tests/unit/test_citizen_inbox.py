@@ -6,8 +6,8 @@ from schemas.envelope import Envelope
 from schemas.events import Fulfilment, PrescriptionAvailable, State
 from services.citizen_app import inbox as decisions
 from services.citizen_app.inbox import ChoiceDue, Context, Inbox
+from tests.support import factories as make
 
-from . import factories as make
 from .test_citizen_behaviour import ALWAYS, NEARBY, available
 
 CTX = Context(make.COUNTRY, ALWAYS, make.SEED)

@@ -26,8 +26,7 @@ from services.pharmacy.book import (
     Prepared,
 )
 from services.pharmacy.domain import CourierTrip, Stock
-
-from . import factories as make
+from tests.support import factories as make
 
 AMOXICILLIN, PARACETAMOL = DRUGS[:2]
 AMOX, PARA = AMOXICILLIN.registration_number, PARACETAMOL.registration_number

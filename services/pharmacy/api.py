@@ -1,0 +1,56 @@
+"""The pharmacies' HTTP API: who they are, their stock, and pickups at the counter."""
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, HTTPException
+
+from rxsim.messaging import streams
+from services.pharmacy import domain, orders
+
+if TYPE_CHECKING:  # the composition root imports this module, not the other way at run time
+    from services.pharmacy.bootstrap import Pharmacies
+
+
+def make_api(pharmacies: "Pharmacies") -> FastAPI:
+    scenario, book = pharmacies.scenario, pharmacies.book
+    api = FastAPI(
+        title="rxsim pharmacy",
+        version="0.1.0",
+        description="Simulated pharmacies: stock, orders awaiting pickup.",
+    )
+    streams.add_health(api, pharmacies.app)
+
+    @api.get("/pharmacies", tags=["pharmacies"])
+    async def list_pharmacies(province: str | None = None) -> list[dict[str, str]]:
+        """Every pharmacy of the scenario (filter by province)."""
+        return [vars(p) for p in scenario.country.pharmacies if province in (None, p.province)]
+
+    @api.get("/pharmacies/{pharmacy_id}/stock", tags=["pharmacies"])
+    async def read_stock(pharmacy_id: str) -> Mapping[str, float]:
+        """Units on hand per drug: the catalog's, and any other drug this pharmacy was asked
+        for."""
+        if pharmacy_id not in scenario.country.pharmacy_by_id:
+            raise HTTPException(404, f"no pharmacy {pharmacy_id!r}")
+        catalog = list(scenario.catalog.drug_by_code)
+        opening = domain.initial_stock(scenario.seed, pharmacy_id, catalog, scenario.behaviour)
+        return {**opening, **pharmacies.stock_of(pharmacy_id)}
+
+    @api.post(
+        "/pharmacies/{pharmacy_id}/pickups/{prescription_id}",
+        status_code=202,
+        tags=["pharmacies"],
+    )
+    async def record_pickup(pharmacy_id: str, prescription_id: str) -> dict[str, str]:
+        """The citizen collected a dispensed prescription at the counter."""
+        outcome = orders.collect_at_counter(book, pharmacy_id, prescription_id)
+        if outcome is None:
+            raise HTTPException(
+                404,
+                f"{pharmacy_id} holds no dispensed prescription {prescription_id!r} "
+                "awaiting pickup",
+            )
+        await pharmacies.apply(outcome)
+        return {"prescription_id": prescription_id, "status": "picked_up"}
+
+    return api
