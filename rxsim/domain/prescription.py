@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from rxsim.domain.reasons import Reason
+
 # Where the body weight sits in a prescription Bundle (the rules name it when it is missing).
 LOINC_BODY_WEIGHT = "29463-7"
 WEIGHT_EXPRESSION = (
@@ -18,7 +20,7 @@ class Issue:
     """One problem found in a message: FHIRPath-like location, reason code, and message."""
 
     expression: str
-    code: str
+    code: Reason
     message: str
     fhir_code: str = "invalid"  # OperationOutcome.issue.code
 

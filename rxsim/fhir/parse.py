@@ -7,6 +7,7 @@ from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
 from rxsim.domain.prescription import InvalidPrescription, Issue, Item, Prescription
+from rxsim.domain.reasons import Reason
 from rxsim.fhir import content
 from rxsim.fhir.systems import (
     SIMULATED_TAG,
@@ -42,7 +43,7 @@ def _fhir_errors(exc: ValidationError, payload: dict[str, Any]) -> list[Issue]:
         message = str(err["msg"]).removeprefix("Value error, ")
         fhir_code = "required" if err["type"] == "missing" else "structure"
         issues.append(
-            Issue(_expression(tuple(err["loc"]), payload), "FHIR_INVALID", message, fhir_code)
+            Issue(_expression(tuple(err["loc"]), payload), Reason.FHIR_INVALID, message, fhir_code)
         )
     return issues
 
@@ -139,11 +140,11 @@ def parse_prescription(payload: Any) -> Prescription:
     Raises InvalidPrescription listing every problem found, each with its location.
     """
     if not isinstance(payload, dict):
-        raise InvalidPrescription([Issue("(root)", "NOT_AN_OBJECT", "expected a JSON object")])
+        raise InvalidPrescription([Issue("(root)", Reason.NOT_AN_OBJECT, "expected a JSON object")])
     if payload.get("resourceType") != "Bundle":
         got = payload.get("resourceType")
         raise InvalidPrescription(
-            [Issue("resourceType", "WRONG_RESOURCE_TYPE", f"expected a Bundle, got {got!r}")]
+            [Issue("resourceType", Reason.WRONG_RESOURCE_TYPE, f"expected a Bundle, got {got!r}")]
         )
     try:
         Bundle.model_validate(payload)
@@ -152,7 +153,7 @@ def parse_prescription(payload: Any) -> Prescription:
 
     found = _by_type(payload)
     issues = [
-        Issue("Bundle.entry", "MISSING_RESOURCE", f"the Bundle has no {kind}", "required")
+        Issue("Bundle.entry", Reason.MISSING_RESOURCE, f"the Bundle has no {kind}", "required")
         for kind in ("MedicationRequest", "Patient", "Practitioner", "Organization")
         if kind not in found
     ]
@@ -168,7 +169,7 @@ def parse_prescription(payload: Any) -> Prescription:
         issues.append(
             Issue(
                 "MedicationRequest.groupIdentifier",
-                "MISSING_PRESCRIPTION_CODE",
+                Reason.MISSING_PRESCRIPTION_CODE,
                 f"no prescription code with system {SYSTEM_PRESCRIPTION_CODE}",
                 "required",
             )
@@ -178,7 +179,7 @@ def parse_prescription(payload: Any) -> Prescription:
         issues.append(
             Issue(
                 f"Bundle.entry[{patient_index}].resource(Patient).identifier",
-                "MISSING_CITIZEN_ID",
+                Reason.MISSING_CITIZEN_ID,
                 f"no identifier with system {SYSTEM_CCCD}",
                 "required",
             )
@@ -188,7 +189,7 @@ def parse_prescription(payload: Any) -> Prescription:
         issues.append(
             Issue(
                 "Organization.identifier",
-                "MISSING_FACILITY_CODE",
+                Reason.MISSING_FACILITY_CODE,
                 f"no identifier with system {SYSTEM_FACILITY}",
                 "required",
             )
@@ -203,7 +204,7 @@ def parse_prescription(payload: Any) -> Prescription:
             issues.append(
                 Issue(
                     f"{where}.status",
-                    "NOT_ACTIVE",
+                    Reason.NOT_ACTIVE,
                     f"a prescription sent for dispensing must be active, "
                     f"not {request.get('status')!r}",
                     "business-rule",
@@ -213,7 +214,7 @@ def parse_prescription(payload: Any) -> Prescription:
             issues.append(
                 Issue(
                     f"{where}.dispenseRequest.quantity",
-                    "MISSING_QUANTITY",
+                    Reason.MISSING_QUANTITY,
                     "each drug needs a quantity to dispense",
                     "required",
                 )

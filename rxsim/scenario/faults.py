@@ -6,23 +6,24 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rxsim.domain.reasons import Reason
 from rxsim.domain.reference.country import Country
 
 # Fault kind -> the reason code its prescriptions are rejected with.
 FAULT_REASONS: dict[str, str] = {
-    "not_onboarded_facility": "FACILITY_NOT_ONBOARDED",
-    "duplicate_code": "DUPLICATE_CODE",
-    "malformed_code": "PRESCRIPTION_CODE_FORMAT",
-    "type_letter_mismatch": "TYPE_LETTER_MISMATCH",
-    "missing_prescriber_licence": "MISSING_PRESCRIBER_LICENCE",
-    "bad_cccd": "CCCD_CENTURY_SEX",
-    "child_without_weight": "CHILD_WEIGHT_MISSING",
-    "child_without_guardian": "CHILD_GUARDIAN_MISSING",
-    "missing_diagnosis": "DIAGNOSIS_MISSING",
-    "drug_not_in_catalog": "DRUG_NOT_IN_CATALOG",
-    "quantity_inconsistent": "QUANTITY_INCONSISTENT",
-    "over_supply_limit": "SUPPLY_LIMIT_EXCEEDED",
-    "narcotic_from_clinic": "NARCOTIC_FACILITY_NO_BEDS",
+    "not_onboarded_facility": Reason.FACILITY_NOT_ONBOARDED,
+    "duplicate_code": Reason.DUPLICATE_CODE,
+    "malformed_code": Reason.PRESCRIPTION_CODE_FORMAT,
+    "type_letter_mismatch": Reason.TYPE_LETTER_MISMATCH,
+    "missing_prescriber_licence": Reason.MISSING_PRESCRIBER_LICENCE,
+    "bad_cccd": Reason.CCCD_CENTURY_SEX,
+    "child_without_weight": Reason.CHILD_WEIGHT_MISSING,
+    "child_without_guardian": Reason.CHILD_GUARDIAN_MISSING,
+    "missing_diagnosis": Reason.DIAGNOSIS_MISSING,
+    "drug_not_in_catalog": Reason.DRUG_NOT_IN_CATALOG,
+    "quantity_inconsistent": Reason.QUANTITY_INCONSISTENT,
+    "over_supply_limit": Reason.SUPPLY_LIMIT_EXCEEDED,
+    "narcotic_from_clinic": Reason.NARCOTIC_FACILITY_NO_BEDS,
 }
 
 

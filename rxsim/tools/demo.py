@@ -12,6 +12,7 @@ from rich.console import Console, Group
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from rxsim.domain.reasons import Reason
 from rxsim.scenario import Scenario
 from rxsim.scenario.load_curve import due_times
 from rxsim.tools.ledger import SIMULATED_STAGES, Ledger
@@ -137,7 +138,7 @@ def summary(result: DemoResult) -> Group:
         f"{ledger.declined_then_rechosen()} ({ledger.declines()} declines)",
     )
     counts.add_row(
-        "sold in part, rest offered again", str(ledger.with_reason("PARTIALLY_DISPENSED"))
+        "sold in part, rest offered again", str(ledger.with_reason(Reason.PARTIALLY_DISPENSED))
     )
     counts.add_row(
         "cancelled while a pharmacy held it", str(ledger.passed_through(State.PENDING_CANCELLATION))

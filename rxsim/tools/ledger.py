@@ -10,6 +10,7 @@ from datetime import datetime
 
 from hdrh.histogram import HdrHistogram
 
+from rxsim.domain.reasons import Reason
 from rxsim.domain.states import TERMINAL
 from schemas.envelope import Envelope
 from schemas.events import State, StatusChanged
@@ -118,7 +119,7 @@ class Ledger:
     def declined_then_rechosen(self) -> int:
         def rechosen(story: Story) -> bool:
             declined = [
-                i for i, st in enumerate(story.steps) if st.reason_code == "PHARMACY_DECLINED"
+                i for i, st in enumerate(story.steps) if st.reason_code == Reason.PHARMACY_DECLINED
             ]
             return bool(declined) and any(
                 st.state == State.ORDERED for st in story.steps[declined[0] :]
@@ -141,7 +142,7 @@ class Ledger:
             1
             for s in self.stories.values()
             for st in s.steps
-            if st.reason_code == "PHARMACY_DECLINED"
+            if st.reason_code == Reason.PHARMACY_DECLINED
         )
 
     def latencies(self) -> dict[str, HdrHistogram]:

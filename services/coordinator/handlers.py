@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from rxsim import fhir
 from rxsim.domain import rules as rx_rules
 from rxsim.domain.prescription import Issue
+from rxsim.domain.reasons import Reason
 from rxsim.domain.reference.country import Hospital
 from rxsim.domain.rules.switches import Rules
 from rxsim.domain.states import TERMINAL, can_move
@@ -335,13 +336,13 @@ def on_pharmacy(
             ctx,
             event,
             out,
-            "CANCELLED_BY_PRESCRIBER",
+            Reason.CANCELLED_BY_PRESCRIBER,
             "Nhà thuốc đã trả lại đơn (the pharmacy returned the prescription)",
         )
     elif update.kind in ("declined", "returned"):
         record.declined_by = [*record.declined_by, update.pharmacy_id]
         record.pharmacy_id = record.fulfilment = record.address = None
-        _move(record, State.AVAILABLE, ctx, event, out, "PHARMACY_DECLINED", update.reason)
+        _move(record, State.AVAILABLE, ctx, event, out, Reason.PHARMACY_DECLINED, update.reason)
         out.append(_inbox(record, event, ctx))
     elif update.kind == "dispensed":
         late = record.state == State.PENDING_CANCELLATION
@@ -358,7 +359,9 @@ def on_pharmacy(
             if late
             else update.reason
         )
-        _move(record, wanted, ctx, event, out, "CANCELLATION_TOO_LATE" if late else None, reason)
+        _move(
+            record, wanted, ctx, event, out, Reason.CANCELLATION_TOO_LATE if late else None, reason
+        )
     elif wanted == State.AVAILABLE:  # a partial sale handed over: the rest is still to buy
         left = ", ".join(
             f"{item.quantity:g} {item.unit} {item.name}" for item in record.remaining()
@@ -370,7 +373,7 @@ def on_pharmacy(
             ctx,
             event,
             out,
-            "PARTIALLY_DISPENSED",
+            Reason.PARTIALLY_DISPENSED,
             f"Còn lại chưa mua: {left} (still to buy)",
         )
         out.append(_inbox(record, event, ctx))
@@ -417,7 +420,7 @@ def on_cancel(
         return Outcome(None, note=why)
     out: list[Outgoing] = []
     record.remember(event.id)
-    _move(record, wanted, ctx, event, out, "CANCELLED_BY_PRESCRIBER", request.reason)
+    _move(record, wanted, ctx, event, out, Reason.CANCELLED_BY_PRESCRIBER, request.reason)
     if held and record.pharmacy_id:
         ask = OrderCancellationRequested(
             prescription_id=record.prescription_id,
@@ -458,7 +461,7 @@ def on_deadline(
         ctx,
         event,
         out,
-        "VALIDITY_OVER",
+        Reason.VALIDITY_OVER,
         "Đơn thuốc đã hết hạn mua (quá 5 ngày kể từ ngày kê) (validity period is over)",
     )
     return Outcome(record, out)

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from rxsim.domain.reasons import Reason
 from schemas.envelope import Envelope
 from schemas.events import StatusChanged
 
@@ -63,7 +64,7 @@ class StatusView:
         )
         if status.outcome:
             submission.outcome = status.outcome
-        if status.reason_code != "DUPLICATE_CODE":
+        if status.reason_code != Reason.DUPLICATE_CODE:
             self.owner_of_code[status.prescription_id] = sid
 
     def by_code(self, prescription_id: str) -> Submission | None:

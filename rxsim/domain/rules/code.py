@@ -4,6 +4,7 @@ letter against the drugs, and that a code is used once."""
 import re
 
 from rxsim.domain.prescription import Issue, Prescription
+from rxsim.domain.reasons import Reason
 from rxsim.domain.reference.catalog import TYPE_NAMES, prescription_type
 from rxsim.domain.rules.lookup import Lookup, refusal
 
@@ -17,7 +18,7 @@ def prescription_code_format(rx: Prescription) -> list[Issue]:
         return [
             refusal(
                 CODE_EXPRESSION,
-                "PRESCRIPTION_CODE_FORMAT",
+                Reason.PRESCRIPTION_CODE_FORMAT,
                 f"Mã đơn thuốc '{rx.code}' không đúng định dạng xxxxxyyyyyyy-z "
                 "(prescription code must match ^[0-9a-z]{12}-[cnhy]$)",
             )
@@ -26,7 +27,7 @@ def prescription_code_format(rx: Prescription) -> list[Issue]:
         return [
             refusal(
                 CODE_EXPRESSION,
-                "PRESCRIPTION_CODE_FACILITY",
+                Reason.PRESCRIPTION_CODE_FACILITY,
                 f"Mã đơn thuốc '{rx.code}' không bắt đầu bằng mã cơ sở {rx.facility_code} "
                 "(the code must start with the issuing facility's code)",
             )
@@ -46,7 +47,7 @@ def type_letter(rx: Prescription, catalog: Lookup) -> list[Issue]:
         return [
             refusal(
                 CODE_EXPRESSION,
-                "TYPE_LETTER_MISMATCH",
+                Reason.TYPE_LETTER_MISMATCH,
                 f"Mã đơn thuốc '{rx.code}' phải kết thúc bằng -{expected} vì đơn có "
                 f"{TYPE_NAMES[expected]} (the code's type letter must be '{expected}' for "
                 "these drugs)",
@@ -55,7 +56,7 @@ def type_letter(rx: Prescription, catalog: Lookup) -> list[Issue]:
     return [
         refusal(
             f"{item.medication_where}.coding",
-            "TYPE_LETTER_MISMATCH",
+            Reason.TYPE_LETTER_MISMATCH,
             f"{drug.name} ({drug.registration_number}) là {TYPE_NAMES[drug.type_letter]}, "
             f"không kê chung trong đơn loại '{rx.type_letter}' (one type of drug per "
             f"prescription: this drug is type '{drug.type_letter}', the prescription "
@@ -70,7 +71,7 @@ def duplicate_code(code: str) -> Issue:
     """A code once used is never re-sent: the prescriber cancels and issues a new code."""
     return Issue(
         CODE_EXPRESSION,
-        "DUPLICATE_CODE",
+        Reason.DUPLICATE_CODE,
         f"Đơn thuốc đã được sử dụng trước đó: {code} (prescription code already used)",
         "duplicate",
     )
@@ -81,7 +82,7 @@ def subject_mismatch(subject: str, code: str) -> Issue:
     coordinator files and orders every prescription by it."""
     return refusal(
         CODE_EXPRESSION,
-        "SUBJECT_MISMATCH",
+        Reason.SUBJECT_MISMATCH,
         f"Sự kiện ghi mã đơn {subject} nhưng đơn thuốc mang mã {code} "
         "(the event's subject is not the prescription's code)",
     )

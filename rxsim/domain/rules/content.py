@@ -5,6 +5,7 @@ import math
 import re
 
 from rxsim.domain.prescription import Issue, Item, Prescription
+from rxsim.domain.reasons import Reason
 from rxsim.domain.rules.lookup import Lookup, missing, refusal
 
 # ICD-10: a letter, two digits, then optionally (with or without the dot) up to four more.
@@ -20,7 +21,7 @@ def diagnosis(rx: Prescription, catalog: Lookup, known_only: bool) -> list[Issue
             issues.append(
                 missing(
                     where,
-                    "DIAGNOSIS_MISSING",
+                    Reason.DIAGNOSIS_MISSING,
                     f"Thiếu chẩn đoán ICD-10 cho {item.name} (no ICD-10 diagnosis: add a "
                     "reasonCode coding with system http://hl7.org/fhir/sid/icd-10)",
                 )
@@ -30,7 +31,7 @@ def diagnosis(rx: Prescription, catalog: Lookup, known_only: bool) -> list[Issue
                 issues.append(
                     refusal(
                         where,
-                        "DIAGNOSIS_FORMAT",
+                        Reason.DIAGNOSIS_FORMAT,
                         f"Mã chẩn đoán '{code}' không phải mã ICD-10 (not an ICD-10 code)",
                     )
                 )
@@ -38,7 +39,7 @@ def diagnosis(rx: Prescription, catalog: Lookup, known_only: bool) -> list[Issue
                 issues.append(
                     refusal(
                         where,
-                        "DIAGNOSIS_UNKNOWN",
+                        Reason.DIAGNOSIS_UNKNOWN,
                         f"Mã chẩn đoán '{code}' không có trong danh mục ICD-10 "
                         "(diagnosis not in the catalog)",
                     )
@@ -55,7 +56,7 @@ def drug_in_catalog(rx: Prescription, catalog: Lookup) -> list[Issue]:
             issues.append(
                 missing(
                     where,
-                    "DRUG_NOT_IN_CATALOG",
+                    Reason.DRUG_NOT_IN_CATALOG,
                     f"Thuốc {item.name} thiếu số đăng ký (no coding with system "
                     "http://fhir.hl7.org.vn/core/sid/drug-registration-number)",
                 )
@@ -64,7 +65,7 @@ def drug_in_catalog(rx: Prescription, catalog: Lookup) -> list[Issue]:
             issues.append(
                 refusal(
                     where,
-                    "DRUG_NOT_IN_CATALOG",
+                    Reason.DRUG_NOT_IN_CATALOG,
                     f"Số đăng ký {item.registration_number} không có trong danh mục thuốc "
                     "(registration number not in the drug register)",
                 )
@@ -79,7 +80,7 @@ def _dosage_issues(item: Item) -> list[Issue]:
         issues.append(
             missing(
                 f"{dosage}.doseAndRate[0].doseQuantity",
-                "DOSE_MISSING",
+                Reason.DOSE_MISSING,
                 f"Thiếu liều dùng mỗi lần cho {item.name} (a dose per intake is required, "
                 "a single quantity, not a range)",
             )
@@ -88,7 +89,7 @@ def _dosage_issues(item: Item) -> list[Issue]:
         issues.append(
             missing(
                 f"{dosage}.timing.repeat",
-                "FREQUENCY_MISSING",
+                Reason.FREQUENCY_MISSING,
                 f"Thiếu số lần dùng trong ngày cho {item.name} (times per day are required: "
                 "timing.repeat frequency, period and periodUnit, or a timing.code such as BID)",
             )
@@ -97,7 +98,7 @@ def _dosage_issues(item: Item) -> list[Issue]:
         issues.append(
             missing(
                 f"{item.where}.dispenseRequest.expectedSupplyDuration",
-                "DAYS_MISSING",
+                Reason.DAYS_MISSING,
                 f"Thiếu số ngày dùng cho {item.name} (days of supply are required, in days)",
             )
         )
@@ -116,7 +117,7 @@ def _quantity_issue(item: Item) -> Issue | None:
     if item.dose_unit and item.quantity_unit and item.dose_unit != item.quantity_unit:
         return refusal(
             where,
-            "QUANTITY_INCONSISTENT",
+            Reason.QUANTITY_INCONSISTENT,
             f"Liều dùng tính bằng '{item.dose_unit}' nhưng số lượng bằng '{item.quantity_unit}' "
             f"cho {item.name} (dose and quantity must be in the same unit)",
         )
@@ -125,7 +126,7 @@ def _quantity_issue(item: Item) -> Issue | None:
         return None
     return refusal(
         where,
-        "QUANTITY_INCONSISTENT",
+        Reason.QUANTITY_INCONSISTENT,
         f"Số lượng {item.quantity:g} {item.unit} của {item.name} không khớp liều "
         f"{item.dose:g} × {item.times_per_day:g} lần/ngày × {item.days:g} ngày = {expected:g} "
         "(quantity must be dose × times per day × days, rounded up to a whole unit at most)",

@@ -4,15 +4,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rxsim.domain.prescription import Issue, Item
+from rxsim.domain.reasons import Reason
 from rxsim.domain.reference import catalog
 from rxsim.domain.reference.catalog import Diagnosis, Drug
 
 
-def refusal(expression: str, code: str, message: str, fhir_code: str = "business-rule") -> Issue:
+def refusal(expression: str, code: Reason, message: str, fhir_code: str = "business-rule") -> Issue:
     return Issue(expression, code, message, fhir_code)
 
 
-def missing(expression: str, code: str, message: str) -> Issue:
+def missing(expression: str, code: Reason, message: str) -> Issue:
     return Issue(expression, code, message, "required")
 
 

@@ -5,6 +5,7 @@ import re
 from datetime import date
 
 from rxsim.domain.prescription import WEIGHT_EXPRESSION, Issue, Prescription
+from rxsim.domain.reasons import Reason
 from rxsim.domain.reference.provinces import CCCD_PROVINCE_CODES
 from rxsim.domain.rules.lookup import missing, refusal
 from rxsim.domain.rules.switches import Rules
@@ -26,7 +27,7 @@ def cccd(rx: Prescription) -> list[Issue]:
         return [
             refusal(
                 where,
-                "CCCD_FORMAT",
+                Reason.CCCD_FORMAT,
                 f"Số CCCD '{value}' phải gồm đúng 12 chữ số (citizen id must be 12 digits)",
             )
         ]
@@ -34,7 +35,7 @@ def cccd(rx: Prescription) -> list[Issue]:
         return [
             refusal(
                 where,
-                "CCCD_PROVINCE",
+                Reason.CCCD_PROVINCE,
                 f"Số CCCD '{value}' có mã tỉnh {value[:3]} không tồn tại "
                 "(the first 3 digits are not a known province code)",
             )
@@ -46,7 +47,7 @@ def cccd(rx: Prescription) -> list[Issue]:
         return [
             refusal(
                 where,
-                "CCCD_CENTURY_SEX",
+                Reason.CCCD_CENTURY_SEX,
                 f"Chữ số thứ 4 của CCCD '{value}' ({value[3]}) không khớp năm sinh {birth.year} "
                 f"và giới tính {rx.gender} (4th digit: century and sex must match birthDate "
                 "and gender)",
@@ -56,7 +57,7 @@ def cccd(rx: Prescription) -> list[Issue]:
         return [
             refusal(
                 where,
-                "CCCD_BIRTH_YEAR",
+                Reason.CCCD_BIRTH_YEAR,
                 f"Chữ số 5-6 của CCCD '{value}' ({value[4:6]}) không khớp năm sinh {birth.year} "
                 "(digits 5-6 must be the last two digits of the birth year)",
             )
@@ -71,7 +72,7 @@ def patient_details(rx: Prescription) -> list[Issue]:
         issues.append(
             missing(
                 f"{rx.patient_where}.birthDate",
-                "BIRTH_DATE_MISSING",
+                Reason.BIRTH_DATE_MISSING,
                 "Thiếu ngày sinh của người bệnh (Patient.birthDate is required)",
             )
         )
@@ -79,7 +80,7 @@ def patient_details(rx: Prescription) -> list[Issue]:
         issues.append(
             missing(
                 f"{rx.patient_where}.gender",
-                "GENDER_MISSING",
+                Reason.GENDER_MISSING,
                 "Thiếu giới tính của người bệnh (Patient.gender is required)",
             )
         )
@@ -96,7 +97,7 @@ def child_details(rx: Prescription, rules: Rules, on: date) -> list[Issue]:
         issues.append(
             missing(
                 WEIGHT_EXPRESSION,
-                "CHILD_WEIGHT_MISSING",
+                Reason.CHILD_WEIGHT_MISSING,
                 f"Trẻ dưới {months} tháng tuổi phải có cân nặng (a child under {months} months "
                 "needs a body-weight Observation, LOINC 29463-7, in kg)",
             )
@@ -105,7 +106,7 @@ def child_details(rx: Prescription, rules: Rules, on: date) -> list[Issue]:
         issues.append(
             missing(
                 f"{rx.patient_where}.contact",
-                "CHILD_GUARDIAN_MISSING",
+                Reason.CHILD_GUARDIAN_MISSING,
                 f"Trẻ dưới {months} tháng tuổi phải có tên người giám hộ (a child under {months} "
                 "months needs a Patient.contact with relationship GUARD and a name)",
             )

@@ -4,6 +4,7 @@ prescriber with a practising certificate, and narcotics only from hospitals with
 from collections.abc import Collection, Mapping
 
 from rxsim.domain.prescription import Issue, Prescription
+from rxsim.domain.reasons import Reason
 from rxsim.domain.reference.country import Hospital
 from rxsim.domain.rules.lookup import Lookup, missing, refusal
 
@@ -16,7 +17,7 @@ def facility_onboarded(
         return [
             refusal(
                 "Organization.identifier",
-                "UNKNOWN_FACILITY",
+                Reason.UNKNOWN_FACILITY,
                 f"Cơ sở khám chữa bệnh {rx.facility_code} không có trong danh mục "
                 "(unknown facility code)",
             )
@@ -25,7 +26,7 @@ def facility_onboarded(
         return [
             refusal(
                 "Organization.identifier",
-                "FACILITY_NOT_ONBOARDED",
+                Reason.FACILITY_NOT_ONBOARDED,
                 f"Cơ sở {rx.facility_code} chưa được kết nối liên thông đơn thuốc "
                 "trong giai đoạn này (facility not onboarded in this rollout phase)",
             )
@@ -40,7 +41,7 @@ def prescriber_licence(rx: Prescription) -> list[Issue]:
     return [
         missing(
             f"{rx.practitioner_where}.identifier",
-            "MISSING_PRESCRIBER_LICENCE",
+            Reason.MISSING_PRESCRIBER_LICENCE,
             "Thiếu số chứng chỉ hành nghề của người kê đơn (the prescriber needs an identifier "
             "with system http://fhir.hl7.org.vn/core/sid/cchn)",
         )
@@ -61,7 +62,7 @@ def narcotic_facility_beds(
     return [
         refusal(
             "Organization.identifier",
-            "NARCOTIC_FACILITY_NO_BEDS",
+            Reason.NARCOTIC_FACILITY_NO_BEDS,
             f"Cơ sở {rx.facility_code} không có giường bệnh nội trú nên không được kê thuốc "
             "gây nghiện (narcotics only from facilities with inpatient beds)",
         )

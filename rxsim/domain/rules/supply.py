@@ -2,6 +2,7 @@
 the diagnosis and whether the treatment is long-term."""
 
 from rxsim.domain.prescription import Issue, Item, Prescription
+from rxsim.domain.reasons import Reason
 from rxsim.domain.reference.catalog import TYPE_NAMES
 from rxsim.domain.rules.lookup import Lookup, refusal
 from rxsim.domain.rules.switches import Rules
@@ -29,7 +30,7 @@ def _limit_issue(rx: Prescription, item: Item, rules: Rules, catalog: Lookup) ->
         return None
     return refusal(
         f"{item.where}.dispenseRequest.expectedSupplyDuration",
-        "SUPPLY_LIMIT_EXCEEDED",
+        Reason.SUPPLY_LIMIT_EXCEEDED,
         f"{item.name} ({TYPE_NAMES[letter]}) được kê tối đa {limit} ngày, đơn kê "
         f"{item.days:g} ngày (at most {limit} days for type '{letter}', "
         f"{_why(letter, chronic, cancer, long_term)})",
