@@ -1,16 +1,37 @@
 """Identifier systems and profiles rxsim writes and reads.
 
 They follow HL7 Vietnam's VN Core guide (fhir.hl7.org.vn) where it defines one; where it does
-not, the URI follows VN Core's `/core/sid/<name>` pattern and says so.
+not, the URI follows VN Core's `/core/sid/<name>` pattern and says so. The identifier systems
+live in rxsim.domain.systems (the rules' faults need them) and are named here too, so FHIR code
+finds every system in one import.
 """
 
-VN_CORE = "http://fhir.hl7.org.vn/core"
-SYSTEM_CCCD = f"{VN_CORE}/sid/cccd"  # VN Core: citizen id (Căn cước công dân)
-SYSTEM_CCHN = f"{VN_CORE}/sid/cchn"  # VN Core: practising certificate (chứng chỉ hành nghề)
-SYSTEM_PRESCRIPTION_CODE = f"{VN_CORE}/sid/prescription-code"  # VN Core vn-prescription-code-ns
-SYSTEM_FACILITY = f"{VN_CORE}/sid/facility-code"  # not in VN Core yet: rxsim's, same pattern
-SYSTEM_PHARMACY = f"{VN_CORE}/sid/pharmacy-code"  # not in VN Core yet: rxsim's, same pattern
-SYSTEM_DRUG_REGISTRATION = f"{VN_CORE}/sid/drug-registration-number"  # số đăng ký, e.g. VD-25123-18
+from rxsim.domain.systems import (
+    SYSTEM_CCCD,
+    SYSTEM_CCHN,
+    SYSTEM_DRUG_REGISTRATION,
+    SYSTEM_FACILITY,
+    SYSTEM_PHARMACY,
+    SYSTEM_PRESCRIPTION_CODE,
+    VN_CORE,
+)
+
+__all__ = [
+    "PROFILE_BUNDLE",
+    "PROFILE_MEDICATION_DISPENSE",
+    "PROFILE_MEDICATION_REQUEST",
+    "PROFILE_PATIENT",
+    "REASON_SYSTEM",
+    "SIMULATED_TAG",
+    "SYSTEM_CCCD",
+    "SYSTEM_CCHN",
+    "SYSTEM_DRUG_REGISTRATION",
+    "SYSTEM_FACILITY",
+    "SYSTEM_PHARMACY",
+    "SYSTEM_PRESCRIPTION_CODE",
+    "VN_CORE",
+]
+
 PROFILE_MEDICATION_REQUEST = f"{VN_CORE}/StructureDefinition/vn-core-medication-request"
 PROFILE_MEDICATION_DISPENSE = f"{VN_CORE}/StructureDefinition/vn-core-medication-dispense"
 PROFILE_PATIENT = f"{VN_CORE}/StructureDefinition/vn-core-patient"

@@ -1,30 +1,18 @@
 """A scenario's deliberate faults: the share of generated prescriptions that break one national
-rule each, and the reason code the coordinator gives for it (docs/prescription-bundle.md)."""
+rule each, and the reason code the coordinator gives for it. The fault kinds, their default
+shares and their reasons come from the rules' registry (rxsim.domain.rules.registry)."""
 
-from collections.abc import Collection
-from typing import Annotated
+from collections.abc import Collection, Mapping
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rxsim.domain.reasons import Reason
 from rxsim.domain.reference.country import Country
+from rxsim.domain.rules.registry import FAULTS
 
 # Fault kind -> the reason code its prescriptions are rejected with.
-FAULT_REASONS: dict[str, str] = {
-    "not_onboarded_facility": Reason.FACILITY_NOT_ONBOARDED,
-    "duplicate_code": Reason.DUPLICATE_CODE,
-    "malformed_code": Reason.PRESCRIPTION_CODE_FORMAT,
-    "type_letter_mismatch": Reason.TYPE_LETTER_MISMATCH,
-    "missing_prescriber_licence": Reason.MISSING_PRESCRIBER_LICENCE,
-    "bad_cccd": Reason.CCCD_CENTURY_SEX,
-    "child_without_weight": Reason.CHILD_WEIGHT_MISSING,
-    "child_without_guardian": Reason.CHILD_GUARDIAN_MISSING,
-    "missing_diagnosis": Reason.DIAGNOSIS_MISSING,
-    "drug_not_in_catalog": Reason.DRUG_NOT_IN_CATALOG,
-    "quantity_inconsistent": Reason.QUANTITY_INCONSISTENT,
-    "over_supply_limit": Reason.SUPPLY_LIMIT_EXCEEDED,
-    "narcotic_from_clinic": Reason.NARCOTIC_FACILITY_NO_BEDS,
-}
+FAULT_REASONS: dict[str, Reason] = {kind: fault.reason for kind, fault in FAULTS.items()}
 
 
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -32,34 +20,32 @@ Share = Annotated[float, Field(ge=0, le=1)]
 
 class Faults(BaseModel):
     """Shares of generated prescriptions that carry one deliberate problem each: a valid Bundle
-    with exactly one element broken, so the rejection reasons follow from the scenario."""
+    with exactly one element broken, so the rejection reasons follow from the scenario. A
+    scenario names kinds directly (`[faults] bad_cccd = 0.01`); kinds it leaves out keep their
+    default share."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    not_onboarded_facility: Share = 0.03
-    duplicate_code: Share = 0.02
-    malformed_code: Share = 0.02
-    type_letter_mismatch: Share = 0.0
-    missing_prescriber_licence: Share = 0.0
-    bad_cccd: Share = 0.0
-    child_without_weight: Share = 0.0
-    child_without_guardian: Share = 0.0
-    missing_diagnosis: Share = 0.0
-    drug_not_in_catalog: Share = 0.0
-    quantity_inconsistent: Share = 0.0
-    over_supply_limit: Share = 0.0
-    narcotic_from_clinic: Share = 0.0
+    # Every fault kind with its share, in the registry's order (the generator draws by it).
+    shares: dict[str, Share] = Field(
+        default_factory=lambda: {kind: fault.share for kind, fault in FAULTS.items()}
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _by_kind(cls, given: Any) -> Any:
+        if not isinstance(given, Mapping) or set(given) == {"shares"}:
+            return given
+        unknown = sorted(set(given) - set(FAULTS))
+        if unknown:
+            raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(FAULTS)}")
+        return {"shares": {kind: given.get(kind, f.share) for kind, f in FAULTS.items()}}
 
     @model_validator(mode="after")
     def _at_most_all(self) -> "Faults":
         if sum(self.shares.values()) > 1 + 1e-9:
             raise ValueError("fault shares add up to more than 1")
         return self
-
-    @property
-    def shares(self) -> dict[str, float]:
-        """Every fault kind with its share, in a fixed order (the generator draws by it)."""
-        return {kind: getattr(self, kind) for kind in FAULT_REASONS}
 
 
 def unmet(faults: Faults, country: Country, onboarded: Collection[str]) -> list[str]:
@@ -82,7 +68,7 @@ def unmet(faults: Faults, country: Country, onboarded: Collection[str]) -> list[
     }
     needs["child_without_guardian"] = needs["child_without_weight"]
     return [
-        f"faults.{kind} = {getattr(faults, kind):g} cannot be produced: {why}"
+        f"faults.{kind} = {faults.shares[kind]:g} cannot be produced: {why}"
         for kind, (possible, why) in needs.items()
-        if getattr(faults, kind) > 0 and not possible
+        if faults.shares[kind] > 0 and not possible
     ]

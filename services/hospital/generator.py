@@ -1,6 +1,6 @@
 """The built-in generator: coherent synthetic prescriptions from the scenario's country and
 catalog, issued open loop on the scenario's schedule (a fixed rate or a day's curve), with the
-scenario's share of each deliberate fault (rxsim.scenario.faults)."""
+scenario's share of each deliberate fault (rxsim.domain.rules.registry makes them)."""
 
 import asyncio
 import copy
@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from rxsim.domain.rules.registry import broken
+from rxsim.domain.rules.rule import Draw
 from rxsim.fhir import bundles, synthetic
 from rxsim.scenario import Scenario
 from rxsim.scenario.load_curve import due_times
-from services.hospital import faults
 from services.hospital.prescribing import Prescriber
 
 RECENT_CLEAN = 100  # duplicates re-send one of the last clean Bundles, as a retrying system would
@@ -69,11 +70,8 @@ def synthetic_prescriptions(
         )
         if kind is None or kind == "duplicate_code":
             recent.append(bundle)
-        elif kind == "over_supply_limit":
-            extra = plan.limit - plan.days + rng.choice((7, 14, 30))
-            bundle = faults.over_supply(bundle, extra)
         else:
-            bundle = faults.broken(kind, bundle, rng, known_drugs)
+            bundle = broken(kind, bundle, Draw(rng, known_drugs, plan.days, plan.limit))
         yield bundle
 
 

@@ -1,5 +1,5 @@
 """Rules on the prescription code (TT 26/2025): its format, its facility prefix, its type
-letter against the drugs, and that a code is used once."""
+letter against the drugs, and that a code is used once; with the faults that break them."""
 
 import re
 
@@ -7,6 +7,7 @@ from rxsim.domain.prescription import Issue, Prescription
 from rxsim.domain.reasons import Reason
 from rxsim.domain.reference.catalog import TYPE_NAMES, prescription_type
 from rxsim.domain.rules.lookup import Lookup, refusal
+from rxsim.domain.rules.rule import Bundle, Draw, Fault, Rule, resources
 
 CODE_PATTERN = re.compile(r"^[0-9a-z]{12}-[cnhy]$")
 CODE_EXPRESSION = "MedicationRequest.groupIdentifier.value"
@@ -86,3 +87,46 @@ def subject_mismatch(subject: str, code: str) -> Issue:
         f"Sự kiện ghi mã đơn {subject} nhưng đơn thuốc mang mã {code} "
         "(the event's subject is not the prescription's code)",
     )
+
+
+def _set_code(bundle: Bundle, code: str) -> None:
+    bundle["identifier"]["value"] = code
+    for request in resources(bundle, "MedicationRequest"):
+        request["groupIdentifier"]["value"] = code
+
+
+def shouted_code(bundle: Bundle, draw: Draw) -> None:
+    """Upper case, as a system that shouts might send it: ends in C, N, H or Y at least."""
+    _set_code(bundle, bundle["identifier"]["value"].upper())
+
+
+def other_type_letter(bundle: Bundle, draw: Draw) -> None:
+    """Another type letter; never n, which would also make it a narcotic prescription."""
+    code = bundle["identifier"]["value"]
+    _set_code(bundle, code[:-1] + ("y" if code[-1] != "y" else "c"))
+
+
+DUPLICATE_CODE = Rule(
+    switch="duplicate_code",
+    check=None,  # the coordinator checks it against the codes it has filed
+    reasons=(Reason.DUPLICATE_CODE,),
+    faults=(Fault("duplicate_code", Reason.DUPLICATE_CODE, share=0.02),),
+    summary="a code once used is never re-sent: the prescriber cancels and issues a new code",
+    regulation="TT 26/2025/TT-BYT, prescription code; national e-prescription API",
+)
+CODE_FORMAT = Rule(
+    switch="prescription_code_format",
+    check=lambda rx, at: prescription_code_format(rx),
+    reasons=(Reason.PRESCRIPTION_CODE_FORMAT, Reason.PRESCRIPTION_CODE_FACILITY),
+    faults=(Fault("malformed_code", Reason.PRESCRIPTION_CODE_FORMAT, shouted_code, 0.02),),
+    summary="the code is xxxxxyyyyyyy-z: the facility's code, 7 characters, the type letter",
+    regulation="TT 26/2025/TT-BYT, prescription code",
+)
+TYPE_LETTER = Rule(
+    switch="type_letter",
+    check=lambda rx, at: type_letter(rx, at.catalog),
+    reasons=(Reason.TYPE_LETTER_MISMATCH,),
+    faults=(Fault("type_letter_mismatch", Reason.TYPE_LETTER_MISMATCH, other_type_letter),),
+    summary="the code ends in the drugs' type (c, n, h, y), one type per prescription",
+    regulation="TT 26/2025/TT-BYT, prescription code and types of prescription",
+)

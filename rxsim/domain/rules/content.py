@@ -1,5 +1,6 @@
 """Rules on what each drug line says: a diagnosis, a drug from the national register, how to
-take it (dose, times per day, days), and a quantity that adds up."""
+take it (dose, times per day, days), and a quantity that adds up; with the faults that break
+them."""
 
 import math
 import re
@@ -7,6 +8,8 @@ import re
 from rxsim.domain.prescription import Issue, Item, Prescription
 from rxsim.domain.reasons import Reason
 from rxsim.domain.rules.lookup import Lookup, missing, refusal
+from rxsim.domain.rules.rule import Bundle, Draw, Fault, Rule, first_request, resources
+from rxsim.domain.systems import SYSTEM_DRUG_REGISTRATION
 
 # ICD-10: a letter, two digits, then optionally (with or without the dot) up to four more.
 ICD10_PATTERN = re.compile(r"^[A-Z][0-9]{2}(\.?[0-9A-Z]{1,4})?$")
@@ -136,3 +139,61 @@ def _quantity_issue(item: Item) -> Issue | None:
 def quantity_consistent(rx: Prescription) -> list[Issue]:
     """The quantity to dispense is what the dosage uses up: dose × times per day × days."""
     return [issue for item in rx.items if (issue := _quantity_issue(item))]
+
+
+def without_diagnosis(bundle: Bundle, draw: Draw) -> None:
+    for request in resources(bundle, "MedicationRequest"):
+        request.pop("reasonCode", None)
+
+
+def unregistered_drug(bundle: Bundle, draw: Draw) -> None:
+    """A registration number in the right shape that the national register does not hold."""
+    unknown = f"VD-{draw.rng.randrange(90_000, 100_000)}-25"
+    while unknown in draw.known_drugs:
+        unknown = f"VD-{draw.rng.randrange(90_000, 100_000)}-25"
+    for coding in first_request(bundle)["medicationCodeableConcept"]["coding"]:
+        if coding["system"] == SYSTEM_DRUG_REGISTRATION:
+            coding["code"] = unknown
+
+
+def without_dose(bundle: Bundle, draw: Draw) -> None:
+    first_request(bundle)["dosageInstruction"][0].pop("doseAndRate", None)
+
+
+def doubled_quantity(bundle: Bundle, draw: Draw) -> None:
+    """Twice what the dosage uses up, as if the days were typed into the quantity too."""
+    first_request(bundle)["dispenseRequest"]["quantity"]["value"] *= 2
+
+
+DIAGNOSIS = Rule(
+    switch="diagnosis",
+    check=lambda rx, at: diagnosis(rx, at.catalog, at.rules.known_diagnoses_only),
+    reasons=(Reason.DIAGNOSIS_MISSING, Reason.DIAGNOSIS_FORMAT, Reason.DIAGNOSIS_UNKNOWN),
+    faults=(Fault("missing_diagnosis", Reason.DIAGNOSIS_MISSING, without_diagnosis),),
+    summary="every drug is prescribed for an ICD-10 diagnosis",
+    regulation="TT 26/2025/TT-BYT, diagnosis by ICD-10",
+)
+DRUG_IN_CATALOG = Rule(
+    switch="drug_in_catalog",
+    check=lambda rx, at: drug_in_catalog(rx, at.catalog),
+    reasons=(Reason.DRUG_NOT_IN_CATALOG,),
+    faults=(Fault("drug_not_in_catalog", Reason.DRUG_NOT_IN_CATALOG, unregistered_drug),),
+    summary="every drug is named by its registration number in the national register",
+    regulation="national e-prescription API, drug list",
+)
+DOSAGE = Rule(
+    switch="dosage",
+    check=lambda rx, at: dosage(rx),
+    reasons=(Reason.DOSE_MISSING, Reason.FREQUENCY_MISSING, Reason.DAYS_MISSING),
+    faults=(Fault("missing_dose", Reason.DOSE_MISSING, without_dose),),
+    summary="each drug says its dose per intake, times per day and days",
+    regulation="TT 26/2025/TT-BYT, how to take each drug",
+)
+QUANTITY_CONSISTENT = Rule(
+    switch="quantity_consistent",
+    check=lambda rx, at: quantity_consistent(rx),
+    reasons=(Reason.QUANTITY_INCONSISTENT,),
+    faults=(Fault("quantity_inconsistent", Reason.QUANTITY_INCONSISTENT, doubled_quantity),),
+    summary="the quantity is dose x times per day x days, in the dose's unit",
+    regulation="TT 26/2025/TT-BYT, quantity of each drug",
+)

@@ -1,14 +1,17 @@
 """Rules on the patient: a well-formed citizen id (CCCD) that agrees with the birth date and
-sex, and, for young children, their weight and a guardian."""
+sex, and, for young children, their weight and a guardian; with the faults that break them."""
 
 import re
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
-from rxsim.domain.prescription import WEIGHT_EXPRESSION, Issue, Prescription
+from rxsim.domain.prescription import LOINC_BODY_WEIGHT, WEIGHT_EXPRESSION, Issue, Prescription
 from rxsim.domain.reasons import Reason
 from rxsim.domain.reference.provinces import CCCD_PROVINCE_CODES
 from rxsim.domain.rules.lookup import missing, refusal
+from rxsim.domain.rules.rule import Bundle, Draw, Fault, Rule, resources
 from rxsim.domain.rules.switches import Rules
+from rxsim.domain.systems import SYSTEM_CCCD
 
 CCCD_PATTERN = re.compile(r"^[0-9]{12}$")
 PROVINCE_CODES = frozenset(CCCD_PROVINCE_CODES)
@@ -112,3 +115,74 @@ def child_details(rx: Prescription, rules: Rules, on: date) -> list[Issue]:
             )
         )
     return issues
+
+
+def prescribed_on(rx: Prescription, now: datetime) -> date:
+    """The day of prescribing (authoredOn), for the patient's age; today when absent."""
+    try:
+        return date.fromisoformat((rx.authored_on or "")[:10])
+    except ValueError:
+        return now.date()
+
+
+def cccd_of_other_sex(bundle: Bundle, draw: Draw) -> None:
+    """The 4th digit says the other sex: a well-formed CCCD that disagrees with the patient."""
+    for patient in resources(bundle, "Patient"):
+        for ident in patient["identifier"]:
+            if ident["system"] == SYSTEM_CCCD:
+                value = ident["value"]
+                ident["value"] = f"{value[:3]}{int(value[3]) ^ 1}{value[4:]}"
+
+
+def without_birth_date(bundle: Bundle, draw: Draw) -> None:
+    for patient in resources(bundle, "Patient"):
+        patient.pop("birthDate", None)
+
+
+def _is_weight(resource: dict[str, Any]) -> bool:
+    codings = (resource.get("code") or {}).get("coding") or []
+    return any(c.get("code") == LOINC_BODY_WEIGHT for c in codings)
+
+
+def without_weight(bundle: Bundle, draw: Draw) -> None:
+    bundle["entry"] = [e for e in bundle["entry"] if not _is_weight(e["resource"])]
+
+
+def without_guardian(bundle: Bundle, draw: Draw) -> None:
+    for patient in resources(bundle, "Patient"):
+        patient.pop("contact", None)
+
+
+CCCD = Rule(
+    switch="cccd",
+    check=lambda rx, at: cccd(rx),
+    reasons=(
+        Reason.CCCD_FORMAT,
+        Reason.CCCD_PROVINCE,
+        Reason.CCCD_CENTURY_SEX,
+        Reason.CCCD_BIRTH_YEAR,
+    ),
+    faults=(Fault("bad_cccd", Reason.CCCD_CENTURY_SEX, cccd_of_other_sex),),
+    summary="the citizen id: 12 digits, province, century and sex, birth year",
+    regulation="citizen id structure (Ministry of Public Security); national API, patient",
+)
+PATIENT_DETAILS = Rule(
+    switch="patient_details",
+    check=lambda rx, at: patient_details(rx),
+    reasons=(Reason.BIRTH_DATE_MISSING, Reason.GENDER_MISSING),
+    faults=(Fault("missing_birth_date", Reason.BIRTH_DATE_MISSING, without_birth_date),),
+    summary="the patient's birth date and sex are given",
+    regulation="national e-prescription API, patient",
+)
+CHILD_DETAILS = Rule(
+    switch="child_details",
+    check=lambda rx, at: child_details(rx, at.rules, prescribed_on(rx, at.now)),
+    reasons=(Reason.CHILD_WEIGHT_MISSING, Reason.CHILD_GUARDIAN_MISSING),
+    # The generator prescribes for a young child, then removes what a child's Bundle needs.
+    faults=(
+        Fault("child_without_weight", Reason.CHILD_WEIGHT_MISSING, without_weight),
+        Fault("child_without_guardian", Reason.CHILD_GUARDIAN_MISSING, without_guardian),
+    ),
+    summary="a child under 72 months has a body weight and a named guardian",
+    regulation="TT 26/2025/TT-BYT, prescribing for children under 72 months",
+)

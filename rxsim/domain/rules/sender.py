@@ -1,5 +1,6 @@
 """Rules on who sends the prescription: a facility connected in this rollout phase, a
-prescriber with a practising certificate, and narcotics only from hospitals with beds."""
+prescriber with a practising certificate, and narcotics only from hospitals with beds; with
+the faults that break them."""
 
 from collections.abc import Collection, Mapping
 
@@ -7,6 +8,7 @@ from rxsim.domain.prescription import Issue, Prescription
 from rxsim.domain.reasons import Reason
 from rxsim.domain.reference.country import Hospital
 from rxsim.domain.rules.lookup import Lookup, missing, refusal
+from rxsim.domain.rules.rule import Bundle, Draw, Fault, Rule, resources
 
 
 def facility_onboarded(
@@ -67,3 +69,38 @@ def narcotic_facility_beds(
             "gây nghiện (narcotics only from facilities with inpatient beds)",
         )
     ]
+
+
+def without_licence(bundle: Bundle, draw: Draw) -> None:
+    for practitioner in resources(bundle, "Practitioner"):
+        practitioner.pop("identifier", None)
+
+
+FACILITY_ONBOARDED = Rule(
+    switch="facility_onboarded",
+    check=lambda rx, at: facility_onboarded(rx, at.known_facilities, at.onboarded_facilities),
+    reasons=(Reason.UNKNOWN_FACILITY, Reason.FACILITY_NOT_ONBOARDED),
+    # The generator prescribes from a facility the scenario has not onboarded.
+    faults=(Fault("not_onboarded_facility", Reason.FACILITY_NOT_ONBOARDED, share=0.03),),
+    summary="the facility is known and connected in the current rollout phase",
+    regulation="national e-prescription API, rollout by phase",
+)
+PRESCRIBER_LICENCE = Rule(
+    switch="prescriber_licence",
+    check=lambda rx, at: prescriber_licence(rx),
+    reasons=(Reason.MISSING_PRESCRIBER_LICENCE,),
+    faults=(
+        Fault("missing_prescriber_licence", Reason.MISSING_PRESCRIBER_LICENCE, without_licence),
+    ),
+    summary="the prescriber is named by a practising certificate number (CCHN)",
+    regulation="TT 26/2025/TT-BYT, prescriber; national e-prescription API",
+)
+NARCOTIC_FACILITY_BEDS = Rule(
+    switch="narcotic_facility_beds",
+    check=lambda rx, at: narcotic_facility_beds(rx, at.facilities, at.catalog),
+    reasons=(Reason.NARCOTIC_FACILITY_NO_BEDS,),
+    # The generator prescribes narcotics from an onboarded clinic without beds.
+    faults=(Fault("narcotic_from_clinic", Reason.NARCOTIC_FACILITY_NO_BEDS),),
+    summary="narcotics are prescribed only by facilities with inpatient beds",
+    regulation="TT 26/2025/TT-BYT, narcotic prescriptions",
+)

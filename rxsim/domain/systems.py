@@ -1,0 +1,15 @@
+"""The identifier systems a prescription Bundle names its codes by (HL7 Vietnam's VN Core,
+fhir.hl7.org.vn, where it defines one; elsewhere rxsim's URI in VN Core's `/core/sid/<name>`
+pattern, and it says so).
+
+They sit in the domain, below `rxsim.fhir`, because the national rules' deliberate faults break
+an identifier by its system (rxsim.domain.rules.rule). Plain strings: no FHIR library here.
+"""
+
+VN_CORE = "http://fhir.hl7.org.vn/core"
+SYSTEM_CCCD = f"{VN_CORE}/sid/cccd"  # VN Core: citizen id (Căn cước công dân)
+SYSTEM_CCHN = f"{VN_CORE}/sid/cchn"  # VN Core: practising certificate (chứng chỉ hành nghề)
+SYSTEM_PRESCRIPTION_CODE = f"{VN_CORE}/sid/prescription-code"  # VN Core vn-prescription-code-ns
+SYSTEM_FACILITY = f"{VN_CORE}/sid/facility-code"  # not in VN Core yet: rxsim's, same pattern
+SYSTEM_PHARMACY = f"{VN_CORE}/sid/pharmacy-code"  # not in VN Core yet: rxsim's, same pattern
+SYSTEM_DRUG_REGISTRATION = f"{VN_CORE}/sid/drug-registration-number"  # số đăng ký, e.g. VD-25123-18
