@@ -17,6 +17,7 @@ from rxsim.domain import rules as rx_rules
 from rxsim.domain.prescription import Issue
 from rxsim.domain.reasons import Reason
 from rxsim.domain.reference.country import Hospital
+from rxsim.domain.rules import dispensing
 from rxsim.domain.rules.switches import Rules
 from rxsim.domain.states import TERMINAL, can_move
 from rxsim.scenario import Scenario
@@ -37,8 +38,6 @@ from schemas.events import (
 )
 from schemas.topics import Topic
 from services.coordinator.record import Expiry, PrescriptionRecord, Step
-
-CONTROLLED_TYPES = frozenset({"n", "h"})  # narcotics, psychotropics: pickup only by default
 
 
 @dataclass(frozen=True)
@@ -67,11 +66,6 @@ def context_for(scenario: Scenario, now: datetime | None = None) -> Context:
         facilities=country.hospital_by_code,
         catalog=rx_rules.Lookup(scenario.catalog.drug_by_code, scenario.catalog.diagnosis_by_code),
     )
-
-
-def _delivery_allowed(type_letter: str, rules: Rules) -> bool:
-    """Pharmacy Law 2024: controlled drugs are not sold online unless the scenario allows it."""
-    return rules.home_delivery_of_controlled or type_letter not in CONTROLLED_TYPES
 
 
 def _reason(issues: list[Issue]) -> str:
@@ -155,7 +149,7 @@ def _inbox(record: PrescriptionRecord, event: Envelope, ctx: Context) -> Outgoin
         type_letter=record.type_letter,
         items=record.remaining(),
         valid_until=record.valid_until,
-        home_delivery_allowed=_delivery_allowed(record.type_letter, ctx.rules),
+        home_delivery_allowed=dispensing.home_delivery_allowed(record.type_letter, ctx.rules),
         declined_by=record.declined_by,
         simulated=record.simulated,
     )
@@ -265,7 +259,7 @@ def on_choice(
         why is None
         and record is not None
         and choice.fulfilment == Fulfilment.DELIVERY
-        and not _delivery_allowed(record.type_letter, ctx.rules)
+        and not dispensing.home_delivery_allowed(record.type_letter, ctx.rules)
     ):
         why = "home delivery of controlled drugs is refused by policy (pickup only)"
     if why is not None or record is None:
@@ -324,7 +318,8 @@ def on_pharmacy(
     if why is None and record is not None and needed and record.fulfilment != needed:
         why = f"{update.kind} does not apply to a {record.fulfilment} order"
     if why is None and record is not None and update.kind == "dispensed":
-        why = _over_dispensed(record, update)
+        prescribed = {item.drug_code: item.quantity for item in record.items}
+        why = dispensing.over_dispensed(prescribed, record.dispensed, update.sold)
     if why is not None or record is None:
         return Outcome(None, note=why)
     out: list[Outgoing] = []
@@ -392,20 +387,6 @@ def _pharmacy_move(record: PrescriptionRecord | None, update: PharmacyUpdated) -
     if update.kind in ("delivered", "picked_up") and handed_over and partly_sold:
         return State.AVAILABLE
     return PHARMACY_MOVES[update.kind]
-
-
-def _over_dispensed(record: PrescriptionRecord, update: PharmacyUpdated) -> str | None:
-    """Cumulative sales of an item never exceed the prescribed quantity (TT 26/2025)."""
-    prescribed = {item.drug_code: item.quantity for item in record.items}
-    for code, units in update.sold.items():
-        if code not in prescribed:
-            return f"sold {code}, which this prescription does not prescribe"
-        if record.dispensed.get(code, 0) + units > prescribed[code] + 1e-9:
-            return (
-                f"selling {units:g} more of {code} would exceed the prescribed "
-                f"{prescribed[code]:g} ({record.dispensed.get(code, 0):g} sold before)"
-            )
-    return None
 
 
 def on_cancel(
