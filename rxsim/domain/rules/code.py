@@ -118,7 +118,7 @@ CODE_FORMAT = Rule(
     switch="prescription_code_format",
     check=lambda rx, at: prescription_code_format(rx),
     reasons=(Reason.PRESCRIPTION_CODE_FORMAT, Reason.PRESCRIPTION_CODE_FACILITY),
-    faults=(Fault("malformed_code", Reason.PRESCRIPTION_CODE_FORMAT, shouted_code, 0.02),),
+    faults=(Fault("malformed_code", Reason.PRESCRIPTION_CODE_FORMAT, shouted_code, share=0.02),),
     summary="the code is xxxxxyyyyyyy-z: the facility's code, 7 characters, the type letter",
     regulation="TT 26/2025/TT-BYT, prescription code",
 )
