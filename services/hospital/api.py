@@ -63,12 +63,16 @@ def routes(desk: Desk) -> APIRouter:
         body = await request.body()
         if len(body) > MAX_MESSAGE_BYTES:
             too_large = f"body of {len(body)} bytes, limit {MAX_MESSAGE_BYTES}"
-            return outcome_response(413, [Issue("(body)", Reason.TOO_LARGE, too_large, "too-costly")])
+            return outcome_response(
+                413, [Issue("(body)", Reason.TOO_LARGE, too_large, "too-costly")]
+            )
         try:
             bundle = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             not_json = f"the body is not JSON: {exc}"
-            return outcome_response(400, [Issue("(body)", Reason.MALFORMED_JSON, not_json, "structure")])
+            return outcome_response(
+                400, [Issue("(body)", Reason.MALFORMED_JSON, not_json, "structure")]
+            )
         try:
             code, submission_id = await desk.submit(bundle)
         except fhir.InvalidPrescription as exc:

@@ -19,9 +19,8 @@ from schemas.events import State, StatusChanged
 from services.coordinator import handlers
 from services.coordinator.record import PrescriptionRecord
 from services.hospital.generator import synthetic_prescriptions
-from tests.rule_faults import FAULTS as UNIT_CASES
-
-from . import factories as make
+from tests.support import factories as make
+from tests.support.rule_faults import FAULTS as UNIT_CASES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "prescription-bundle.md"
 COUNT = 20
