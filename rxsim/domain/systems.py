@@ -1,6 +1,6 @@
-"""The identifier systems a prescription Bundle names its codes by (HL7 Vietnam's VN Core,
-fhir.hl7.org.vn, where it defines one; elsewhere rxsim's URI in VN Core's `/core/sid/<name>`
-pattern, and it says so).
+"""The identifier systems and profiles a prescription Bundle names its codes by (HL7 Vietnam's
+VN Core, fhir.hl7.org.vn, where it defines one; elsewhere rxsim's URI in VN Core's
+`/core/sid/<name>` pattern, and it says so).
 
 They sit in the domain, below `rxsim.fhir`, because the national rules' deliberate faults break
 an identifier by its system (rxsim.domain.rules.rule). Plain strings: no FHIR library here.
@@ -13,3 +13,9 @@ SYSTEM_PRESCRIPTION_CODE = f"{VN_CORE}/sid/prescription-code"  # VN Core vn-pres
 SYSTEM_FACILITY = f"{VN_CORE}/sid/facility-code"  # not in VN Core yet: rxsim's, same pattern
 SYSTEM_PHARMACY = f"{VN_CORE}/sid/pharmacy-code"  # not in VN Core yet: rxsim's, same pattern
 SYSTEM_DRUG_REGISTRATION = f"{VN_CORE}/sid/drug-registration-number"  # số đăng ký, e.g. VD-25123-18
+PROFILE_MEDICATION_REQUEST = f"{VN_CORE}/StructureDefinition/vn-core-medication-request"
+PROFILE_MEDICATION_DISPENSE = f"{VN_CORE}/StructureDefinition/vn-core-medication-dispense"
+PROFILE_PATIENT = f"{VN_CORE}/StructureDefinition/vn-core-patient"
+PROFILE_BUNDLE = f"{VN_CORE}/StructureDefinition/vn-core-bundle"
+REASON_SYSTEM = "urn:rxsim:reason"  # rxsim's reason codes (no national code system exists)
+SIMULATED_TAG = {"system": "urn:rxsim:tag", "code": "synthetic"}

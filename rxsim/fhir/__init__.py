@@ -1,5 +1,5 @@
-"""FHIR at the edge: parse and validate what comes in (`parse`), build what goes out
-(`outgoing`, `bundles`), in VN Core's identifier systems (`systems`).
+"""FHIR at the edge: parse and validate what comes in (`parse`, `content`), build what goes
+out (`outgoing`, `bundles`, `synthetic`). Identifier systems are in rxsim.domain.systems.
 
 The names below are the package's public face, so callers write `fhir.parse_prescription`.
 """
@@ -13,37 +13,9 @@ from rxsim.fhir.outgoing import (
     status_task,
 )
 from rxsim.fhir.parse import parse_prescription, prescription_code
-from rxsim.fhir.systems import (
-    PROFILE_BUNDLE,
-    PROFILE_MEDICATION_DISPENSE,
-    PROFILE_MEDICATION_REQUEST,
-    PROFILE_PATIENT,
-    REASON_SYSTEM,
-    SIMULATED_TAG,
-    SYSTEM_CCCD,
-    SYSTEM_CCHN,
-    SYSTEM_DRUG_REGISTRATION,
-    SYSTEM_FACILITY,
-    SYSTEM_PHARMACY,
-    SYSTEM_PRESCRIPTION_CODE,
-    VN_CORE,
-)
 
 __all__ = [
-    "PROFILE_BUNDLE",
-    "PROFILE_MEDICATION_DISPENSE",
-    "PROFILE_MEDICATION_REQUEST",
-    "PROFILE_PATIENT",
-    "REASON_SYSTEM",
-    "SIMULATED_TAG",
-    "SYSTEM_CCCD",
-    "SYSTEM_CCHN",
-    "SYSTEM_DRUG_REGISTRATION",
-    "SYSTEM_FACILITY",
-    "SYSTEM_PHARMACY",
-    "SYSTEM_PRESCRIPTION_CODE",
     "TASK_STATUS",
-    "VN_CORE",
     "InvalidPrescription",
     "fulfilment_task",
     "medication_dispense",

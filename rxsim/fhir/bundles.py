@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from rxsim import fhir
+from rxsim.domain import systems
 from rxsim.domain.reference import catalog
 from rxsim.domain.reference.country import Citizen, Drug, Hospital
 from rxsim.fhir import content
@@ -31,8 +31,8 @@ def patient(citizen: Citizen, guardian: str | None = None) -> dict[str, Any]:
     family, *given = citizen.name.split(" ", 1)
     resource: dict[str, Any] = {
         "resourceType": "Patient",
-        "meta": {"profile": [fhir.PROFILE_PATIENT]},
-        "identifier": [{"system": fhir.SYSTEM_CCCD, "value": citizen.cccd}],
+        "meta": {"profile": [systems.PROFILE_PATIENT]},
+        "identifier": [{"system": systems.SYSTEM_CCCD, "value": citizen.cccd}],
         "name": [{"text": citizen.name, "family": family, "given": given}],
         "gender": citizen.sex,
         "birthDate": citizen.birth_date.isoformat(),
@@ -88,7 +88,7 @@ def with_registration_number(request: dict[str, Any], number: str) -> dict[str, 
     """The request with the drug's registration number (số đăng ký) beside its other codings:
     in medicationCodeableConcept, or in the contained Medication it references. A reference to
     a Medication outside the request cannot carry it, so it becomes a coded concept."""
-    coding = {"system": fhir.SYSTEM_DRUG_REGISTRATION, "code": number}
+    coding = {"system": systems.SYSTEM_DRUG_REGISTRATION, "code": number}
     known = catalog.DRUG_BY_CODE.get(number)
     if known:
         coding["display"] = known.name
@@ -117,7 +117,7 @@ def with_registration_number(request: dict[str, Any], number: str) -> dict[str, 
 def organization(hospital: Hospital) -> dict[str, Any]:
     return {
         "resourceType": "Organization",
-        "identifier": [{"system": fhir.SYSTEM_FACILITY, "value": hospital.code}],
+        "identifier": [{"system": systems.SYSTEM_FACILITY, "value": hospital.code}],
         "name": hospital.name,
         "address": [{"state": hospital.province}],
     }
@@ -126,7 +126,7 @@ def organization(hospital: Hospital) -> dict[str, Any]:
 def practitioner(name: str, licence: str) -> dict[str, Any]:
     return {
         "resourceType": "Practitioner",
-        "identifier": [{"system": fhir.SYSTEM_CCHN, "value": licence}],
+        "identifier": [{"system": systems.SYSTEM_CCHN, "value": licence}],
         "name": [{"text": name}],
     }
 
@@ -149,14 +149,14 @@ def medication_request(
     quantity = math.ceil(dose * times * days)
     return {
         "resourceType": "MedicationRequest",
-        "meta": {"profile": [fhir.PROFILE_MEDICATION_REQUEST]},
+        "meta": {"profile": [systems.PROFILE_MEDICATION_REQUEST]},
         "status": "active",
         "intent": "order",
-        "groupIdentifier": {"system": fhir.SYSTEM_PRESCRIPTION_CODE, "value": code},
+        "groupIdentifier": {"system": systems.SYSTEM_PRESCRIPTION_CODE, "value": code},
         "medicationCodeableConcept": {
             "coding": [
                 {
-                    "system": fhir.SYSTEM_DRUG_REGISTRATION,
+                    "system": systems.SYSTEM_DRUG_REGISTRATION,
                     "code": drug.registration_number,
                     "display": drug.name,
                 }
@@ -209,7 +209,7 @@ def wrap(
     for request in requests:
         request = {
             **request,
-            "groupIdentifier": {"system": fhir.SYSTEM_PRESCRIPTION_CODE, "value": code},
+            "groupIdentifier": {"system": systems.SYSTEM_PRESCRIPTION_CODE, "value": code},
             "subject": {"reference": patient_entry["fullUrl"]},
             "requester": {"reference": practitioner_entry["fullUrl"]},
         }
@@ -217,8 +217,8 @@ def wrap(
         entries.append(_entry(request))
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
-        "meta": {"profile": [fhir.PROFILE_BUNDLE]},
-        "identifier": {"system": fhir.SYSTEM_PRESCRIPTION_CODE, "value": code},
+        "meta": {"profile": [systems.PROFILE_BUNDLE]},
+        "identifier": {"system": systems.SYSTEM_PRESCRIPTION_CODE, "value": code},
         "type": "collection",
         "timestamp": datetime.now(UTC).isoformat(),
         "entry": [*entries, patient_entry, practitioner_entry, _entry(organization(hospital))],
@@ -226,7 +226,7 @@ def wrap(
     if weight_kg is not None:
         bundle["entry"].append(_entry(body_weight(weight_kg, patient_entry["fullUrl"])))
     if simulated:
-        bundle["meta"]["tag"] = [fhir.SIMULATED_TAG]
+        bundle["meta"]["tag"] = [systems.SIMULATED_TAG]
     return bundle
 
 
@@ -241,7 +241,7 @@ def type_letter_of(requests: list[dict[str, Any]]) -> str:
             catalog.DRUG_BY_CODE[c["code"]]
             for concept in concepts
             for c in concept.get("coding") or []
-            if c.get("system") == fhir.SYSTEM_DRUG_REGISTRATION
+            if c.get("system") == systems.SYSTEM_DRUG_REGISTRATION
             and c.get("code") in catalog.DRUG_BY_CODE
         ]
     return catalog.prescription_type(found)

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from rxsim.domain.prescription import Issue
-from rxsim.fhir.systems import (
+from rxsim.domain.systems import (
     PROFILE_MEDICATION_DISPENSE,
     REASON_SYSTEM,
     SYSTEM_DRUG_REGISTRATION,

@@ -8,8 +8,7 @@ from pydantic import ValidationError
 
 from rxsim.domain.prescription import InvalidPrescription, Issue, Item, Prescription
 from rxsim.domain.reasons import Reason
-from rxsim.fhir import content
-from rxsim.fhir.systems import (
+from rxsim.domain.systems import (
     SIMULATED_TAG,
     SYSTEM_CCCD,
     SYSTEM_CCHN,
@@ -17,6 +16,7 @@ from rxsim.fhir.systems import (
     SYSTEM_FACILITY,
     SYSTEM_PRESCRIPTION_CODE,
 )
+from rxsim.fhir import content
 
 
 def _expression(loc: tuple[Any, ...], payload: dict[str, Any]) -> str:

@@ -28,6 +28,8 @@ from schemas.events import (
 )
 from schemas.topics import Topic
 from services.coordinator import handlers
+from services.coordinator.context import context_for
+from services.coordinator.outcome import Outcome
 from services.pharmacy import domain
 
 Event = dict[str, Any]
@@ -45,7 +47,7 @@ def _event(topic: Topic, service: str, data: Any, cause: Event | None = None) ->
     )
 
 
-def _outgoing(outcome: handlers.Outcome, cause: Event) -> list[tuple[Topic, Event]]:
+def _outgoing(outcome: Outcome, cause: Event) -> list[tuple[Topic, Event]]:
     return [
         (
             out.topic,
@@ -72,7 +74,7 @@ def story(seed: int = 2025) -> list[tuple[Topic, Event]]:
     citizen = next(c for c in country.citizens if c.province == hospital.province)
     pharmacy = country.pharmacies_in(hospital.province)[0]
     # Examples show the validity in simulated time (5 days), not the demo's compressed clock.
-    ctx = replace(handlers.context_for(scenario), validity=scenario.validity)
+    ctx = replace(context_for(scenario), validity=scenario.validity)
     code = bundles.new_code(rng, hospital.code)
     bundle = synthetic.prescription(
         rng, code=code, hospital=hospital, citizen=citizen, drugs=rng.sample(ORDINARY_DRUGS, 2)

@@ -5,11 +5,10 @@ of prescriptions, their latest status, and the choice of a pharmacy, by a real c
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from rxsim.domain.reference.country import Country
-from rxsim.scenario import Behaviour, Scenario
+from rxsim.scenario import Behaviour, Scenario, clock
 from schemas.envelope import Envelope
 from schemas.events import (
     Fulfilment,
@@ -62,10 +61,7 @@ class ChoiceDue:
     choice: Choice
 
 
-@dataclass(frozen=True)
-class Timer:
-    after: timedelta  # simulated
-    then: ChoiceDue
+Timer = clock.Timer[ChoiceDue]
 
 
 @dataclass

@@ -21,7 +21,8 @@ from rxsim.scenario import Scenario, load
 from schemas import topics
 from schemas.events import DeadlineReached
 from services.coordinator.api import make_api
-from services.coordinator.handlers import Context, context_for, due_for_expiry, handle
+from services.coordinator.context import Context, context_for
+from services.coordinator.handlers import due_for_expiry, handle
 from services.coordinator.record import expiry_of
 from services.coordinator.store import PrescriptionStore
 

@@ -4,11 +4,9 @@ events to publish, stock to store, timers to start). Plain data, no I/O."""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
-
-from rxsim.scenario import Behaviour, Scenario
+from rxsim.messaging.outgoing import Outgoing
+from rxsim.scenario import Behaviour, Scenario, clock
 from schemas.events import OrderPlaced
-from schemas.topics import Topic
 from services.pharmacy.domain import CourierTrip, Stock
 
 
@@ -80,18 +78,7 @@ class CitizenCollects:
     correlation_id: str
 
 
-@dataclass(frozen=True)
-class Timer:
-    after: timedelta  # simulated
-    then: Prepared | CourierArrives | CitizenCollects
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    topic: Topic
-    key: str
-    data: BaseModel
-    correlation_id: str
+Timer = clock.Timer[Prepared | CourierArrives | CitizenCollects]
 
 
 @dataclass

@@ -63,7 +63,13 @@ class Pharmacies:
             self.stock[pharmacy_id] = units
         for out in outcome.out:
             await streams.publish(
-                self.app, SERVICE, out.topic, out.key, out.data, out.correlation_id, None
+                self.app,
+                SERVICE,
+                out.topic,
+                out.key,
+                out.data,
+                out.correlation_id,
+                out.causation_id,
             )
         for timer in outcome.timers:
             spawn(self.fire_after(timer))

@@ -10,6 +10,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from rxsim.messaging.outgoing import Outgoing
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -29,7 +30,6 @@ from services.pharmacy.book import (
     Holding,
     OrderBook,
     Outcome,
-    Outgoing,
     Plan,
     Prepared,
     Timer,

@@ -29,7 +29,8 @@ from schemas.events import (
 )
 from schemas.topics import Topic
 from services.coordinator import handlers
-from services.coordinator.handlers import Context, Outcome
+from services.coordinator.context import Context
+from services.coordinator.outcome import Outcome
 from services.coordinator.record import PrescriptionRecord
 
 SEED = 2025

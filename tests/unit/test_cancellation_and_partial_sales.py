@@ -6,6 +6,7 @@ import pytest
 from schemas import topics
 from schemas.events import Fulfilment, OrderCancellationRequested, State
 from services.coordinator import handlers
+from services.coordinator.record import PrescriptionRecord
 from tests.support import factories as make
 
 from .test_coordinator_handlers import status_of
@@ -64,7 +65,7 @@ def test_cancelling_after_dispensing_is_refused() -> None:
     assert record.state == S.DISPENSED
 
 
-def _partly_sold(fulfilment: Fulfilment) -> tuple[handlers.PrescriptionRecord, str, float]:
+def _partly_sold(fulfilment: Fulfilment) -> tuple[PrescriptionRecord, str, float]:
     record = make.record_in(S.ACCEPTED, fulfilment=fulfilment)
     item = record.items[0]
     half = item.quantity / 2

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from rxsim.domain.reference.country import DRUGS, Hospital
+from rxsim.messaging.outgoing import Outgoing
 from rxsim.scenario import Rules
 from schemas import topics
 from schemas.events import (
@@ -16,7 +17,7 @@ from schemas.events import (
     StatusChanged,
 )
 from services.coordinator import handlers
-from services.coordinator.handlers import Outcome, Outgoing
+from services.coordinator.outcome import Outcome
 from services.coordinator.record import PrescriptionRecord
 from tests.support import factories as make
 

@@ -18,7 +18,7 @@ from rxsim.domain.rules import check_prescription
 from rxsim.scenario import Faults, Scenario
 from rxsim.scenario.faults import FAULT_REASONS
 from rxsim.scenario.load_curve import due_times
-from services.coordinator.handlers import Context, context_for
+from services.coordinator.context import Context, context_for
 from services.hospital import generator
 from services.hospital.generator import GeneratorRun, synthetic_prescriptions
 from services.hospital.prescribing import Plan, Prescriber

@@ -14,7 +14,7 @@ from rxsim.domain.rules import check_prescription
 from rxsim.domain.rules.switches import Rules
 from schemas.events import Fulfilment, PrescriptionAvailable, State
 from services.coordinator import handlers
-from services.coordinator.handlers import Context
+from services.coordinator.context import Context
 from tests.support import factories as make
 from tests.support import rule_faults as faults
 from tests.support.rule_faults import FAULTS, Fault, Place

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from rxsim import fhir
 from rxsim.cli.main import app
+from rxsim.domain import systems
 from tests.support import hl7_examples as hl7
 from tests.support import rule_faults as faults
 
@@ -56,8 +57,8 @@ def test_the_registration_number_goes_into_the_contained_medication_beside_its_c
     request = hl7.vietnamese(example)
 
     [medication] = request["contained"]
-    systems = [coding["system"] for coding in medication["code"]["coding"]]
-    assert systems == ["http://snomed.info/sct", fhir.SYSTEM_DRUG_REGISTRATION]
+    named = [coding["system"] for coding in medication["code"]["coding"]]
+    assert named == ["http://snomed.info/sct", systems.SYSTEM_DRUG_REGISTRATION]
     assert request["reasonCode"][0]["coding"][0]["code"] == "I10"
 
 

@@ -17,6 +17,7 @@ from rxsim.domain.rules.switches import Rules
 from rxsim.scenario import Faults, Scenario
 from schemas.events import State, StatusChanged
 from services.coordinator import handlers
+from services.coordinator.context import context_for
 from services.coordinator.record import PrescriptionRecord
 from services.hospital.generator import synthetic_prescriptions
 from tests.support import factories as make
@@ -47,7 +48,7 @@ def coordinator_says(fault: Fault, **switches: bool) -> list[str]:
             "rules": Rules(**{**national().rules.model_dump(), **switches}),
         }
     )
-    ctx = handlers.context_for(s)
+    ctx = context_for(s)
     store: dict[str, PrescriptionRecord] = {}
     said = []
     for bundle in synthetic_prescriptions(s, COUNT):

@@ -1,9 +1,13 @@
 """The topology is declared once, in schemas/topics.py: services read what it says they read,
 and a write it does not declare is refused before it reaches the broker."""
 
+import tomllib
+from pathlib import Path
+
 import pytest
 
 from rxsim.messaging.kafka_io import Publisher
+from rxsim.messaging.settings import SERVICES
 from schemas import topics
 from schemas.events import CancellationRequested
 from services.coordinator.handlers import HANDLERS
@@ -32,3 +36,12 @@ async def test_a_publisher_refuses_an_undeclared_topic_before_sending() -> None:
     data = CancellationRequested(prescription_id="abcde1234567-c", reason="test")
     with pytest.raises(topics.UndeclaredWrite):
         await publisher.publish(topics.RX_CANCEL, "k", data, subject="abcde1234567-c")
+
+
+def test_every_service_is_in_the_topology_and_in_the_independence_contract() -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    contracts = pyproject["tool"]["importlinter"]["contracts"]
+    [independence] = [c for c in contracts if c["type"] == "independence"]
+    assert set(independence["modules"]) == {f"services.{name}" for name in SERVICES}
+    for name in SERVICES:
+        assert topics.reads_of(name) and topics.writes_of(name), name

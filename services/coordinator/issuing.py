@@ -1,0 +1,167 @@
+"""How a prescription enters and leaves the coordinator's care without a pharmacy: issued and
+validated (rx.issued), cancelled by its prescriber (rx.cancel), expired (coordinator.deadlines).
+Plain functions: the stored record (or None) and the event in, an Outcome out."""
+
+from datetime import datetime
+
+from rxsim import fhir
+from rxsim.domain import rules as rx_rules
+from rxsim.domain.prescription import Issue
+from rxsim.domain.reasons import Reason
+from rxsim.domain.states import TERMINAL, can_move
+from rxsim.messaging.outgoing import Outgoing
+from schemas import topics
+from schemas.envelope import Envelope
+from schemas.events import (
+    CancellationRequested,
+    DeadlineReached,
+    Item,
+    OrderCancellationRequested,
+    State,
+)
+from services.coordinator.context import Context
+from services.coordinator.outcome import Outcome, guard, inbox_entry, move, reason_of, status_of
+from services.coordinator.record import Expiry, PrescriptionRecord, Step
+
+
+def _reject_submission(
+    event: Envelope, code: str, facility: str, issues: list[Issue], ctx: Context
+) -> Outcome:
+    """A submission refused before it owns a prescription: only a status event is sent."""
+    record = PrescriptionRecord(
+        prescription_id=code,
+        correlation_id=event.correlationid,
+        state=State.ISSUED,
+        facility_code=facility,
+        issued_at=event.time,
+    )
+    step = Step(
+        state=State.REJECTED,
+        at=ctx.now,
+        event_id=event.id,
+        reason_code=issues[0].code,
+        reason=reason_of(issues),
+    )
+    status = status_of(record, step, State.ISSUED, event.id, event.correlationid, issues)
+    return Outcome(None, [status])
+
+
+def on_issued(record: PrescriptionRecord | None, event: Envelope, ctx: Context) -> Outcome:
+    """rx.issued: validate, then make the prescription available to the citizen."""
+    if record is not None and record.correlation_id == event.correlationid:
+        return Outcome(None, note="replayed submission")
+    try:
+        rx = fhir.parse_prescription(event.data)
+    except fhir.InvalidPrescription as exc:
+        return _reject_submission(event, event.subject, "?", exc.issues, ctx)
+    if rx.code != event.subject:
+        issue = rx_rules.subject_mismatch(event.subject, rx.code)
+        return _reject_submission(event, event.subject, rx.facility_code, [issue], ctx)
+    if record is not None and record.state != State.REJECTED and ctx.rules.duplicate_code:
+        return _reject_submission(
+            event, rx.code, rx.facility_code, [rx_rules.duplicate_code(rx.code)], ctx
+        )
+    record = PrescriptionRecord(
+        prescription_id=rx.code,
+        correlation_id=event.correlationid,
+        state=State.ISSUED,
+        facility_code=rx.facility_code,
+        facility_name=rx.facility_name,
+        citizen_id=rx.citizen_id,
+        patient_name=rx.patient_name,
+        prescriber_name=rx.prescriber_name,
+        type_letter=rx.type_letter,
+        simulated=rx.simulated,
+        issued_at=event.time,
+        valid_until=event.time + ctx.validity,
+        items=[
+            Item(
+                drug_code=item.drug_code,
+                name=item.name,
+                quantity=item.quantity,
+                unit=item.unit,
+                instructions=item.instructions,
+            )
+            for item in rx.items
+        ],
+        medication_requests=list(rx.medication_requests),
+    )
+    out: list[Outgoing] = []
+    record.history.append(Step(state=State.ISSUED, at=event.time, event_id=event.id))
+    record.remember(event.id)
+    issues = rx_rules.check_prescription(rx, ctx)
+    if issues:
+        move(record, State.REJECTED, ctx, event, out, issues[0].code, reason_of(issues), issues)
+        return Outcome(record, out)
+    move(record, State.VALIDATED, ctx, event, out)
+    move(record, State.AVAILABLE, ctx, event, out)
+    out.append(inbox_entry(record, event, ctx))
+    return Outcome(record, out)
+
+
+def on_cancel(
+    record: PrescriptionRecord | None, event: Envelope, request: CancellationRequested, ctx: Context
+) -> Outcome:
+    """rx.cancel: the prescriber withdraws a prescription not yet dispensed. One a pharmacy
+    holds waits for the pharmacy to return it (or to say it was already dispensed)."""
+    held = record is not None and record.state in (State.ORDERED, State.ACCEPTED)
+    wanted = State.PENDING_CANCELLATION if held else State.CANCELLED
+    why = guard(record, event, request.prescription_id, wanted)
+    if why is not None or record is None:
+        return Outcome(None, note=why)
+    out: list[Outgoing] = []
+    record.remember(event.id)
+    move(record, wanted, ctx, event, out, Reason.CANCELLED_BY_PRESCRIBER, request.reason)
+    if held and record.pharmacy_id:
+        ask = OrderCancellationRequested(
+            prescription_id=record.prescription_id,
+            pharmacy_id=record.pharmacy_id,
+            reason=request.reason,
+        )
+        out.append(
+            Outgoing(
+                topics.PHARMACY_CANCELLATIONS,
+                record.pharmacy_id,
+                ask,
+                record.correlation_id,
+                event.id,
+            )
+        )
+    return Outcome(record, out)
+
+
+def on_deadline(
+    record: PrescriptionRecord | None, event: Envelope, deadline: DeadlineReached, ctx: Context
+) -> Outcome:
+    """coordinator.deadlines: expire a prescription whose validity is over (checked again here,
+    so an early or repeated deadline changes nothing)."""
+    why = guard(record, event, deadline.prescription_id, State.EXPIRED)
+    if (
+        why is None
+        and record is not None
+        and (record.valid_until is None or ctx.now < record.valid_until)
+    ):
+        why = "still valid"
+    if why is not None or record is None:
+        return Outcome(None, note=why)
+    out: list[Outgoing] = []
+    record.remember(event.id)
+    move(
+        record,
+        State.EXPIRED,
+        ctx,
+        event,
+        out,
+        Reason.VALIDITY_OVER,
+        "Đơn thuốc đã hết hạn mua (quá 5 ngày kể từ ngày kê) (validity period is over)",
+    )
+    return Outcome(record, out)
+
+
+def due_for_expiry(record: PrescriptionRecord | Expiry, now: datetime) -> bool:
+    return (
+        record.state not in TERMINAL
+        and record.valid_until is not None
+        and now >= record.valid_until
+        and can_move(record.state, State.EXPIRED)
+    )
