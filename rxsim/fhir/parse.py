@@ -165,35 +165,33 @@ def parse_prescription(payload: Any) -> Prescription:
     )
     patient_index = found["Patient"][0][0]
     code = _prescription_code(payload, requests)
-    if code is None:
-        issues.append(
-            Issue(
-                "MedicationRequest.groupIdentifier",
-                Reason.MISSING_PRESCRIPTION_CODE,
-                f"no prescription code with system {SYSTEM_PRESCRIPTION_CODE}",
-                "required",
-            )
-        )
     citizen_id = _identifier(patient, SYSTEM_CCCD)
-    if citizen_id is None:
-        issues.append(
-            Issue(
-                f"Bundle.entry[{patient_index}].resource(Patient).identifier",
-                Reason.MISSING_CITIZEN_ID,
-                f"no identifier with system {SYSTEM_CCCD}",
-                "required",
-            )
-        )
     facility_code = _identifier(organization, SYSTEM_FACILITY)
-    if facility_code is None:
-        issues.append(
-            Issue(
-                "Organization.identifier",
-                Reason.MISSING_FACILITY_CODE,
-                f"no identifier with system {SYSTEM_FACILITY}",
-                "required",
-            )
-        )
+    required = (
+        (
+            code,
+            "MedicationRequest.groupIdentifier",
+            Reason.MISSING_PRESCRIPTION_CODE,
+            f"no prescription code with system {SYSTEM_PRESCRIPTION_CODE}",
+        ),
+        (
+            citizen_id,
+            f"Bundle.entry[{patient_index}].resource(Patient).identifier",
+            Reason.MISSING_CITIZEN_ID,
+            f"no identifier with system {SYSTEM_CCCD}",
+        ),
+        (
+            facility_code,
+            "Organization.identifier",
+            Reason.MISSING_FACILITY_CODE,
+            f"no identifier with system {SYSTEM_FACILITY}",
+        ),
+    )
+    issues += [
+        Issue(where, reason, message, "required")
+        for value, where, reason, message in required
+        if value is None
+    ]
     items = tuple(
         _item(request, f"Bundle.entry[{index}].resource(MedicationRequest)")
         for index, request in found["MedicationRequest"]

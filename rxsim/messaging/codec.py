@@ -2,9 +2,10 @@
 
 import base64
 import hashlib
+import logging
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -12,6 +13,8 @@ from pydantic import BaseModel, ValidationError
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.topics import Topic
+
+log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 1_000_000
 DEAD_LETTER_KEEPS = 256 * 1024
@@ -92,6 +95,32 @@ def decode(topic: Topic, raw: bytes | None) -> tuple[Envelope, BaseModel]:
     except ValidationError as exc:
         raise Undecodable(_first_error(exc, "data.")) from None
     return envelope, data
+
+
+class Record(Protocol):
+    """A consumed record as aiokafka and faust both give it (raw bytes, where it came from)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+def dead_letter_of(record: Record, consumer: str, reason: str) -> tuple[bytes, bytes]:
+    """Log why `consumer` refuses a record, and make its dead letter (key, encoded envelope)."""
+    log.warning(
+        "dead letter from %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason
+    )
+    return dead_letter(
+        raw=record.value,
+        key=record.key,
+        source_topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        consumer=consumer,
+        reason=reason,
+    )
 
 
 def dead_letter(

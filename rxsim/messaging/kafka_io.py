@@ -10,7 +10,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import BaseModel
 
-from rxsim.messaging.codec import Undecodable, dead_letter, decode, encode, new_event
+from rxsim.messaging.codec import Undecodable, dead_letter_of, decode, encode, new_event
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.topics import Topic
@@ -108,12 +108,7 @@ class Follower:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._consumer:
-            await self._consumer.stop()
+        await stop_reading(self._task, self._consumer)
 
     async def _run(self) -> None:
         assert self._consumer is not None
@@ -129,20 +124,17 @@ class Follower:
                 await self._park(message, f"handler error: {exc!r}")
 
     async def _park(self, message: Any, reason: str) -> None:
-        log.warning(
-            "dead letter from %s[%s]@%s: %s",
-            message.topic,
-            message.partition,
-            message.offset,
-            reason,
-        )
-        key, value = dead_letter(
-            raw=message.value,
-            key=message.key,
-            source_topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            consumer=self.service,
-            reason=reason,
-        )
+        key, value = dead_letter_of(message, self.service, reason)
         await self.publisher.send_raw(topics.RX_DEADLETTER.name, key, value)
+
+
+async def stop_reading(
+    task: "asyncio.Task[None] | None", consumer: AIOKafkaConsumer | None
+) -> None:
+    """Cancel a loop that reads a consumer, then close the consumer."""
+    if task:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if consumer:
+        await consumer.stop()

@@ -14,7 +14,7 @@ from faust.contrib.asgi import serve_asgi
 from pydantic import BaseModel
 
 from rxsim.messaging import http
-from rxsim.messaging.codec import Undecodable, dead_letter, decode, encode, new_event
+from rxsim.messaging.codec import Undecodable, dead_letter_of, decode, encode, new_event
 from rxsim.messaging.settings import Settings
 from schemas import topics
 from schemas.envelope import Envelope
@@ -98,19 +98,8 @@ async def decode_or_dead_letter(
 
 
 async def park(app: faust.App, service: str, event: Any, reason: str) -> None:
-    message = event.message
-    log.warning(
-        "dead letter from %s[%s]@%s: %s", message.topic, message.partition, message.offset, reason
-    )
-    key, value = dead_letter(
-        raw=event.value,
-        key=event.key,
-        source_topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        consumer=service,
-        reason=reason,
-    )
+    # faust's Message holds the raw key and value bytes, as they came from the topic.
+    key, value = dead_letter_of(event.message, service, reason)
     await app.send(topics.RX_DEADLETTER.name, key=key, value=value)
 
 

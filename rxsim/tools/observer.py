@@ -2,11 +2,11 @@
 never disturbs the services' groups), feeding a Ledger."""
 
 import asyncio
-import contextlib
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from rxsim.messaging.codec import Undecodable, decode
+from rxsim.messaging.kafka_io import stop_reading
 from rxsim.tools.ledger import Ledger
 from schemas import topics
 from schemas.events import CounterfeitSuspected, StatusChanged
@@ -54,9 +54,4 @@ class Observer:
                 self.ledger.issued(envelope)
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._consumer:
-            await self._consumer.stop()
+        await stop_reading(self._task, self._consumer)
