@@ -40,9 +40,11 @@ def new_event(
     data: dict[str, Any] | BaseModel,
     correlation_id: str | None = None,
     causation_id: str | None = None,
+    event_id: str | None = None,
 ) -> dict[str, Any]:
-    """A CloudEvents envelope for `topic`, as a plain dict ready to encode."""
-    event_id = str(uuid.uuid4())
+    """A CloudEvents envelope for `topic`, as a plain dict ready to encode; a new id unless
+    the caller derives one (see `derived_id`)."""
+    event_id = event_id or str(uuid.uuid4())
     body = data.model_dump(mode="json", exclude_none=True) if isinstance(data, BaseModel) else data
     return {
         "specversion": "1.0",
@@ -57,6 +59,13 @@ def new_event(
         "causationid": causation_id,
         "data": body,
     }
+
+
+def derived_id(cause_id: str, index: int) -> str:
+    """The id of the `index`-th event that handling event `cause_id` publishes: the same
+    every time the cause is handled again (after a crash, before its offset was committed), so
+    that consumers recognise the repeat as the same event."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:rxsim:event:{cause_id}/{index}"))
 
 
 def encode(event: dict[str, Any]) -> bytes:

@@ -1,10 +1,11 @@
 """What the faust-streaming services (coordinator, pharmacy) share: the app's configuration,
 decoding with dead letters, sending events, and running the worker with its FastAPI side."""
 
+import asyncio
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,15 @@ from faust.contrib.asgi import serve_asgi
 from pydantic import BaseModel
 
 from rxsim.messaging import http
-from rxsim.messaging.codec import Undecodable, dead_letter_of, decode, encode, new_event
+from rxsim.messaging.codec import (
+    Undecodable,
+    dead_letter_of,
+    decode,
+    derived_id,
+    encode,
+    new_event,
+)
+from rxsim.messaging.outgoing import Outgoing
 from rxsim.messaging.settings import Settings
 from schemas import topics
 from schemas.envelope import Envelope
@@ -111,7 +120,9 @@ async def publish(
     data: BaseModel,
     correlation_id: str,
     causation_id: str | None,
-) -> None:
+    event_id: str | None = None,
+) -> Awaitable[Any]:
+    """Hand one event to the producer; the returned future resolves once the broker has it."""
     topics.check_write(service, topic)
     event = new_event(
         topic,
@@ -120,8 +131,33 @@ async def publish(
         data=data,
         correlation_id=correlation_id,
         causation_id=causation_id,
+        event_id=event_id,
     )
-    await app.send(topic.name, key=key.encode(), value=encode(event))
+    return await app.send(topic.name, key=key.encode(), value=encode(event))
+
+
+async def deliver(app: faust.App, service: str, caused: list[tuple[str, list[Outgoing]]]) -> None:
+    """Publish what handling each cause decided, and wait until the broker has all of it.
+
+    Every event gets an id derived from its cause, so a cause handled again after a crash
+    publishes the very same events and consumers see repeats, not news. The caller stores its
+    state only after this returns: a crash in between repeats the outputs (harmless) instead
+    of losing them behind a state that says they were sent."""
+    pending = [
+        await publish(
+            app,
+            service,
+            out.topic,
+            out.key,
+            out.data,
+            out.correlation_id,
+            out.causation_id,
+            derived_id(cause_id, index),
+        )
+        for cause_id, outs in caused
+        for index, out in enumerate(outs)
+    ]
+    await asyncio.gather(*pending)
 
 
 def add_health(api: FastAPI, app: faust.App) -> None:

@@ -1,5 +1,7 @@
 """The local stack's supervisor: the broker (embedded unless KAFKA_BOOTSTRAP_SERVERS is set),
-the topics, and the four services as their own processes, started and stopped together."""
+the topics, and the four services as their own processes, started and stopped together. A
+service that dies is started again (with a growing pause, a few times at most); the broker and
+the other services go on meanwhile."""
 
 import json
 import os
@@ -7,8 +9,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,6 +25,25 @@ class StackError(RuntimeError):
     """The stack could not start; the message says what to do."""
 
 
+MAX_RESTARTS = 5  # per service: a service that keeps dying is left stopped, and said so
+FIRST_PAUSE = 0.5  # seconds before the second restart of a service; doubled each time after
+
+
+@dataclass(frozen=True)
+class Restart:
+    """The supervisor found a service dead and started it again (or gave up on it)."""
+
+    service: str
+    exit_code: int | None
+    count: int  # the how-many-th restart of this service
+    gave_up: bool = False
+
+    def __str__(self) -> str:
+        if self.gave_up:
+            return f"{self.service} died again after {self.count} restarts: left stopped"
+        return f"{self.service} died (exit {self.exit_code}): restarted ({self.count})"
+
+
 class Stack:
     def __init__(
         self, settings: Settings, log_dir: Path | None = None, broker_port: int | None = None
@@ -31,6 +54,10 @@ class Stack:
         self.broker_port = broker_port
         self.broker: EmbeddedBroker | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.restarts: list[Restart] = []
+        self._next_restart: dict[str, float] = {}
+        self._supervising = threading.Event()
+        self._supervisor: threading.Thread | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -74,21 +101,60 @@ class Stack:
         except BrokerError as exc:
             self.stop()
             raise StackError(str(exc)) from None
-        env = self.env()
         for name in SERVICES:
-            log = (self.log_dir / f"{name}.log").open("wb")
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            self._spawn(name)
         try:
             self._wait_ready(on_ready, timeout)
         except StackError:
             self.stop()
             raise
+
+    def _spawn(self, name: str) -> None:
+        # Appended, so a restarted service's log keeps what the dead one said.
+        log = (self.log_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", f"services.{name}"],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def supervise(self) -> list[Restart]:
+        """Start again every service that died, each after a pause that doubles with every
+        restart, at most MAX_RESTARTS times; what it did, for the caller to show."""
+        done = []
+        for name in self.dead():
+            if name in self.given_up() or time.monotonic() < self._next_restart.get(name, 0.0):
+                continue
+            count = sum(1 for r in self.restarts if r.service == name) + 1
+            exit_code = self.processes[name].returncode
+            if count > MAX_RESTARTS:
+                done.append(Restart(name, exit_code, count - 1, gave_up=True))
+                continue
+            self._spawn(name)
+            done.append(Restart(name, exit_code, count))
+            self._next_restart[name] = time.monotonic() + FIRST_PAUSE * 2 ** (count - 1)
+        self.restarts += done
+        return done
+
+    def start_supervisor(
+        self, on_restart: Callable[[Restart], None] = lambda restart: None
+    ) -> None:
+        """Supervise in the background until `stop()` (once: a second call changes nothing)."""
+        if self._supervisor is not None:
+            return
+
+        def watch() -> None:
+            while not self._supervising.wait(0.5):
+                for restart in self.supervise():
+                    on_restart(restart)
+
+        self._supervisor = threading.Thread(target=watch, name="rxsim-supervisor", daemon=True)
+        self._supervisor.start()
+
+    def given_up(self) -> list[str]:
+        return [r.service for r in self.restarts if r.gave_up]
 
     def _wait_ready(self, on_ready: Callable[[str], None], timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -123,6 +189,9 @@ class Stack:
         return [name for name, proc in self.processes.items() if proc.poll() is not None]
 
     def stop(self) -> None:
+        self._supervising.set()  # first, so that nothing is restarted while it stops
+        if self._supervisor:
+            self._supervisor.join()
         for proc in self.processes.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)

@@ -43,26 +43,28 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
     @app.agent(streams.inbound(app, topics.reads_of(SERVICE)))
     async def coordinate(stream: Any) -> None:
         async for event in stream.events():
-            decoded = await streams.decode_or_dead_letter(app, SERVICE, event)
-            if decoded is None:
-                continue
-            envelope, data = decoded
-            try:
-                outcome = handle(
-                    event.message.topic, store.get(envelope.subject), envelope, data, context()
-                )
-            except Exception as exc:  # a bug must not stop the pipeline: park the message
-                log.exception("handler failed")
-                await streams.park(app, SERVICE, event, f"handler error: {exc!r}")
-                continue
-            if outcome.note:
-                log.info("%s %s: %s", envelope.type, envelope.subject, outcome.note)
-            if outcome.record is not None:
-                store.put(envelope.subject, outcome.record)
-            for out in outcome.out:
-                await streams.publish(
-                    app, SERVICE, out.topic, out.key, out.data, out.correlation_id, out.causation_id
-                )
+            await coordinate_one(event)
+
+    async def coordinate_one(event: Any) -> None:
+        """Decide, publish what was decided and wait until the broker has it, and only then
+        store the record (see streams.deliver for why this order)."""
+        decoded = await streams.decode_or_dead_letter(app, SERVICE, event)
+        if decoded is None:
+            return
+        envelope, data = decoded
+        try:
+            outcome = handle(
+                event.message.topic, store.get(envelope.subject), envelope, data, context()
+            )
+        except Exception as exc:  # a bug must not stop the pipeline: park the message
+            log.exception("handler failed")
+            await streams.park(app, SERVICE, event, f"handler error: {exc!r}")
+            return
+        if outcome.note:
+            log.info("%s %s: %s", envelope.type, envelope.subject, outcome.note)
+        await streams.deliver(app, SERVICE, [(envelope.id, outcome.out)])
+        if outcome.record is not None:
+            store.put(envelope.subject, outcome.record)
 
     deadline_sent: dict[str, float] = {}
 

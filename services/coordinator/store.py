@@ -1,31 +1,41 @@
 """Where the coordinator keeps each prescription's record: a faust table, so that the broker
-(its changelog topic) can rebuild it after a restart."""
+(its changelog topic) can rebuild it after a restart.
+
+Keys and values are declared as str and bytes (the app's serializers are raw), and the record
+is JSON we encode ourselves: faust then reads its changelog back exactly as it wrote it. (A
+table of `dict` values is written fine but cannot be recovered: faust calls `dict.from_data`
+and the worker never becomes ready again.)"""
 
 from collections.abc import Iterator
 from typing import Any
 
 import faust
+import orjson
 
 from services.coordinator.record import PrescriptionRecord
 
 
 class PrescriptionStore:
-    """Prescription id -> PrescriptionRecord, stored as JSON-ready dicts in the table."""
+    """Prescription id -> PrescriptionRecord, stored as its JSON."""
 
     def __init__(self, app: faust.App, partitions: int) -> None:
         self._table = app.Table(
-            "prescriptions", key_type=str, value_type=dict, default=None, partitions=partitions
+            "prescriptions",
+            key_type=str,
+            value_type=bytes,
+            default=None,
+            partitions=partitions,
         )
 
     def get(self, prescription_id: str) -> PrescriptionRecord | None:
-        raw = self._table.get(prescription_id)
-        return PrescriptionRecord.model_validate(raw) if raw else None
+        stored = self._table.get(prescription_id)
+        return PrescriptionRecord.model_validate_json(stored) if stored else None
 
     def put(self, prescription_id: str, record: PrescriptionRecord) -> None:
-        self._table[prescription_id] = record.model_dump(mode="json")
+        self._table[prescription_id] = record.model_dump_json().encode()
 
     def raw_items(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every stored record as stored, unvalidated: for scans that read a field or two."""
-        for key, raw in list(self._table.items()):
-            if raw:
-                yield key, raw
+        for key, stored in list(self._table.items()):
+            if stored:
+                yield key, orjson.loads(stored)

@@ -46,6 +46,7 @@ def stack(kafka_bootstrap: str | None, tmp_path_factory: pytest.TempPathFactory)
     )
     running = Stack(settings, log_dir=tmp_path_factory.mktemp("stack-logs"))
     running.start()
+    running.start_supervisor()  # as `rxsim up` does: a service that dies is started again
     yield running
     running.stop()
 

@@ -1,0 +1,129 @@
+"""A service killed with SIGKILL in the middle of a run is started again by the supervisor,
+recovers its state from the broker, and the run completes: every prescription reaches a
+terminal state, and none is dispensed twice."""
+
+import asyncio
+import os
+import signal
+from collections import Counter
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from rxsim.tools.ledger import Story
+from rxsim.tools.observer import Observer
+from rxsim.tools.stack import Stack
+from schemas.events import State
+
+pytestmark = pytest.mark.integration
+COUNT = 40  # prescriptions per run: enough to be mid-run when the kill lands
+
+
+def generate(stack: Stack, count: int, rate: float) -> None:
+    response = httpx.post(
+        f"{stack.urls()['hospital']}/generator/runs",
+        json={"count": count, "rate": rate},
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+
+
+def kill(stack: Stack, service: str) -> int:
+    """SIGKILL, as the kernel's OOM killer or a pulled plug would; its pid, to see it change."""
+    pid = stack.processes[service].pid
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+def ready(stack: Stack, service: str) -> bool:
+    try:
+        return httpx.get(f"{stack.urls()[service]}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def run_to_the_end(stack: Stack, kill_after: int, service: str) -> list[Story]:
+    """Issue COUNT prescriptions, kill `service` once `kill_after` have been issued, and follow
+    the run until every prescription it issued is terminal (or the wait runs out); the run's
+    stories."""
+    observer = Observer(stack.bootstrap)
+    await observer.start()
+    await asyncio.sleep(2)  # the observer reads from the beginning: let it catch up first
+    earlier = set(observer.ledger.stories)
+
+    def this_run() -> list[Story]:
+        return [s for key, s in observer.ledger.stories.items() if key not in earlier]
+
+    try:
+        generate(stack, COUNT, rate=20.0)
+        await eventually_async(lambda: len(this_run()) >= kill_after, "the run to start")
+        old_pid = kill(stack, service)
+        await eventually_async(
+            lambda: stack.processes[service].pid != old_pid, f"{service} to be started again"
+        )
+        await eventually_async(lambda: ready(stack, service), f"{service} to be ready", 90)
+        await eventually_async(
+            lambda: len(this_run()) >= COUNT and all(s.final for s in this_run()),
+            "every prescription of the run to reach a terminal state",
+            120,
+            lambda: (
+                f"{len(this_run())} issued, still in flight: "
+                + ", ".join(f"{s.prescription_id} {s.state}" for s in this_run() if not s.final)
+            ),
+        )
+    except AssertionError:
+        import subprocess
+        import sys
+
+        stuck = [s.prescription_id for s in this_run() if not s.final]
+        print(
+            subprocess.run(
+                [sys.executable, "/tmp/dbg.py", stack.bootstrap, *stuck],
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        print(
+            {
+                k: (s.prescription_id, s.state)
+                for k, s in observer.ledger.stories.items()
+                if s.prescription_id in stuck
+            }
+        )
+        raise
+    finally:
+        await observer.stop()
+    return this_run()
+
+
+async def eventually_async(
+    until: Callable[[], bool], what: str, timeout: float = 60.0, seen: Callable[[], object] = str
+) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not until():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"gave up after {timeout:.0f} s waiting for {what}: {seen()}")
+        await asyncio.sleep(0.25)
+
+
+def dispensed_twice(stories: list[Story]) -> list[str]:
+    """Prescriptions dispensed more often than they were ordered (a partial sale is ordered
+    and dispensed again for the rest, so more than one dispense alone is no fault)."""
+    twice = []
+    for story in stories:
+        states = Counter(step.state for step in story.steps)
+        if states[State.DISPENSED] > states[State.ORDERED]:
+            twice.append(story.prescription_id)
+    return twice
+
+
+@pytest.mark.parametrize("service", ["coordinator"])
+async def test_a_killed_service_is_restarted_and_the_run_completes(
+    stack: Stack, service: str
+) -> None:
+    restarts_before = len(stack.restarts)
+    stories = await run_to_the_end(stack, kill_after=COUNT // 3, service=service)
+    assert [r.service for r in stack.restarts[restarts_before:]] == [service]
+    assert [s.prescription_id for s in stories if not s.final] == []
+    assert dispensed_twice(stories) == []
