@@ -126,6 +126,10 @@ class OrderPlaced(_Data):
     simulated: bool = False
     task: dict[str, Any]
     medication_requests: list[dict[str, Any]] = Field(min_length=1)
+    valid_until: datetime | None = Field(
+        default=None,
+        description="when the prescription's validity ends: it may not be dispensed after",
+    )
 
 
 PharmacyEventKind = Literal[

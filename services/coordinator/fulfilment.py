@@ -46,6 +46,7 @@ def on_choice(
         simulated=record.simulated,
         task=fhir.fulfilment_task(record.prescription_id, choice.pharmacy_id, ctx.now),
         medication_requests=record.medication_requests,
+        valid_until=record.valid_until,
     )
     out.append(
         Outgoing(topics.PHARMACY_ORDERS, choice.pharmacy_id, order, record.correlation_id, event.id)

@@ -41,6 +41,7 @@ class Holding:
     plan: Plan
     lots: dict[str, str] = field(default_factory=dict)
     cancelled: bool = False
+    cancel_reason: str | None = None  # the coordinator's: the prescriber's, or expiry
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,47 @@ class AwaitingPickup:
     correlation_id: str
 
 
+HANDLED_EVENTS_KEPT = 100_000
+
+
 @dataclass
 class OrderBook:
-    """The orders this process holds, in memory: lost if it is killed, as are its timers."""
+    """The orders this process holds, in memory: lost if it is killed, as are its timers.
+
+    Redelivery changes nothing: an event handled before is known by its id (`handled`, the
+    latest ones), and an order for a prescription this pharmacy already took is known by what
+    it asks for (`taken`): a new order for the rest after a partial sale asks for less."""
 
     in_hand: dict[str, Holding] = field(default_factory=dict)  # prescription id ->
     cancelled_before_order: set[str] = field(default_factory=set)  # cancellation overtook it
     sold_here: set[str] = field(default_factory=set)  # a late cancellation no longer applies
     awaiting_pickup: dict[str, AwaitingPickup] = field(default_factory=dict)
+    handled: dict[str, None] = field(default_factory=dict)  # event ids, oldest first
+    taken: dict[str, "Asked"] = field(default_factory=dict)  # prescription id -> last taken
+
+    def first_time(self, event_id: str) -> bool:
+        """True once per event id: remember it (the latest HANDLED_EVENTS_KEPT)."""
+        if event_id in self.handled:
+            return False
+        self.handled[event_id] = None
+        if len(self.handled) > HANDLED_EVENTS_KEPT:
+            del self.handled[next(iter(self.handled))]
+        return True
+
+    def already_taken(self, order: OrderPlaced) -> bool:
+        return self.taken.get(order.prescription_id) == asked(order)
+
+
+Asked = tuple[tuple[str, float], ...]  # what an order asks for: (drug code, units), sorted
+
+
+def asked(order: OrderPlaced) -> Asked:
+    return tuple(sorted((item.drug_code, item.quantity) for item in order.items))
+
+
+def expired(order: OrderPlaced, now: datetime) -> bool:
+    """The prescription's validity is over: it may no longer be dispensed."""
+    return order.valid_until is not None and now >= order.valid_until
 
 
 # What a timer does when it fires; the app waits `Timer.after` (simulated), then handles it.
@@ -85,4 +119,5 @@ Timer = clock.Timer[Prepared | CourierArrives | CitizenCollects]
 class Outcome:
     out: list[Outgoing] = field(default_factory=list)
     stock: dict[str, Stock] = field(default_factory=dict)  # pharmacy id -> its new stock
+    restock: dict[str, Stock] = field(default_factory=dict)  # pharmacy id -> units put back
     timers: list[Timer] = field(default_factory=list)

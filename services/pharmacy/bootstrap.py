@@ -61,6 +61,12 @@ class Pharmacies:
     async def apply(self, outcome: Outcome) -> None:
         for pharmacy_id, units in outcome.stock.items():
             self.stock[pharmacy_id] = units
+        for pharmacy_id, back in outcome.restock.items():
+            units = self.stock_of(pharmacy_id)
+            self.stock[pharmacy_id] = {
+                **units,
+                **{c: units.get(c, 0.0) + n for c, n in back.items()},
+            }
         for out in outcome.out:
             await streams.publish(
                 self.app,

@@ -33,6 +33,8 @@ from services.pharmacy.book import (
     Plan,
     Prepared,
     Timer,
+    asked,
+    expired,
 )
 from services.pharmacy.domain import CourierTrip, Stock
 
@@ -83,11 +85,17 @@ def take_order(
     book: OrderBook, event: Envelope, order: OrderPlaced, stock: Stock, ctx: Context
 ) -> Outcome:
     """pharmacy.orders: check stock and lots; accept (take the stock) and start preparing, or
-    decline. A lot the batch registry forbids is quarantined and the ministry alerted."""
+    decline. A lot the batch registry forbids is quarantined and the ministry alerted.
+    An order delivered again, or one this pharmacy already took, changes nothing; one whose
+    prescription was cancelled or has expired is returned."""
     correlation_id, pharmacy_id = event.correlationid, order.pharmacy_id
+    if not book.first_time(event.id) or book.already_taken(order):
+        return Outcome()
     if order.prescription_id in book.cancelled_before_order:
         book.cancelled_before_order.discard(order.prescription_id)
         return Outcome([report(order, "returned", correlation_id, "cancelled before it arrived")])
+    if expired(order, ctx.now):
+        return Outcome([report(order, "returned", correlation_id, VALIDITY_OVER)])
     current = domain.with_opening_stock(stock, order, ctx.seed, ctx.behaviour)
     decision = domain.decide(order, current, ctx.behaviour.partial_dispensing)
     share = ctx.behaviour.suspicious_stock_share
@@ -107,6 +115,7 @@ def take_order(
         return Outcome([declined], stock={pharmacy_id: decision.stock})
     holding = Holding(order, correlation_id, decision.selling, plan_for(order, ctx), lots)
     book.in_hand[order.prescription_id] = holding
+    book.taken[order.prescription_id] = asked(order)
     return Outcome(
         [report(order, "accepted", correlation_id, decision.reason)],
         stock={pharmacy_id: decision.stock},
@@ -122,7 +131,10 @@ def cancel_order(
     ctx: Context,
 ) -> Outcome:
     """pharmacy.cancellations: return an order not yet dispensed to stock (it is reported
-    `returned` when its preparation ends); one already dispensed stands."""
+    `returned` when its preparation ends); one already dispensed stands. The coordinator asks
+    this also when the prescription expires; a cancellation delivered again changes nothing."""
+    if not book.first_time(event.id):
+        return Outcome()
     holding = book.in_hand.get(request.prescription_id)
     if holding is None:
         if request.prescription_id not in book.sold_here:
@@ -130,21 +142,29 @@ def cancel_order(
         return Outcome()
     if holding.cancelled:
         return Outcome()
-    holding.cancelled = True
+    holding.cancelled, holding.cancel_reason = True, request.reason
     units = dict(stock)
     for code, sold in holding.selling.items():
         units[code] = units.get(code, 0.0) + sold
     return Outcome(stock={request.pharmacy_id: units})
 
 
+VALIDITY_OVER = "Đơn thuốc đã hết hạn mua, không bán (returned: validity period is over)"
+
+
 def finish_preparing(book: OrderBook, step: Prepared, ctx: Context) -> Outcome:
-    """Preparation is over: dispense and hand over, unless it was cancelled meanwhile."""
+    """Preparation is over: dispense and hand over, unless it was cancelled or its validity
+    ran out meanwhile (then it is returned and its units go back to stock)."""
     holding = step.holding
     order, correlation_id = holding.order, holding.correlation_id
     book.in_hand.pop(order.prescription_id, None)
     if holding.cancelled:
-        returned = "Trả lại đơn theo yêu cầu hủy của bác sĩ (returned: cancelled by prescriber)"
+        why = holding.cancel_reason or "cancelled by prescriber"
+        returned = f"Trả lại đơn theo yêu cầu hủy (returned: {why})"
         return Outcome([report(order, "returned", correlation_id, returned)])
+    if expired(order, ctx.now):
+        back = {order.pharmacy_id: dict(holding.selling)}
+        return Outcome([report(order, "returned", correlation_id, VALIDITY_OVER)], restock=back)
     book.sold_here.add(order.prescription_id)
     dispensed = domain.dispenses(order, ctx.now, holding.selling, holding.lots)
     sale = report(order, "dispensed", correlation_id, dispenses=dispensed, sold=holding.selling)
