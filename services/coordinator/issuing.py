@@ -25,9 +25,16 @@ from services.coordinator.record import Expiry, PrescriptionRecord, Step
 
 
 def _reject_submission(
-    event: Envelope, code: str, facility: str, issues: list[Issue], ctx: Context
+    stored: PrescriptionRecord | None,
+    event: Envelope,
+    code: str,
+    facility: str,
+    issues: list[Issue],
+    ctx: Context,
 ) -> Outcome:
-    """A submission refused before it owns a prescription: only a status event is sent."""
+    """A submission refused before it owns a prescription: a status event is sent, and the
+    submission is remembered as refused (on the code's record, or on a small REJECTED one when
+    the code has none) so that a replay of it is not refused again."""
     record = PrescriptionRecord(
         prescription_id=code,
         correlation_id=event.correlationid,
@@ -43,23 +50,38 @@ def _reject_submission(
         reason=reason_of(issues),
     )
     status = status_of(record, step, State.ISSUED, event.id, event.correlationid, issues)
-    return Outcome(None, [status])
+    if stored is None:
+        record.state, record.history = State.REJECTED, [step]
+        stored = record
+    stored.remember_refusal(event.correlationid)
+    return Outcome(stored, [status])
+
+
+def _refused_before(stored: PrescriptionRecord | None) -> list[str]:
+    """What a new record of a code keeps of the refusals of its earlier submissions."""
+    if stored is None:
+        return []
+    rejected = [stored.correlation_id] if stored.state == State.REJECTED else []
+    return [*stored.refused, *rejected]
 
 
 def on_issued(record: PrescriptionRecord | None, event: Envelope, ctx: Context) -> Outcome:
     """rx.issued: validate, then make the prescription available to the citizen."""
-    if record is not None and record.correlation_id == event.correlationid:
+    if record is not None and (
+        record.correlation_id == event.correlationid or record.refused_before(event.correlationid)
+    ):
         return Outcome(None, note="replayed submission")
+    stored = record
     try:
         rx = fhir.parse_prescription(event.data)
     except fhir.InvalidPrescription as exc:
-        return _reject_submission(event, event.subject, "?", exc.issues, ctx)
+        return _reject_submission(stored, event, event.subject, "?", exc.issues, ctx)
     if rx.code != event.subject:
         issue = rx_rules.subject_mismatch(event.subject, rx.code)
-        return _reject_submission(event, event.subject, rx.facility_code, [issue], ctx)
+        return _reject_submission(stored, event, event.subject, rx.facility_code, [issue], ctx)
     if record is not None and record.state != State.REJECTED and ctx.rules.duplicate_code:
         return _reject_submission(
-            event, rx.code, rx.facility_code, [rx_rules.duplicate_code(rx.code)], ctx
+            stored, event, rx.code, rx.facility_code, [rx_rules.duplicate_code(rx.code)], ctx
         )
     record = PrescriptionRecord(
         prescription_id=rx.code,
@@ -85,6 +107,7 @@ def on_issued(record: PrescriptionRecord | None, event: Envelope, ctx: Context) 
             for item in rx.items
         ],
         medication_requests=list(rx.medication_requests),
+        refused=_refused_before(stored),
     )
     out: list[Outgoing] = []
     record.history.append(Step(state=State.ISSUED, at=event.time, event_id=event.id))
@@ -134,7 +157,8 @@ def on_deadline(
     record: PrescriptionRecord | None, event: Envelope, deadline: DeadlineReached, ctx: Context
 ) -> Outcome:
     """coordinator.deadlines: expire a prescription whose validity is over (checked again here,
-    so an early or repeated deadline changes nothing)."""
+    so an early or repeated deadline changes nothing). A pharmacy holding it is told, so that
+    it returns it instead of dispensing it."""
     why = guard(record, event, deadline.prescription_id, State.EXPIRED)
     if (
         why is None
@@ -146,15 +170,18 @@ def on_deadline(
         return Outcome(None, note=why)
     out: list[Outgoing] = []
     record.remember(event.id)
-    move(
-        record,
-        State.EXPIRED,
-        ctx,
-        event,
-        out,
-        Reason.VALIDITY_OVER,
-        "Đơn thuốc đã hết hạn mua (quá 5 ngày kể từ ngày kê) (validity period is over)",
-    )
+    held = record.state in (State.ORDERED, State.ACCEPTED)
+    why = "Đơn thuốc đã hết hạn mua (quá 5 ngày kể từ ngày kê) (validity period is over)"
+    move(record, State.EXPIRED, ctx, event, out, Reason.VALIDITY_OVER, why)
+    if held and record.pharmacy_id:
+        ask = OrderCancellationRequested(
+            prescription_id=record.prescription_id, pharmacy_id=record.pharmacy_id, reason=why
+        )
+        out.append(
+            Outgoing(
+                topics.PHARMACY_CANCELLATIONS, ask.pharmacy_id, ask, record.correlation_id, event.id
+            )
+        )
     return Outcome(record, out)
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from schemas.events import Fulfilment, Item, State
 
 SEEN_EVENTS_KEPT = 64
+REFUSED_KEPT = 16
 
 
 class Step(BaseModel):
@@ -40,6 +41,15 @@ class PrescriptionRecord(BaseModel):
     dispensed: dict[str, float] = Field(default_factory=dict)  # drug code -> units sold so far
     history: list[Step] = Field(default_factory=list)
     seen_events: list[str] = Field(default_factory=list)
+    # Submissions of this code refused as a whole (invalid, duplicate): a replay of one of them
+    # is not refused again. The latest REFUSED_KEPT, by correlation id.
+    refused: list[str] = Field(default_factory=list)
+
+    def refused_before(self, submission_id: str) -> bool:
+        return submission_id in self.refused
+
+    def remember_refusal(self, submission_id: str) -> None:
+        self.refused = [*self.refused[-(REFUSED_KEPT - 1) :], submission_id]
 
     def saw(self, event_id: str) -> bool:
         return event_id in self.seen_events

@@ -104,9 +104,10 @@ def test_duplicate_code_is_rejected_and_keeps_the_original_record() -> None:
     again = make.issued(make.bundle(code=original.prescription_id, seed=99))
     assert again.correlationid != original.correlation_id
     outcome = handlers.on_issued(original, again, make.context())
-    # Then nothing is stored, the stored record is untouched ...
-    assert outcome.record is None
-    assert original == before
+    # Then the stored record is untouched but for remembering the refused submission ...
+    assert outcome.record is original
+    assert original.refused == [again.correlationid]
+    assert original.model_copy(update={"refused": []}) == before
     # ... and the new submission alone is told it was rejected as a duplicate
     [out] = outcome.out
     rejected = status_of(out)
@@ -217,13 +218,16 @@ def test_a_rule_switched_off_in_the_scenario_no_longer_rejects(
     assert outcome.record.state == S.AVAILABLE
 
 
-def test_an_invalid_bundle_is_rejected_without_storing_anything() -> None:
+def test_an_invalid_bundle_is_rejected_and_only_its_refusal_is_stored() -> None:
     # Given a bundle without its Patient
     event = make.issued(make.without(make.bundle(), "Patient"))
     # When the coordinator handles it
     outcome = handlers.on_issued(None, event, make.context())
-    # Then nothing is stored and the submission is told why, keyed by the event's subject
-    assert outcome.record is None
+    # Then only a small REJECTED record remembers the refusal (nothing of the Bundle) ...
+    assert outcome.record is not None
+    assert outcome.record.state == S.REJECTED
+    assert (outcome.record.items, outcome.record.refused) == ([], [event.correlationid])
+    # ... and the submission is told why, keyed by the event's subject
     [out] = outcome.out
     rejected = status_of(out)
     assert out.key == event.subject
@@ -578,8 +582,7 @@ def test_a_deadline_once_the_validity_is_over_expires_the_prescription(
 
     assert outcome.record is record
     assert record.state == S.EXPIRED
-    [out] = outcome.out
-    changed = status_of(out)
+    changed = status_of(outcome.out[0])
     assert (changed.previous_state, changed.state) == (start, S.EXPIRED)
     assert changed.reason_code == "VALIDITY_OVER"
     assert changed.task["status"] == "failed"
@@ -662,8 +665,8 @@ def test_a_submission_whose_subject_is_not_its_code_is_rejected() -> None:
     event = make.envelope(topics.RX_ISSUED, make.bundle(), subject="01001zzzzzzz-c")
     # When the coordinator handles it
     outcome = handlers.on_issued(None, event, make.context())
-    # Then nothing is stored and the submission is rejected, naming the mismatch
-    assert outcome.record is None
+    # Then only the refusal is stored and the submission is rejected, naming the mismatch
+    assert outcome.record is not None and outcome.record.refused == [event.correlationid]
     [out] = outcome.out
     assert status_of(out).reason_code == "SUBJECT_MISMATCH"
     assert status_of(out).state == S.REJECTED
