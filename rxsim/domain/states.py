@@ -1,5 +1,7 @@
 """The prescription state machine: one table of allowed moves, in one place (DESIGN section 2)."""
 
+from datetime import datetime
+
 from schemas.events import State
 
 S = State
@@ -43,3 +45,14 @@ def can_move(current: State, wanted: State) -> bool:
 def check_move(current: State, wanted: State) -> None:
     if not can_move(current, wanted):
         raise TransitionRefused(current, wanted)
+
+
+def supersedes(known: State, known_at: datetime, state: State, at: datetime) -> bool:
+    """Whether a status (`state` published `at`) replaces the one a view knows. Nothing replaces
+    a terminal state; otherwise the later one wins, and of two published at the same instant
+    the one the state machine can move to. A status delivered again never does."""
+    if known in TERMINAL:
+        return False
+    if at != known_at:
+        return at > known_at
+    return can_move(known, state)

@@ -5,9 +5,11 @@ of prescriptions, their latest status, and the choice of a pharmacy, by a real c
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from rxsim.domain.reference.country import Country
+from rxsim.domain.states import supersedes
 from rxsim.scenario import Behaviour, Scenario, clock
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -38,6 +40,9 @@ class Inbox:
     by_citizen: dict[str, dict[str, PrescriptionAvailable]] = field(default_factory=dict)
     correlation: dict[str, str] = field(default_factory=dict)  # prescription id -> submission
     latest: dict[str, StatusChanged] = field(default_factory=dict)  # prescription id ->
+    # When the latest status and offer were published: an older one never overwrites them.
+    latest_at: dict[str, datetime] = field(default_factory=dict)  # prescription id ->
+    offered_at: dict[str, datetime] = field(default_factory=dict)  # prescription id ->
 
     def find(self, cccd: str, prescription_id: str) -> PrescriptionAvailable | None:
         return self.by_citizen.get(cccd, {}).get(prescription_id)
@@ -71,7 +76,12 @@ class Outcome:
 
 
 def on_available(inbox: Inbox, event: Envelope, rx: PrescriptionAvailable, ctx: Context) -> Outcome:
-    """citizen.inbox: show the prescription; a simulated citizen starts deciding."""
+    """citizen.inbox: show the prescription; a simulated citizen starts deciding. An offer
+    delivered again, or older than the one shown, changes nothing."""
+    offered = inbox.offered_at.get(rx.prescription_id)
+    if offered is not None and event.time <= offered:
+        return Outcome()
+    inbox.offered_at[rx.prescription_id] = event.time
     inbox.by_citizen.setdefault(rx.citizen_id, {})[rx.prescription_id] = rx
     inbox.correlation[rx.prescription_id] = event.correlationid
     if not rx.simulated:
@@ -84,10 +94,14 @@ def on_available(inbox: Inbox, event: Envelope, rx: PrescriptionAvailable, ctx: 
 
 def on_status(inbox: Inbox, event: Envelope, status: StatusChanged, ctx: Context) -> Outcome:
     """rx.status: remember the latest state, unless it is about another submission that
-    re-used the code (a rejected duplicate must not overwrite the citizen's prescription)."""
-    known = inbox.correlation.get(status.prescription_id, event.correlationid)
-    if known == event.correlationid:
-        inbox.latest[status.prescription_id] = status
+    re-used the code (a rejected duplicate must not overwrite the citizen's prescription), or
+    older than the one known (a replay must not move the prescription backwards)."""
+    pid = status.prescription_id
+    if inbox.correlation.get(pid, event.correlationid) != event.correlationid:
+        return Outcome()
+    known = inbox.latest.get(pid)
+    if known is None or supersedes(known.state, inbox.latest_at[pid], status.state, event.time):
+        inbox.latest[pid], inbox.latest_at[pid] = status, event.time
     return Outcome()
 
 

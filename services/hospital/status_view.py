@@ -5,8 +5,9 @@ from datetime import datetime
 from typing import Any
 
 from rxsim.domain.reasons import Reason
+from rxsim.domain.states import supersedes
 from schemas.envelope import Envelope
-from schemas.events import StatusChanged
+from schemas.events import State, StatusChanged
 
 
 @dataclass
@@ -16,6 +17,10 @@ class Submission:
     submitted_at: datetime
     history: list[dict[str, Any]] = field(default_factory=list)
     outcome: dict[str, Any] | None = None  # FHIR OperationOutcome of a rejection
+
+    def newer(self, at: datetime, state: State) -> bool:
+        last = self.history[-1]
+        return supersedes(State(last["state"]), datetime.fromisoformat(last["at"]), state, at)
 
     @property
     def state(self) -> str:
@@ -52,6 +57,8 @@ class StatusView:
             )
         if any(step["event_id"] == envelope.id for step in submission.history):
             return
+        if submission.history and not submission.newer(envelope.time, status.state):
+            return  # older than what the hospital already knows: a replay or a late copy
         submission.history.append(
             {
                 "state": status.state.value,
