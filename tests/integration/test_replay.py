@@ -1,0 +1,200 @@
+"""Redelivery through the real stack: a few prescriptions are run to terminal states, then every
+record of every topic a service consumes is produced again (same partition, key and bytes,
+newest first within each partition, so each consumer ends on an old event), and nothing may
+change: the coordinator's records, the pharmacies' stock, the citizen's and the hospital's
+views, and the events of those prescriptions (no new dispensed, delivered or refusal)."""
+
+import random
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kafka import KafkaProducer, TopicPartition
+
+from rxsim.domain.reference.country import DRUG_BY_CODE
+from rxsim.fhir import synthetic
+from rxsim.messaging import codec
+from rxsim.scenario import load
+from rxsim.tools.live import parse
+from rxsim.tools.stack import Stack
+from rxsim.tools.topic_reader import Record, open_consumer, read
+from schemas.topics import ALL_TOPICS
+from tests.integration.conftest import NewCode
+from tests.support.stack_client import STACK_SCENARIO, StackClient, eventually
+
+pytestmark = pytest.mark.integration
+
+COUNTRY = load(str(STACK_SCENARIO)).country
+HANOI = COUNTRY.hospital_by_code["01001"]
+NOT_ONBOARDED = COUNTRY.hospital_by_code["31001"]
+AMOXICILLIN = DRUG_BY_CODE["VD-25123-18"]
+CONSUMED = sorted({t.name for t in ALL_TOPICS if set(t.consumers) - {"tools"}})
+rng = random.Random()
+
+
+@pytest.fixture(scope="module")
+def client(stack: Stack) -> Iterator[StackClient]:
+    yield StackClient(stack)
+
+
+def send(client: StackClient, code: str, hospital: Any = HANOI) -> tuple[str, str]:
+    """Post a prescription; its submission id and its citizen."""
+    citizen = rng.choice([c for c in COUNTRY.citizens if c.province == hospital.province])
+    bundle = synthetic.prescription(
+        rng, code=code, hospital=hospital, citizen=citizen, drugs=[AMOXICILLIN], simulated=False
+    )
+    return client.post_prescription(bundle)["submission_id"], citizen.cccd
+
+
+def in_stock(client: StackClient) -> str:
+    for pharmacy in client["pharmacy"].get("/pharmacies").json():
+        units = client["pharmacy"].get(f"/pharmacies/{pharmacy['id']}/stock").json()
+        if units[AMOXICILLIN.registration_number] > 1000:
+            return str(pharmacy["id"])
+    raise AssertionError("no pharmacy with amoxicillin in stock")
+
+
+def choose(client: StackClient, cccd: str, code: str, pharmacy: str, fulfilment: str) -> None:
+    body: dict[str, Any] = {"pharmacy_id": pharmacy, "fulfilment": fulfilment}
+    if fulfilment == "delivery":
+        body["address"] = "12 Lý Thường Kiệt, Hà Nội"
+    client.wait_for_citizen(cccd, code)
+    response = client["citizen_app"].post(
+        f"/citizens/{cccd}/prescriptions/{code}/choice", json=body
+    )
+    assert response.status_code == 202, response.text
+
+
+def snapshot(
+    client: StackClient, codes: list[str], submissions: list[str], citizens: list[str]
+) -> dict[str, Any]:
+    def get(service: str, path: str) -> Any:
+        response = client[service].get(path)
+        return response.status_code, response.json()
+
+    pharmacies = [p["id"] for p in client["pharmacy"].get("/pharmacies").json()]
+    return {
+        "coordinator": {code: get("coordinator", f"/prescriptions/{code}") for code in codes},
+        "stock": {p: get("pharmacy", f"/pharmacies/{p}/stock") for p in pharmacies},
+        "citizen": {c: get("citizen_app", f"/citizens/{c}/prescriptions") for c in citizens},
+        "hospital": {s: client.submission(s)["state"] for s in submissions},
+    }
+
+
+def event_ids(client: StackClient, submissions: list[str]) -> dict[str, list[str]]:
+    """Distinct events of these submissions, as `topic type state-or-kind` per event id: a
+    replayed record keeps its id, anything a service decides anew has a new one."""
+    found: dict[str, str] = {}
+    for record in read(client.stack.bootstrap, [t.name for t in ALL_TOPICS]):
+        event = parse(record.value) or {}
+        if event.get("correlationid") in submissions:
+            data = event.get("data") or {}
+            what = data.get("state") or data.get("kind") or ""
+            found[event["id"]] = f"{record.topic} {what}".strip()
+    by_what: dict[str, list[str]] = {}
+    for event_id, what in found.items():
+        by_what.setdefault(what, []).append(event_id)
+    return {what: sorted(ids) for what, ids in sorted(by_what.items())}
+
+
+def replay(bootstrap: str) -> int:
+    """Every record of every consumed topic, again, newest first in each partition."""
+    records: list[Record] = [r for r in read(bootstrap, CONSUMED) if r.value is not None]
+    records.sort(key=lambda r: (r.topic, r.partition, -r.offset))
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, max_request_size=4 * codec.MAX_MESSAGE_BYTES
+    )
+    try:
+        for r in records:
+            producer.send(r.topic, key=r.key, value=r.value, partition=r.partition)
+        producer.flush(timeout=60)
+    finally:
+        producer.close()
+    return len(records)
+
+
+def end_offsets(bootstrap: str) -> dict[Any, int]:
+    consumer = open_consumer(bootstrap)
+    try:
+        parts = [
+            TopicPartition(t.name, p)
+            for t in ALL_TOPICS
+            for p in sorted(consumer.partitions_for_topic(t.name) or ())
+        ]
+        return dict(consumer.end_offsets(parts))
+    finally:
+        consumer.close()
+
+
+def wait_until_quiet(bootstrap: str, quiet: float = 5.0, timeout: float = 90.0) -> None:
+    """Wait (bounded) until no topic has grown for `quiet` seconds: the services have worked
+    through the replay and whatever it made them publish."""
+    deadline, last, since = time.monotonic() + timeout, end_offsets(bootstrap), time.monotonic()
+    while time.monotonic() - since < quiet:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the topics were still growing {timeout:.0f} s after the replay")
+        time.sleep(0.5)
+        now = end_offsets(bootstrap)
+        if now != last:
+            last, since = now, time.monotonic()
+
+
+def test_replaying_every_consumed_topic_changes_nothing(
+    client: StackClient, new_code: NewCode
+) -> None:
+    # Given prescriptions in every kind of terminal state, and a refusal of each kind
+    delivered_code, picked_code = new_code(HANOI.code), new_code(HANOI.code)
+    cancelled_code, refused_code = new_code(HANOI.code), new_code(NOT_ONBOARDED.code)
+    delivered, delivered_cccd = send(client, delivered_code)
+    picked, picked_cccd = send(client, picked_code)
+    cancelled, cancelled_cccd = send(client, cancelled_code)
+    refused, _ = send(client, refused_code, NOT_ONBOARDED)
+    duplicate, _ = send(client, delivered_code)  # the same code again: DUPLICATE_CODE
+    client.wait_for_state(refused, "REJECTED")
+    client.wait_for_state(duplicate, "REJECTED")
+    pharmacy = in_stock(client)
+    choose(client, delivered_cccd, delivered_code, pharmacy, "delivery")
+    choose(client, picked_cccd, picked_code, pharmacy, "pickup")
+    client.wait_for_citizen(cancelled_cccd, cancelled_code)
+    cancel = client["hospital"].post(
+        f"/prescriptions/{cancelled_code}/cancel", json={"reason": "đổi thuốc"}
+    )
+    assert cancel.status_code == 202, cancel.text
+    client.wait_for_state(picked, "DISPENSED")
+    eventually(
+        lambda: client["pharmacy"].post(f"/pharmacies/{pharmacy}/pickups/{picked_code}"),
+        lambda response: response.status_code == 202,
+        "the pharmacy to hold the dispensed order for pickup",
+    )
+    for submission, state in [(delivered, "DELIVERED"), (picked, "PICKED_UP")]:
+        client.wait_for_state(submission, state)
+    client.wait_for_state(cancelled, "CANCELLED")
+    for cccd, code, state in [
+        (delivered_cccd, delivered_code, "DELIVERED"),
+        (picked_cccd, picked_code, "PICKED_UP"),
+        (cancelled_cccd, cancelled_code, "CANCELLED"),
+    ]:
+        client.wait_for_citizen(cccd, code, state)
+    submissions = [delivered, picked, cancelled, refused, duplicate]
+    codes = [delivered_code, picked_code, cancelled_code, refused_code]
+    citizens = [delivered_cccd, picked_cccd, cancelled_cccd]
+    wait_until_quiet(client.stack.bootstrap)
+    before = snapshot(client, codes, submissions, citizens)
+    events_before = event_ids(client, submissions)
+
+    # When every record the services consume is delivered again
+    assert replay(client.stack.bootstrap) > 0
+    wait_until_quiet(client.stack.bootstrap)
+
+    # Then nothing changed, and nothing new was said about these prescriptions
+    after = snapshot(client, codes, submissions, citizens)
+    for part in before:
+        assert after[part] == before[part], f"the replay changed the {part} view"
+    assert event_ids(client, submissions) == events_before, "the replay made new events"
+    # And a delivered prescription still cannot be chosen again in the app
+    again = client["citizen_app"].post(
+        f"/citizens/{delivered_cccd}/prescriptions/{delivered_code}/choice",
+        json={"pharmacy_id": pharmacy, "fulfilment": "pickup"},
+    )
+    assert again.status_code == 409, again.text
