@@ -3,6 +3,7 @@ that travels downstream."""
 
 from typing import Any
 
+from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
@@ -46,6 +47,40 @@ def _fhir_errors(exc: ValidationError, payload: dict[str, Any]) -> list[Issue]:
             Issue(_expression(tuple(err["loc"]), payload), Reason.FHIR_INVALID, message, fhir_code)
         )
     return issues
+
+
+def _resource_types(node: Any, where: str) -> list[Issue]:
+    """Every `resourceType` that names no FHIR R4B resource, with where it is: the FHIR
+    library would fail on it with an error of its own rather than a validation error."""
+    issues: list[Issue] = []
+    if isinstance(node, list):
+        for index, value in enumerate(node):
+            issues += _resource_types(value, f"{where}[{index}]")
+    elif isinstance(node, dict):
+        kind = node.get("resourceType")
+        if "resourceType" in node and not _known_resource(kind):
+            issues.append(
+                Issue(
+                    f"{where}.resourceType",
+                    Reason.FHIR_INVALID,
+                    f"{kind!r} is not a FHIR R4B resource type",
+                    "structure",
+                )
+            )
+        for key, value in node.items():
+            if isinstance(value, dict | list):
+                issues += _resource_types(value, f"{where}.{key}")
+    return issues
+
+
+def _known_resource(kind: Any) -> bool:
+    if not isinstance(kind, str) or not kind.isidentifier():
+        return False
+    try:
+        get_fhir_model_class(kind)
+    except (KeyError, ValueError, ImportError, AttributeError):
+        return False
+    return True
 
 
 def _by_type(payload: dict[str, Any]) -> dict[str, list[tuple[int, dict[str, Any]]]]:
@@ -110,7 +145,9 @@ def _medication_concept(request: dict[str, Any], where: str) -> tuple[dict[str, 
 def _item(request: dict[str, Any], where: str) -> Item:
     concept, medication_where = _medication_concept(request, where)
     codings = concept.get("coding") or [{}]
-    registration = next((c for c in codings if c.get("system") == SYSTEM_DRUG_REGISTRATION), None)
+    registration = next(
+        (c for c in codings if c.get("system") == SYSTEM_DRUG_REGISTRATION and c.get("code")), None
+    )
     coding = registration or codings[0]
     quantity = (request.get("dispenseRequest") or {}).get("quantity") or {}
     dosage = (request.get("dosageInstruction") or [{}])[0]
@@ -146,6 +183,9 @@ def parse_prescription(payload: Any) -> Prescription:
         raise InvalidPrescription(
             [Issue("resourceType", Reason.WRONG_RESOURCE_TYPE, f"expected a Bundle, got {got!r}")]
         )
+    unknown = _resource_types(payload.get("entry"), "Bundle.entry")
+    if unknown:
+        raise InvalidPrescription(unknown)
     try:
         Bundle.model_validate(payload)
     except ValidationError as exc:

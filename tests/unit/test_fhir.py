@@ -171,6 +171,29 @@ def test_an_invalid_fhir_datatype_is_refused_naming_the_resource_and_element() -
     assert issue.fhir_code == "structure"
 
 
+@pytest.mark.parametrize("kind", ["Foo", 5, None, ["Patient"], ""])
+def test_an_entry_of_no_known_resource_type_is_refused_naming_it(kind: Any) -> None:
+    payload = make.bundle()
+    at = make.entry_index(payload, "Patient")
+    payload["entry"][at]["resource"]["resourceType"] = kind
+
+    [issue] = issues_of(payload)
+
+    assert issue.expression == f"Bundle.entry[{at}].resource.resourceType"
+    assert issue.code == "FHIR_INVALID"
+    assert repr(kind) in issue.message
+
+
+def test_a_contained_resource_of_no_known_type_is_refused_naming_it() -> None:
+    payload = make.bundle()
+    at = make.entry_index(payload, "MedicationRequest")
+    payload["entry"][at]["resource"]["contained"] = [{"resourceType": "Nope", "id": "x"}]
+
+    [issue] = issues_of(payload)
+
+    assert issue.expression == f"Bundle.entry[{at}].resource.contained[0].resourceType"
+
+
 def test_an_unknown_fhir_element_is_refused() -> None:
     payload = make.bundle()
     make.resource(payload, "Organization")["colour"] = "blue"
