@@ -141,6 +141,17 @@ def on_pharmacy(
             f"Còn lại chưa mua: {left} (still to buy)",
         )
         out.append(inbox_entry(record, event, ctx))
+    elif update.kind in ("delivered", "picked_up") and record.remaining():  # rest cancelled
+        move(
+            record,
+            wanted,
+            ctx,
+            event,
+            out,
+            Reason.CANCELLED_BY_PRESCRIBER,
+            "Đã giao phần đã bán; phần còn lại đã bị bác sĩ hủy "
+            "(the part sold was handed over; the prescriber cancelled the rest)",
+        )
     else:
         move(record, wanted, ctx, event, out, None, update.reason)
     return Outcome(record, out)
@@ -152,7 +163,12 @@ def _pharmacy_move(record: PrescriptionRecord | None, update: PharmacyUpdated) -
     if pending and update.kind in ("declined", "returned"):
         return State.CANCELLED
     handed_over = record is not None and record.state in (State.DISPENSED, State.OUT_FOR_DELIVERY)
-    partly_sold = record is not None and bool(record.dispensed) and bool(record.remaining())
+    partly_sold = (
+        record is not None
+        and bool(record.dispensed)
+        and bool(record.remaining())
+        and record.cancelled is None
+    )
     if update.kind in ("delivered", "picked_up") and handed_over and partly_sold:
         return State.AVAILABLE
     return PHARMACY_MOVES[update.kind]

@@ -130,10 +130,15 @@ def on_cancel(
     held = record is not None and record.state in (State.ORDERED, State.ACCEPTED)
     wanted = State.PENDING_CANCELLATION if held else State.CANCELLED
     why = guard(record, event, request.prescription_id, wanted)
+    if why is not None and record is not None and _remainder_to_withdraw(record, request):
+        record.remember(event.id)
+        record.cancelled = request.reason
+        return Outcome(record, note="too late for what was sold; the rest is withdrawn")
     if why is not None or record is None:
         return Outcome(None, note=why)
     out: list[Outgoing] = []
     record.remember(event.id)
+    record.cancelled = request.reason
     move(record, wanted, ctx, event, out, Reason.CANCELLED_BY_PRESCRIBER, request.reason)
     if held and record.pharmacy_id:
         ask = OrderCancellationRequested(
@@ -151,6 +156,20 @@ def on_cancel(
             )
         )
     return Outcome(record, out)
+
+
+HANDED_OVER = frozenset({State.DISPENSED, State.OUT_FOR_DELIVERY, State.DELIVERY_FAILED})
+
+
+def _remainder_to_withdraw(record: PrescriptionRecord, request: CancellationRequested) -> bool:
+    """A cancellation too late for what a pharmacy sold still withdraws the rest of a partial
+    sale, so it is not offered again once the sold part is handed over."""
+    return (
+        record.state in HANDED_OVER
+        and record.cancelled is None
+        and request.prescription_id == record.prescription_id
+        and bool(record.remaining())
+    )
 
 
 def on_deadline(

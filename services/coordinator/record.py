@@ -39,6 +39,9 @@ class PrescriptionRecord(BaseModel):
     address: str | None = None
     declined_by: list[str] = Field(default_factory=list)
     dispensed: dict[str, float] = Field(default_factory=dict)  # drug code -> units sold so far
+    # The prescriber's reason, once they cancelled: what was sold stays sold, and the rest of a
+    # partial sale is not offered again.
+    cancelled: str | None = None
     history: list[Step] = Field(default_factory=list)
     seen_events: list[str] = Field(default_factory=list)
     # Submissions of this code refused as a whole (invalid, duplicate): a replay of one of them

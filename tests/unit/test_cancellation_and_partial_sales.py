@@ -167,3 +167,40 @@ def test_a_pickup_reported_before_the_sale_changes_nothing() -> None:
     # Then it is stale
     assert outcome.record is None
     assert record.state == S.ACCEPTED
+
+
+def test_a_cancelled_remainder_is_not_offered_again_after_delivery() -> None:
+    # Given half of the first item sold and on its way to the citizen
+    record, _, _ = _partly_sold(Fulfilment.DELIVERY)
+    ctx = make.context()
+    handlers.on_pharmacy(
+        record, *make.pharmacy_update(record.prescription_id, "out_for_delivery"), ctx
+    )
+    # When the prescriber cancels it while it is out for delivery, and the parcel arrives
+    handlers.on_cancel(record, *make.cancel(record.prescription_id), ctx)
+    outcome = handlers.on_pharmacy(
+        record, *make.pharmacy_update(record.prescription_id, "delivered"), ctx
+    )
+    # Then the delivery ends the prescription: the rest is not offered again
+    assert record.state == S.DELIVERED
+    assert [out.topic for out in outcome.out] == [topics.RX_STATUS]
+    assert status_of(outcome.out[0]).reason_code == "CANCELLED_BY_PRESCRIBER"
+
+
+def test_a_remainder_sold_too_late_to_cancel_is_not_offered_again() -> None:
+    # Given a cancellation the pharmacy received after it had sold half of the first item
+    record = make.record_in(S.ACCEPTED, fulfilment=Fulfilment.PICKUP)
+    ctx = make.context()
+    handlers.on_cancel(record, *make.cancel(record.prescription_id), ctx)
+    item = record.items[0]
+    sold = {item.drug_code: item.quantity / 2}
+    handlers.on_pharmacy(
+        record, *make.pharmacy_update(record.prescription_id, "dispensed", sold=sold), ctx
+    )
+    # When the citizen collects what was sold
+    outcome = handlers.on_pharmacy(
+        record, *make.pharmacy_update(record.prescription_id, "picked_up"), ctx
+    )
+    # Then the prescription ends there
+    assert record.state == S.PICKED_UP
+    assert all(out.topic != topics.CITIZEN_INBOX for out in outcome.out)
