@@ -68,8 +68,19 @@ class Item(_Data):
     instructions: str = ""
 
 
+class RequestRefused(_Data):
+    """A request from a person (the prescriber's cancellation, the citizen's choice) that the
+    coordinator could not apply; the prescription stays as it was."""
+
+    request: Literal["cancel", "choice"]
+    event_id: str = Field(description="id of the refused event (on rx.cancel or citizen.choices)")
+    reason_code: str
+    reason: str = Field(description="why, in Vietnamese with an English gloss")
+
+
 class StatusChanged(_Data):
-    """rx.status: the prescription moved to `state` (with a FHIR Task for FHIR readers)."""
+    """rx.status: the prescription moved to `state` (with a FHIR Task for FHIR readers), or,
+    with `refused`, a request about it was refused and it stays in `state`."""
 
     prescription_id: str
     state: State
@@ -85,6 +96,10 @@ class StatusChanged(_Data):
     outcome: dict[str, Any] | None = Field(
         default=None,
         description="FHIR OperationOutcome naming every problem, when the state is REJECTED",
+    )
+    refused: RequestRefused | None = Field(
+        default=None,
+        description="set when this event answers a refused request: the state did not change",
     )
 
 

@@ -97,3 +97,24 @@ class Reason(StrEnum):
     )
     CANCELLED_BY_PRESCRIBER = "CANCELLED_BY_PRESCRIBER", "the prescriber withdrew it"
     VALIDITY_OVER = "VALIDITY_OVER", "not bought within its validity period"
+
+    # A request from a person the coordinator refused (rx.status `refused`): nothing changed.
+    CANCEL_TOO_LATE = (
+        "CANCEL_TOO_LATE",
+        "a cancellation came after the drugs were sold (the rest of a partial sale is withdrawn)",
+    )
+    ALREADY_CANCELLED = "ALREADY_CANCELLED", "the prescription is cancelled, or being cancelled"
+    PRESCRIPTION_ENDED = (
+        "PRESCRIPTION_ENDED",
+        "the prescription was rejected or has expired: there is nothing to cancel or choose",
+    )
+    CHOICE_NOT_APPLICABLE = (
+        "CHOICE_NOT_APPLICABLE",
+        "a pharmacy can be chosen only while the prescription is AVAILABLE",
+    )
+    UNKNOWN_PHARMACY = "UNKNOWN_PHARMACY", "the chosen pharmacy is in no national list"
+    NOT_THE_PATIENT = "NOT_THE_PATIENT", "the choice came from a citizen other than the patient"
+    HOME_DELIVERY_NOT_ALLOWED = (
+        "HOME_DELIVERY_NOT_ALLOWED",
+        "home delivery was chosen for drugs that may only be collected (controlled drugs)",
+    )

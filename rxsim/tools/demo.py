@@ -144,6 +144,9 @@ def summary(result: DemoResult) -> Group:
         "cancelled while a pharmacy held it", str(ledger.passed_through(State.PENDING_CANCELLATION))
     )
     counts.add_row("counterfeit / recalled lots blocked", str(ledger.alerts))
+    counts.add_row("requests refused (sender told)", str(sum(ledger.refused.values())))
+    for what, n in sorted(ledger.refused.items()):
+        counts.add_row(f"    {what}", str(n))
     in_flight = ledger.in_flight()
     counts.add_row("still in flight", f"[red]{len(in_flight)}" if in_flight else "0")
     refused = result.generator.get("refused_at_edge", 0)

@@ -77,6 +77,7 @@ SIMULATED_STAGES = frozenset(
 class Ledger:
     stories: dict[str, Story] = field(default_factory=dict)
     alerts: int = 0  # counterfeit or recalled lots a pharmacy refused to sell
+    refused: Counter[str] = field(default_factory=Counter)  # refused requests, by reason code
 
     def _story(self, submission_id: str, prescription_id: str) -> Story:
         story = self.stories.get(submission_id)
@@ -92,6 +93,9 @@ class Ledger:
         if envelope.id in story.seen:
             return
         story.seen.add(envelope.id)
+        if status.refused is not None:  # a request refused: the prescription did not move
+            self.refused[f"{status.refused.request} {status.refused.reason_code}"] += 1
+            return
         if story.issued_at is None and status.issued_at is not None:
             story.issued_at = status.issued_at
         story.steps.append(Step(status.state, envelope.time, status.reason_code))

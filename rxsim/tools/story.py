@@ -46,6 +46,12 @@ def summary(topic: str, event: dict[str, Any]) -> str:
     if topic == topics.RX_ISSUED.name:
         kinds = [e.get("resource", {}).get("resourceType") for e in data.get("entry", [])]
         return f"FHIR Bundle, {kinds.count('MedicationRequest')} MedicationRequest(s)"
+    if topic == topics.RX_STATUS.name and isinstance(data.get("refused"), dict):
+        refused = data["refused"]
+        return (
+            f"{refused.get('request')} refused, stays {data.get('state')}: "
+            f"{refused.get('reason_code')}: {refused.get('reason')}"
+        )
     if topic == topics.RX_STATUS.name:
         moved = f"{data.get('previous_state') or '·'} → {data.get('state')}"
         why = data.get("reason") or data.get("reason_code")
@@ -86,7 +92,9 @@ def story(found: list[tuple[str, dict[str, Any]]]) -> list[Step]:
     state: str | None = None
     for topic, event in found:
         data = data_of(event)
-        changed = topic == topics.RX_STATUS.name and bool(data.get("state"))
+        changed = (
+            topic == topics.RX_STATUS.name and bool(data.get("state")) and not data.get("refused")
+        )
         if changed:
             state = data["state"]
         steps.append(

@@ -16,6 +16,7 @@ from schemas.events import (
     Fulfilment,
     PharmacyChosen,
     PrescriptionAvailable,
+    RequestRefused,
     State,
     StatusChanged,
 )
@@ -43,6 +44,7 @@ class Inbox:
     # When the latest status and offer were published: an older one never overwrites them.
     latest_at: dict[str, datetime] = field(default_factory=dict)  # prescription id ->
     offered_at: dict[str, datetime] = field(default_factory=dict)  # prescription id ->
+    refused: dict[str, RequestRefused] = field(default_factory=dict)  # the last refused choice
 
     def find(self, cccd: str, prescription_id: str) -> PrescriptionAvailable | None:
         return self.by_citizen.get(cccd, {}).get(prescription_id)
@@ -50,11 +52,13 @@ class Inbox:
     def view(self, rx: PrescriptionAvailable) -> dict[str, Any]:
         """The prescription as the citizen sees it: what was issued, and where it stands."""
         status = self.latest.get(rx.prescription_id)
+        refused = self.refused.get(rx.prescription_id)
         return {
             **rx.model_dump(mode="json"),
             "state": status.state.value if status else State.AVAILABLE.value,
             "pharmacy_id": status.pharmacy_id if status else None,
             "reason": status.reason if status else None,
+            "refused": refused.model_dump(mode="json") if refused else None,
         }
 
 
@@ -93,11 +97,16 @@ def on_available(inbox: Inbox, event: Envelope, rx: PrescriptionAvailable, ctx: 
 
 
 def on_status(inbox: Inbox, event: Envelope, status: StatusChanged, ctx: Context) -> Outcome:
-    """rx.status: remember the latest state, unless it is about another submission that
-    re-used the code (a rejected duplicate must not overwrite the citizen's prescription), or
-    older than the one known (a replay must not move the prescription backwards)."""
+    """rx.status: remember the latest state, or a refused choice, unless it is about another
+    submission that re-used the code (a rejected duplicate must not overwrite the citizen's
+    prescription), or older than the one known (a replay must not move the prescription
+    backwards)."""
     pid = status.prescription_id
     if inbox.correlation.get(pid, event.correlationid) != event.correlationid:
+        return Outcome()
+    if status.refused is not None:
+        if status.refused.request == "choice":  # the state stays; the citizen sees why
+            inbox.refused[pid] = status.refused
         return Outcome()
     known = inbox.latest.get(pid)
     if known is None or supersedes(known.state, inbox.latest_at[pid], status.state, event.time):

@@ -12,25 +12,23 @@ from schemas.events import Fulfilment, OrderPlaced, PharmacyChosen, PharmacyUpda
 from services.coordinator.context import Context
 from services.coordinator.outcome import Outcome, guard, inbox_entry, move
 from services.coordinator.record import PrescriptionRecord
+from services.coordinator.refusals import choice_refusal, refuse
 
 
 def on_choice(
     record: PrescriptionRecord | None, event: Envelope, choice: PharmacyChosen, ctx: Context
 ) -> Outcome:
-    """citizen.choices: route the prescription to the chosen pharmacy."""
+    """citizen.choices: route the prescription to the chosen pharmacy, or refuse the choice
+    on rx.status, saying why."""
+    if record is None or record.saw(event.id):
+        return Outcome(
+            None, note="unknown prescription" if record is None else "event already applied"
+        )
+    refusal = choice_refusal(record, choice, ctx)
+    if refusal is not None:
+        return refuse(record, event, "choice", refusal, ctx)
     why = guard(record, event, choice.prescription_id, State.ORDERED)
-    if why is None and choice.pharmacy_id not in ctx.known_pharmacies:
-        why = f"unknown pharmacy {choice.pharmacy_id}"
-    if why is None and record is not None and choice.citizen_id != record.citizen_id:
-        why = "choice made by another citizen"
-    if (
-        why is None
-        and record is not None
-        and choice.fulfilment == Fulfilment.DELIVERY
-        and not dispensing.home_delivery_allowed(record.type_letter, ctx.rules)
-    ):
-        why = "home delivery of controlled drugs is refused by policy (pickup only)"
-    if why is not None or record is None:
+    if why is not None:
         return Outcome(None, note=why)
     out: list[Outgoing] = []
     record.remember(event.id)

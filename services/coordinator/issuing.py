@@ -22,6 +22,7 @@ from schemas.events import (
 from services.coordinator.context import Context
 from services.coordinator.outcome import Outcome, guard, inbox_entry, move, reason_of, status_of
 from services.coordinator.record import Expiry, PrescriptionRecord, Step
+from services.coordinator.refusals import HANDED_OVER, cancel_refusal, refuse
 
 
 def _reject_submission(
@@ -126,15 +127,21 @@ def on_cancel(
     record: PrescriptionRecord | None, event: Envelope, request: CancellationRequested, ctx: Context
 ) -> Outcome:
     """rx.cancel: the prescriber withdraws a prescription not yet dispensed. One a pharmacy
-    holds waits for the pharmacy to return it (or to say it was already dispensed)."""
-    held = record is not None and record.state in (State.ORDERED, State.ACCEPTED)
+    holds waits for the pharmacy to return it (or to say it was already dispensed). One that
+    cannot be cancelled any more is refused on rx.status, saying why."""
+    if record is None or record.saw(event.id):
+        return Outcome(
+            None, note="unknown prescription" if record is None else "event already applied"
+        )
+    if _remainder_to_withdraw(record, request):
+        record.cancelled = request.reason
+    refusal = cancel_refusal(record, request)
+    if refusal is not None:
+        return refuse(record, event, "cancel", refusal, ctx)
+    held = record.state in (State.ORDERED, State.ACCEPTED)
     wanted = State.PENDING_CANCELLATION if held else State.CANCELLED
     why = guard(record, event, request.prescription_id, wanted)
-    if why is not None and record is not None and _remainder_to_withdraw(record, request):
-        record.remember(event.id)
-        record.cancelled = request.reason
-        return Outcome(record, note="too late for what was sold; the rest is withdrawn")
-    if why is not None or record is None:
+    if why is not None:
         return Outcome(None, note=why)
     out: list[Outgoing] = []
     record.remember(event.id)
@@ -156,9 +163,6 @@ def on_cancel(
             )
         )
     return Outcome(record, out)
-
-
-HANDED_OVER = frozenset({State.DISPENSED, State.OUT_FOR_DELIVERY, State.DELIVERY_FAILED})
 
 
 def _remainder_to_withdraw(record: PrescriptionRecord, request: CancellationRequested) -> bool:

@@ -17,6 +17,7 @@ class Submission:
     submitted_at: datetime
     history: list[dict[str, Any]] = field(default_factory=list)
     outcome: dict[str, Any] | None = None  # FHIR OperationOutcome of a rejection
+    refused: list[dict[str, Any]] = field(default_factory=list)  # requests the hub refused
 
     def newer(self, at: datetime, state: State) -> bool:
         last = self.history[-1]
@@ -36,6 +37,7 @@ class Submission:
             "reason_code": last.get("reason_code"),
             "reason": last.get("reason"),
             "history": self.history,
+            "refused": self.refused,
             **({"outcome": self.outcome} if self.outcome else {}),
         }
 
@@ -55,6 +57,12 @@ class StatusView:
             submission = self.submissions[sid] = Submission(
                 sid, status.prescription_id, envelope.time
             )
+        if status.refused is not None:  # the prescription did not move: say what was refused
+            if all(r["event_id"] != status.refused.event_id for r in submission.refused):
+                submission.refused.append(
+                    {**status.refused.model_dump(mode="json"), "at": envelope.time.isoformat()}
+                )
+            return
         if any(step["event_id"] == envelope.id for step in submission.history):
             return
         if submission.history and not submission.newer(envelope.time, status.state):

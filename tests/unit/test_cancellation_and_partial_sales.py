@@ -57,12 +57,21 @@ def test_a_pharmacy_that_had_already_dispensed_keeps_the_sale() -> None:
     assert status_of(outcome.out[0]).reason_code == "CANCELLATION_TOO_LATE"
 
 
-def test_cancelling_after_dispensing_is_refused() -> None:
+def test_cancelling_after_dispensing_is_refused_and_the_prescriber_told() -> None:
     record = make.record_in(S.DISPENSED, fulfilment=Fulfilment.PICKUP)
-    outcome = handlers.on_cancel(record, *make.cancel(record.prescription_id), make.context())
-    assert outcome.record is None
-    assert outcome.out == []
+    event, request = make.cancel(record.prescription_id)
+    outcome = handlers.on_cancel(record, event, request, make.context())
     assert record.state == S.DISPENSED
+    [answer] = outcome.out
+    refused = status_of(answer).refused
+    assert refused is not None
+    assert (refused.request, refused.event_id, refused.reason_code) == (
+        "cancel",
+        event.id,
+        "CANCEL_TOO_LATE",
+    )
+    assert status_of(answer).state == S.DISPENSED
+    assert answer.correlation_id == record.correlation_id
 
 
 def _partly_sold(fulfilment: Fulfilment) -> tuple[PrescriptionRecord, str, float]:

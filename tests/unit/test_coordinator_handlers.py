@@ -39,6 +39,31 @@ def assert_nothing_changed(
     assert record == before
 
 
+def assert_refused(
+    outcome: Outcome,
+    record: PrescriptionRecord,
+    before: PrescriptionRecord,
+    event_id: str,
+    request: str,
+    reason_code: str,
+) -> None:
+    """The request is answered on rx.status and the prescription stays as it was; the record
+    only remembers the event, so a repeat of it stays silent."""
+    [answer] = outcome.out
+    refused = status_of(answer).refused
+    assert refused is not None
+    assert (refused.request, refused.event_id, refused.reason_code) == (
+        request,
+        event_id,
+        reason_code,
+    )
+    assert refused.reason  # the message, in Vietnamese with its English gloss
+    assert status_of(answer).state == before.state
+    assert answer.correlation_id == before.correlation_id
+    assert record.saw(event_id)
+    assert record.model_copy(update={"seen_events": before.seen_events}) == before
+
+
 def snapshot(record: PrescriptionRecord) -> PrescriptionRecord:
     return record.model_copy(deep=True)
 
@@ -282,9 +307,7 @@ def test_home_delivery_of_a_controlled_prescription_is_refused(type_letter: str)
 
     outcome = handlers.on_choice(record, event, chosen, make.context())
 
-    assert_nothing_changed(outcome, record, before)
-    assert outcome.note is not None
-    assert "controlled" in outcome.note
+    assert_refused(outcome, record, before, event.id, "choice", "HOME_DELIVERY_NOT_ALLOWED")
 
 
 @pytest.mark.parametrize("type_letter", ["n", "h"])
@@ -299,23 +322,23 @@ def test_a_controlled_prescription_may_be_picked_up(type_letter: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("overrides", "note"),
+    ("overrides", "reason_code"),
     [
-        ({"pharmacy_id": "NT999999"}, "unknown pharmacy"),
-        ({"citizen_id": "079099000000"}, "another citizen"),
+        ({"pharmacy_id": "NT999999"}, "UNKNOWN_PHARMACY"),
+        ({"citizen_id": "079099000000"}, "NOT_THE_PATIENT"),
     ],
     ids=["unknown-pharmacy", "another-citizen"],
 )
-def test_a_choice_that_cannot_apply_changes_nothing(overrides: dict[str, str], note: str) -> None:
+def test_a_choice_that_cannot_apply_is_refused_and_the_citizen_told(
+    overrides: dict[str, str], reason_code: str
+) -> None:
     record = make.record_in(S.AVAILABLE)
     before = snapshot(record)
     event, chosen = make.choice(record.prescription_id, **overrides)
 
     outcome = handlers.on_choice(record, event, chosen, make.context())
 
-    assert_nothing_changed(outcome, record, before)
-    assert outcome.note is not None
-    assert note in outcome.note
+    assert_refused(outcome, record, before, event.id, "choice", reason_code)
 
 
 def test_a_choice_for_an_unknown_prescription_changes_nothing() -> None:
@@ -326,16 +349,17 @@ def test_a_choice_for_an_unknown_prescription_changes_nothing() -> None:
     assert_nothing_changed(outcome, None, None)
 
 
-def test_a_second_choice_while_ordered_is_stale_and_changes_nothing() -> None:
+def test_a_second_choice_while_ordered_is_refused_and_the_citizen_told() -> None:
     record = make.record_in(S.ORDERED)
     before = snapshot(record)
     event, chosen = make.choice(record.prescription_id, pharmacy_id=make.PHARMACY_B)
 
     outcome = handlers.on_choice(record, event, chosen, make.context())
 
-    assert_nothing_changed(outcome, record, before)
-    assert outcome.note is not None
-    assert "stale" in outcome.note
+    assert_refused(outcome, record, before, event.id, "choice", "CHOICE_NOT_APPLICABLE")
+    # And the same refused event, delivered again, is not answered twice
+    again = handlers.on_choice(record, event, chosen, make.context())
+    assert_nothing_changed(again, record, record.model_copy(deep=True))
 
 
 def test_a_repeated_choice_event_changes_nothing_even_when_the_state_would_allow_it() -> None:
@@ -533,14 +557,16 @@ def test_the_prescriber_cancels_a_prescription_no_pharmacy_holds(start: State) -
         S.CANCELLED,
     ],
 )
-def test_a_cancellation_after_dispensing_or_at_an_end_changes_nothing(start: State) -> None:
+def test_a_cancellation_after_dispensing_or_at_an_end_is_refused_and_the_prescriber_told(
+    start: State,
+) -> None:
     record = make.record_in(start)
     before = snapshot(record)
     event, request = make.cancel(record.prescription_id)
 
     outcome = handlers.on_cancel(record, event, request, make.context())
 
-    assert_nothing_changed(outcome, record, before)
+    assert_refused(outcome, record, before, event.id, "cancel", CANCEL_REFUSALS[start])
 
 
 def test_a_repeated_cancellation_changes_nothing() -> None:
@@ -552,6 +578,18 @@ def test_a_repeated_cancellation_changes_nothing() -> None:
     outcome = handlers.on_cancel(record, event, request, make.context())
 
     assert_nothing_changed(outcome, record, before)
+
+
+CANCEL_REFUSALS = {
+    S.DISPENSED: "CANCEL_TOO_LATE",
+    S.OUT_FOR_DELIVERY: "CANCEL_TOO_LATE",
+    S.DELIVERY_FAILED: "CANCEL_TOO_LATE",
+    S.DELIVERED: "CANCEL_TOO_LATE",
+    S.PICKED_UP: "CANCEL_TOO_LATE",
+    S.REJECTED: "PRESCRIPTION_ENDED",
+    S.EXPIRED: "PRESCRIPTION_ENDED",
+    S.CANCELLED: "ALREADY_CANCELLED",
+}
 
 
 # --- coordinator.deadlines ---------------------------------------------------------------
