@@ -140,7 +140,11 @@ class OrderPlaced(_Data):
     items: list[Item] = Field(min_length=1)
     simulated: bool = False
     task: dict[str, Any]
-    medication_requests: list[dict[str, Any]] = Field(min_length=1)
+    medication_requests: list[dict[str, Any]] = Field(
+        min_length=1,
+        description="FHIR MedicationRequests as issued, without their dosage text: each item's "
+        "`instructions` carries it once",
+    )
     valid_until: datetime | None = Field(
         default=None,
         description="when the prescription's validity ends: it may not be dispensed after",
@@ -208,7 +212,15 @@ class DeadLettered(_Data):
     """rx.deadletter: a message a consumer could not process, kept with the reason."""
 
     original_b64: str = Field(description="the original bytes (the first 256 KiB of larger ones)")
-    original_key: str | None
+    original_key: str | None = Field(
+        description="the original key (its first 256 bytes, when longer)"
+    )
+    original_key_size: int | None = Field(
+        default=None, description="bytes of the whole original key, when it was cut"
+    )
+    original_key_sha256: str | None = Field(
+        default=None, description="SHA-256 of the whole original key, when it was cut"
+    )
     original_size: int | None = Field(default=None, description="bytes of the whole original")
     original_sha256: str | None = Field(default=None, description="SHA-256 of the whole original")
     truncated: bool = Field(

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 1_000_000
 DEAD_LETTER_KEEPS = 256 * 1024
+DEAD_LETTER_KEY_KEEPS = 256
 
 
 class Undecodable(Exception):
@@ -26,6 +27,14 @@ class Undecodable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class MessageTooLarge(Exception):
+    """An envelope larger than the pipeline can carry; refused before it is sent."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the message would be {size} bytes, limit {MAX_MESSAGE_BYTES}")
+        self.size = size
 
 
 def now() -> datetime:
@@ -70,6 +79,14 @@ def derived_id(cause_id: str, index: int) -> str:
 
 def encode(event: dict[str, Any]) -> bytes:
     return orjson.dumps(event)
+
+
+def encode_bounded(event: dict[str, Any]) -> bytes:
+    """Encode an envelope to send; raise MessageTooLarge if no consumer could take it."""
+    raw = encode(event)
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise MessageTooLarge(len(raw))
+    return raw
 
 
 def _first_error(exc: ValidationError, prefix: str) -> str:
@@ -145,13 +162,22 @@ def dead_letter(
     """The key and encoded envelope of a dead letter for an unprocessable message.
 
     A dead letter must itself fit in a Kafka message, so at most DEAD_LETTER_KEEPS bytes of
-    the original travel in it (base64 adds a third), with the whole one's size and hash.
+    the original travel in it (base64 adds a third), with the whole one's size and hash; and
+    at most DEAD_LETTER_KEY_KEEPS bytes of its key (the key of the dead letter too), with the
+    whole key's size and hash when it was longer.
     """
-    original_key = key.decode("utf-8", "replace") if key is not None else None
+    kept = key[:DEAD_LETTER_KEY_KEEPS] if key is not None else None
+    original_key = kept.decode("utf-8", "replace") if kept is not None else None
+    cut = key is not None and len(key) > DEAD_LETTER_KEY_KEEPS
     raw = raw or b""
     data = {
         "original_b64": base64.b64encode(raw[:DEAD_LETTER_KEEPS]).decode(),
         "original_key": original_key,
+        **(
+            {"original_key_size": len(key), "original_key_sha256": hashlib.sha256(key).hexdigest()}
+            if key is not None and cut
+            else {}
+        ),
         "original_size": len(raw),
         "original_sha256": hashlib.sha256(raw).hexdigest(),
         "truncated": len(raw) > DEAD_LETTER_KEEPS,
@@ -167,4 +193,4 @@ def dead_letter(
         subject=original_key or "unknown",
         data=data,
     )
-    return (key or b""), encode(event)
+    return (original_key or "").encode(), encode(event)

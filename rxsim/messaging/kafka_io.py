@@ -10,7 +10,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import BaseModel
 
-from rxsim.messaging.codec import Undecodable, dead_letter_of, decode, encode, new_event
+from rxsim.messaging.codec import Undecodable, dead_letter_of, decode, encode_bounded, new_event
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.topics import Topic
@@ -59,7 +59,7 @@ class Publisher:
             correlation_id=correlation_id,
             causation_id=causation_id,
         )
-        await self.send_raw(topic.name, key.encode(), encode(event))
+        await self.send_raw(topic.name, key.encode(), encode_bounded(event))
         return event
 
 
@@ -124,8 +124,15 @@ class Follower:
                 await self._park(message, f"handler error: {exc!r}")
 
     async def _park(self, message: Any, reason: str) -> None:
-        key, value = dead_letter_of(message, self.service, reason)
-        await self.publisher.send_raw(topics.RX_DEADLETTER.name, key, value)
+        """Dead-letter a message; if even that fails, log it and go on: one message must never
+        stop the follower (the whole message is still at its topic, partition and offset)."""
+        try:
+            key, value = dead_letter_of(message, self.service, reason)
+            await self.publisher.send_raw(topics.RX_DEADLETTER.name, key, value)
+        except Exception:
+            log.exception(
+                "could not dead-letter %s[%s]@%s", message.topic, message.partition, message.offset
+            )
 
 
 async def stop_reading(

@@ -19,11 +19,9 @@ from rxsim.messaging.codec import (
     Undecodable,
     dead_letter_of,
     decode,
-    derived_id,
-    encode,
+    encode_bounded,
     new_event,
 )
-from rxsim.messaging.outgoing import Outgoing
 from rxsim.messaging.settings import Settings
 from schemas import topics
 from schemas.envelope import Envelope
@@ -107,9 +105,50 @@ async def decode_or_dead_letter(
 
 
 async def park(app: faust.App, service: str, event: Any, reason: str) -> None:
+    """Dead-letter a message; if even that fails, log it and go on, so one message never stops
+    the agent (the whole message is still at its topic, partition and offset)."""
     # faust's Message holds the raw key and value bytes, as they came from the topic.
-    key, value = dead_letter_of(event.message, service, reason)
-    await app.send(topics.RX_DEADLETTER.name, key=key, value=value)
+    message = event.message
+    try:
+        key, value = dead_letter_of(message, service, reason)
+        await app.send(topics.RX_DEADLETTER.name, key=key, value=value)
+    except Exception:
+        log.exception(
+            "could not dead-letter %s[%s]@%s", message.topic, message.partition, message.offset
+        )
+
+
+Prepared = tuple[str, bytes, bytes]  # topic name, key, encoded envelope
+
+
+def prepare(
+    service: str,
+    topic: Topic,
+    key: str,
+    data: BaseModel,
+    correlation_id: str,
+    causation_id: str | None,
+    event_id: str | None = None,
+) -> Prepared:
+    """An event encoded and ready to send; raises MessageTooLarge if it could not be carried,
+    so a caller can check every event of a decision before sending any."""
+    topics.check_write(service, topic)
+    event = new_event(
+        topic,
+        source=f"rxsim/{service}",
+        subject=vars(data)["prescription_id"],
+        data=data,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        event_id=event_id,
+    )
+    return topic.name, key.encode(), encode_bounded(event)
+
+
+async def send(app: faust.App, prepared: Prepared) -> Awaitable[Any]:
+    """Hand an event to the producer; the returned future resolves once the broker has it."""
+    topic_name, key, value = prepared
+    return await app.send(topic_name, key=key, value=value)
 
 
 async def publish(
@@ -122,41 +161,17 @@ async def publish(
     causation_id: str | None,
     event_id: str | None = None,
 ) -> Awaitable[Any]:
-    """Hand one event to the producer; the returned future resolves once the broker has it."""
-    topics.check_write(service, topic)
-    event = new_event(
-        topic,
-        source=f"rxsim/{service}",
-        subject=vars(data)["prescription_id"],
-        data=data,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        event_id=event_id,
-    )
-    return await app.send(topic.name, key=key.encode(), value=encode(event))
+    prepared = prepare(service, topic, key, data, correlation_id, causation_id, event_id)
+    return await send(app, prepared)
 
 
-async def deliver(app: faust.App, service: str, caused: list[tuple[str, list[Outgoing]]]) -> None:
-    """Publish what handling each cause decided, and wait until the broker has all of it.
+async def deliver(app: faust.App, ready: list[Prepared]) -> None:
+    """Send events already prepared, and wait until the broker has every one.
 
-    Every event gets an id derived from its cause, so a cause handled again after a crash
-    publishes the very same events and consumers see repeats, not news. The caller stores its
-    state only after this returns: a crash in between repeats the outputs (harmless) instead
-    of losing them behind a state that says they were sent."""
-    pending = [
-        await publish(
-            app,
-            service,
-            out.topic,
-            out.key,
-            out.data,
-            out.correlation_id,
-            out.causation_id,
-            derived_id(cause_id, index),
-        )
-        for cause_id, outs in caused
-        for index, out in enumerate(outs)
-    ]
+    Give them ids derived from their cause (`codec.derived_id`) and store state only after
+    this returns: a crash in between then repeats the very same events (consumers see repeats,
+    not news) instead of losing them behind a state that says they were sent."""
+    pending = [await send(app, prepared) for prepared in ready]
     await asyncio.gather(*pending)
 
 

@@ -16,6 +16,7 @@ import faust
 
 from rxsim.domain.states import TERMINAL
 from rxsim.messaging import streams
+from rxsim.messaging.codec import MessageTooLarge, derived_id
 from rxsim.messaging.settings import Settings
 from rxsim.scenario import Scenario, load
 from schemas import topics
@@ -46,8 +47,8 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
             await coordinate_one(event)
 
     async def coordinate_one(event: Any) -> None:
-        """Decide, publish what was decided and wait until the broker has it, and only then
-        store the record (see streams.deliver for why this order)."""
+        """Decide; check that every event and the record can be carried; publish and wait
+        until the broker has it; only then store the record (see streams.deliver for why)."""
         decoded = await streams.decode_or_dead_letter(app, SERVICE, event)
         if decoded is None:
             return
@@ -62,9 +63,27 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
             return
         if outcome.note:
             log.info("%s %s: %s", envelope.type, envelope.subject, outcome.note)
-        await streams.deliver(app, SERVICE, [(envelope.id, outcome.out)])
-        if outcome.record is not None:
-            store.put(envelope.subject, outcome.record)
+        try:
+            ready = [
+                streams.prepare(
+                    SERVICE,
+                    out.topic,
+                    out.key,
+                    out.data,
+                    out.correlation_id,
+                    out.causation_id,
+                    derived_id(envelope.id, index),
+                )
+                for index, out in enumerate(outcome.out)
+            ]
+            record = store.encode(outcome.record) if outcome.record is not None else None
+        except MessageTooLarge as exc:  # never a crash: park what led to it
+            log.error("%s %s: %s", envelope.type, envelope.subject, exc)
+            await streams.park(app, SERVICE, event, f"outcome too large: {exc}")
+            return
+        await streams.deliver(app, ready)
+        if record is not None:
+            store.put(envelope.subject, record)
 
     deadline_sent: dict[str, float] = {}
 

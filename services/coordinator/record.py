@@ -71,6 +71,19 @@ class PrescriptionRecord(BaseModel):
         return [item for item in left if item.quantity > 0]
 
 
+def without_dosage_text(request: dict[str, Any]) -> dict[str, Any]:
+    """A MedicationRequest as the coordinator keeps and forwards it: its dosage text is its
+    item's `instructions` already, so it is not carried twice (a long text would otherwise
+    double the record past what a message may be); the structured dosage stays."""
+    dosage = request.get("dosageInstruction")
+    if not isinstance(dosage, list) or not any(isinstance(d, dict) and "text" in d for d in dosage):
+        return request
+    lean = [
+        {k: v for k, v in d.items() if k != "text"} if isinstance(d, dict) else d for d in dosage
+    ]
+    return {**request, "dosageInstruction": lean}
+
+
 class Expiry(NamedTuple):
     """Just what the expiry check needs of a stored record."""
 

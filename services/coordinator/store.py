@@ -12,6 +12,7 @@ from typing import Any
 import faust
 import orjson
 
+from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge
 from services.coordinator.record import PrescriptionRecord
 
 
@@ -31,8 +32,18 @@ class PrescriptionStore:
         stored = self._table.get(prescription_id)
         return PrescriptionRecord.model_validate_json(stored) if stored else None
 
-    def put(self, prescription_id: str, record: PrescriptionRecord) -> None:
-        self._table[prescription_id] = record.model_dump_json().encode()
+    def put(self, prescription_id: str, encoded: bytes) -> None:
+        """Store a record already encoded (see `encode`)."""
+        self._table[prescription_id] = encoded
+
+    @staticmethod
+    def encode(record: PrescriptionRecord) -> bytes:
+        """A record as stored; raise MessageTooLarge if its changelog message could not be
+        carried, so a caller can check it before sending anything."""
+        stored = record.model_dump_json().encode()
+        if len(stored) > MAX_MESSAGE_BYTES:
+            raise MessageTooLarge(len(stored))
+        return stored
 
     def raw_items(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every stored record as stored, unvalidated: for scans that read a field or two."""

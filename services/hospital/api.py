@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from rxsim import fhir
 from rxsim.domain.prescription import Issue
 from rxsim.domain.reasons import Reason
-from rxsim.messaging.codec import MAX_MESSAGE_BYTES
+from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge
 from services.hospital.desk import Desk, RunGoing
 
 FHIR_JSON = "application/fhir+json"
@@ -77,6 +77,10 @@ def routes(desk: Desk) -> APIRouter:
             code, submission_id = await desk.submit(bundle)
         except fhir.InvalidPrescription as exc:
             return outcome_response(422, exc.issues)
+        except MessageTooLarge as exc:  # the body fits, but not once in its envelope
+            return outcome_response(
+                413, [Issue("(body)", Reason.TOO_LARGE, str(exc), "too-costly")]
+            )
         status_url = str(request.url_for("read_submission", submission_id=submission_id))
         return JSONResponse(
             {

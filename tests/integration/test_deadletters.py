@@ -242,3 +242,38 @@ def test_dead_letters_are_themselves_valid_messages(stack: Stack, garbage_letter
     assert records
     for record in records:
         assert validate(topics.RX_DEADLETTER, orjson.loads(record.value or b"")) == []
+
+
+def test_a_huge_key_is_dead_lettered_by_every_consumer_and_stops_none(
+    client: StackClient,
+) -> None:
+    # Given a 600 KB key on a message on each consumed topic
+    huge = "k" * 600_000
+    bad = [
+        Bad("huge key", "rx.status", huge, b"\xff not json", ("citizen_app", "hospital"), ""),
+        Bad("huge key", "citizen.inbox", huge, b"\xff not json", ("citizen_app",), ""),
+        Bad("huge key", "rx.cancel", huge, b"\xff not json", ("coordinator",), ""),
+        Bad("huge key", "pharmacy.orders", huge, b"\xff not json", ("pharmacy",), ""),
+    ]
+    sent = produce(client.stack.bootstrap, bad)
+    # Then each consumer leaves a dead letter with the key's start, size and hash
+    wanted = {(s.topic, s.partition, s.offset, c) for s in sent for c in s.consumers}
+    letters = wait_for_dead_letters(client.stack.bootstrap, wanted)
+    for where in wanted:
+        letter = letters[where]
+        assert huge.startswith(letter["original_key"]), where
+        assert len(letter["original_key"]) == codec.DEAD_LETTER_KEY_KEEPS
+        assert letter["original_key_size"] == len(huge)
+        assert letter["reason"].startswith("not JSON"), letter["reason"]
+    # And every consumer still follows its topics: a prescription flows to the citizen
+    code = bundles.new_code(rng, HOSPITAL.code)
+    citizen = next(c for c in COUNTRY.citizens if c.province == HOSPITAL.province)
+    bundle = synthetic.prescription(
+        rng, code=code, hospital=HOSPITAL, citizen=citizen, drugs=[DRUG_BY_CODE["VD-25123-18"]],
+        simulated=False,
+    )  # fmt: skip
+    submission = client.post_prescription(bundle)["submission_id"]
+    client.wait_for_state(submission, "AVAILABLE")
+    client.wait_for_citizen(citizen.cccd, code)
+    for service in ("hospital", "citizen_app", "coordinator", "pharmacy"):
+        assert client[service].get("/readyz").status_code == 200, service

@@ -4,17 +4,19 @@ import random
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from rxsim.domain.reference.country import DRUGS
 from rxsim.fhir import synthetic
+from rxsim.messaging.codec import MAX_MESSAGE_BYTES
 from rxsim.scenario import load
 from rxsim.tools.stack import Stack
 from tests.integration.conftest import NewCode
 from tests.support import hl7_examples as hl7
 from tests.support.rule_faults import adult
-from tests.support.stack_client import STACK_SCENARIO, StackClient
+from tests.support.stack_client import STACK_SCENARIO, StackClient, eventually
 
 pytestmark = pytest.mark.integration
 COUNTRY = load(str(STACK_SCENARIO)).country
@@ -77,6 +79,94 @@ def test_structurally_wrong_prescription_is_a_422_naming_it(
     issues = outcome(response)
     assert issues[0]["details"]["coding"][0]["code"] == code
     assert issues[0]["expression"] == [where]
+
+
+def test_an_entry_of_an_unknown_resource_type_is_a_422_naming_it(
+    client: StackClient, new_code: NewCode
+) -> None:
+    bundle = valid_bundle(new_code("01001"))
+    at = len(bundle["entry"])
+    bundle["entry"].append({"resource": {"resourceType": "Prescription", "id": "x"}})
+    response = client["hospital"].post("/prescriptions", json=bundle)
+    assert response.status_code == 422
+    [issue] = outcome(response)
+    assert issue["details"]["coding"][0]["code"] == "FHIR_INVALID"
+    assert issue["expression"] == [f"Bundle.entry[{at}].resource.resourceType"]
+
+
+def with_dosage_text(bundle: dict[str, Any], text: str) -> dict[str, Any]:
+    request = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "MedicationRequest"
+    )
+    request["dosageInstruction"][0]["text"] = text
+    return bundle
+
+
+def test_a_body_that_fits_but_not_in_its_envelope_is_a_413(
+    client: StackClient, new_code: NewCode
+) -> None:
+    # Given a valid Bundle just under the limit, so its envelope is just over it
+    bundle = valid_bundle(new_code("01001"))
+    room = MAX_MESSAGE_BYTES - 110 - len(orjson.dumps(with_dosage_text(bundle, "")))
+    body = orjson.dumps(with_dosage_text(bundle, "x" * room))
+    assert MAX_MESSAGE_BYTES - 200 < len(body) <= MAX_MESSAGE_BYTES
+    # When it is sent, it is refused at once, saying so
+    response = client["hospital"].post(
+        "/prescriptions", content=body, headers={"content-type": "application/fhir+json"}
+    )
+    assert response.status_code == 413, response.text
+    [issue] = outcome(response)
+    assert issue["details"]["coding"][0]["code"] == "TOO_LARGE"
+
+
+def test_a_large_valid_prescription_flows_to_the_pharmacy(
+    client: StackClient, new_code: NewCode
+) -> None:
+    # Given a valid prescription with about 600 KB of dosage text
+    code = new_code("01001")
+    bundle = with_dosage_text(valid_bundle(code), "Uống sau ăn. " * 46_000)
+    # When it is sent and the citizen chooses a pharmacy
+    submission = client.post_prescription(bundle)["submission_id"]
+    client.wait_for_state(submission, "AVAILABLE")
+    cccd = COUNTRY.citizens[0].cccd
+    client.wait_for_citizen(cccd, code)
+    pharmacy = client["citizen_app"].get("/pharmacies").json()[0]["id"]
+    response = client["citizen_app"].post(
+        f"/citizens/{cccd}/prescriptions/{code}/choice",
+        json={"pharmacy_id": pharmacy, "fulfilment": "pickup"},
+    )
+    assert response.status_code == 202, response.text
+    # Then the coordinator stores it and orders it: the pharmacy answers
+    eventually(
+        lambda: [t for t, _ in client.events(submission)],
+        lambda seen: "pharmacy.events" in seen,
+        f"the pharmacy to answer the order for {code}",
+    )
+
+
+def test_a_second_cancellation_is_refused_and_the_hospital_sees_why(
+    client: StackClient, new_code: NewCode
+) -> None:
+    # Given a prescription its prescriber has cancelled
+    code = new_code("01001")
+    submission = client.post_prescription(valid_bundle(code))["submission_id"]
+    client.wait_for_state(submission, "AVAILABLE")
+    assert client["hospital"].post(f"/prescriptions/{code}/cancel").status_code == 202
+    client.wait_for_state(submission, "CANCELLED")
+    # When it is cancelled again
+    assert client["hospital"].post(f"/prescriptions/{code}/cancel").status_code == 202
+    # Then the submission shows the refused cancellation with its reason, and stays cancelled
+    shown = eventually(
+        lambda: client.submission(submission),
+        lambda found: bool(found["refused"]),
+        f"the refused cancellation of {code}",
+    )
+    assert shown["state"] == "CANCELLED"
+    [refused] = shown["refused"]
+    assert (refused["request"], refused["reason_code"]) == ("cancel", "ALREADY_CANCELLED")
+    assert "already cancelled" in refused["reason"]
 
 
 def test_invalid_fhir_datatype_names_the_element(client: StackClient, new_code: NewCode) -> None:

@@ -2,6 +2,7 @@
 in one reason for the dead-letter topic."""
 
 import base64
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -187,3 +188,26 @@ def test_a_dead_letter_keeps_the_original_bytes_key_and_reason() -> None:
     assert (data.source_topic, data.partition, data.offset) == (TOPIC.name, 2, 41)
     assert data.reason == "not JSON"
     assert orjson.loads(value)["type"] == topics.RX_DEADLETTER.event_type
+
+
+def test_a_dead_letter_of_a_huge_key_keeps_its_start_size_and_hash_and_fits() -> None:
+    huge = b"k" * 600_000 + b"\xff"
+
+    key, value = codec.dead_letter(
+        raw=b"x" * codec.MAX_MESSAGE_BYTES,
+        key=huge,
+        source_topic=TOPIC.name,
+        partition=0,
+        offset=7,
+        consumer="hospital",
+        reason="not JSON",
+    )
+
+    assert len(key) + len(value) < codec.MAX_MESSAGE_BYTES
+    _, data = codec.decode(topics.RX_DEADLETTER, value)
+    assert isinstance(data, DeadLettered)
+    assert data.original_key is not None
+    assert huge.startswith(data.original_key.encode())
+    assert key == data.original_key.encode()
+    assert data.original_key_size == len(huge)
+    assert data.original_key_sha256 == hashlib.sha256(huge).hexdigest()
