@@ -213,3 +213,27 @@ def test_a_remainder_sold_too_late_to_cancel_is_not_offered_again() -> None:
     # Then the prescription ends there
     assert record.state == S.PICKED_UP
     assert all(out.topic != topics.CITIZEN_INBOX for out in outcome.out)
+
+
+def test_a_second_cancellation_while_pending_is_refused_as_already_cancelled() -> None:
+    record = make.record_in(S.ACCEPTED, fulfilment=Fulfilment.PICKUP)
+    ctx = make.context()
+    handlers.on_cancel(record, *make.cancel(record.prescription_id), ctx)
+
+    outcome = handlers.on_cancel(record, *make.cancel(record.prescription_id), ctx)
+
+    assert record.state == S.PENDING_CANCELLATION
+    [answer] = outcome.out
+    refused = status_of(answer).refused
+    assert refused is not None and refused.reason_code == "ALREADY_CANCELLED"
+
+
+def test_a_cancellation_too_late_for_a_partial_sale_says_the_rest_is_withdrawn() -> None:
+    record, _, _ = _partly_sold(Fulfilment.DELIVERY)
+
+    outcome = handlers.on_cancel(record, *make.cancel(record.prescription_id), make.context())
+
+    assert record.state == S.DISPENSED
+    refused = status_of(outcome.out[0]).refused
+    assert refused is not None and refused.reason_code == "CANCEL_TOO_LATE"
+    assert "the rest will not be offered again" in refused.reason
