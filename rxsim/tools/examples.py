@@ -65,8 +65,8 @@ def _outgoing(outcome: Outcome, cause: Event) -> list[tuple[Topic, Event]]:
 
 
 def story(seed: int = 2025) -> list[tuple[Topic, Event]]:
-    """One prescription from issue to dispensing, with a cancellation, a deadline and a dead
-    letter beside it: every topic appears at least once."""
+    """One prescription from issue to dispensing, with a cancellation, a refused choice, a
+    deadline and a dead letter beside it: every topic appears at least once."""
     rng = random.Random(seed)
     scenario = load("pilot")
     country = scenario.country
@@ -95,6 +95,10 @@ def story(seed: int = 2025) -> list[tuple[Topic, Event]]:
     outcome = handlers.on_choice(record, Envelope.model_validate(chosen), choice, ctx)
     sent += [(topics.CITIZEN_CHOICES, chosen), *_outgoing(outcome, chosen)]
     order = OrderPlaced.model_validate(sent[-1][1]["data"])
+    # beside the story: the same choice sent again is refused, and the citizen told why
+    again = _event(topics.CITIZEN_CHOICES, "citizen_app", choice.model_dump(mode="json"), issued)
+    refused = handlers.on_choice(record, Envelope.model_validate(again), choice, ctx)
+    refusal = [(topics.CITIZEN_CHOICES, again), *_outgoing(refused, again)]
     # beside the story: the prescriber cancels while the pharmacy holds the order
     cancel = CancellationRequested(prescription_id=code, reason="Kê nhầm liều (wrong dose)")
     cancelled = _event(topics.RX_CANCEL, "hospital", cancel.model_dump(), issued)
@@ -121,7 +125,7 @@ def story(seed: int = 2025) -> list[tuple[Topic, Event]]:
     sent.append(
         (topics.PHARMACY_EVENTS, _event(topics.PHARMACY_EVENTS, "pharmacy", update, chosen))
     )
-    return sent + aside + _aside(order, issued, ctx.now + ctx.validity)
+    return sent + aside + refusal + _aside(order, issued, ctx.now + ctx.validity)
 
 
 def _aside(order: OrderPlaced, issued: Event, due: datetime) -> list[tuple[Topic, Event]]:
