@@ -15,7 +15,14 @@ from rxsim.cli.contracts import contracts_app
 from rxsim.cli.fhir import fhir_app
 from rxsim.cli.options import ScenarioOpt
 from rxsim.messaging.settings import SERVICES, Settings
-from rxsim.tools.stack import Stack, StackError, announce, with_free_ports, withdraw
+from rxsim.tools.stack import (
+    Restart,
+    Stack,
+    StackError,
+    announce,
+    with_free_ports,
+    withdraw,
+)
 
 app = typer.Typer(
     help="rxsim: e-prescription interoperability simulator (hospital → "
@@ -69,6 +76,15 @@ def _print_endpoints(stack: Stack) -> None:
     console.print(f"logs: {stack.log_dir}")
 
 
+def _say_restart(stack: Stack, restart: Restart) -> None:
+    """A service died: the supervisor started it again, or gave up on it; the rest goes on."""
+    if restart.gave_up:
+        console.print(f"[red]{restart}[/]; the rest goes on. Its last lines:")
+        console.print(stack.log_tail(restart.service))
+    else:
+        console.print(f"[yellow]{restart}[/]")
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt  # SIGTERM stops the stack as cleanly as Ctrl-C
 
@@ -90,18 +106,18 @@ def up(
     # Also SIGINT: a shell that starts us in the background makes us ignore it otherwise.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
+    stack.start_supervisor(lambda restart: _say_restart(stack, restart))
     try:
-        while not stack.dead():
+        while True:
             time.sleep(0.5)
-        console.print(f"[red]service(s) stopped unexpectedly: {', '.join(stack.dead())}[/]")
-        for name in stack.dead():
-            console.print(stack.log_tail(name))
     except KeyboardInterrupt:
         console.print("stopping…")
     finally:
         withdraw()
         stack.stop()
         console.print("stopped.")
+    if stack.given_up():
+        raise typer.Exit(1)  # a service stayed down: say so to whoever started us
 
 
 @app.command()
@@ -128,6 +144,7 @@ def demo(
     )
     stack = Stack(settings)
     _start(stack)
+    stack.start_supervisor(lambda restart: _say_restart(stack, restart))
     try:
         result = asyncio.run(run_scenario(stack, chosen, count, rate, console))
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import BaseModel
 
 from rxsim.messaging.codec import Undecodable, dead_letter_of, decode, encode_bounded, new_event
+from rxsim.messaging.settings import GROUP_SESSION_TIMEOUT_S
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.topics import Topic
@@ -98,10 +99,10 @@ class Follower:
             client_id=f"rxsim-{self.service}",
             auto_offset_reset="earliest",
             enable_auto_commit=True,
-            session_timeout_ms=10_000,
+            session_timeout_ms=int(GROUP_SESSION_TIMEOUT_S * 1000),
             heartbeat_interval_ms=1_000,
             max_poll_interval_ms=30_000,
-            rebalance_timeout_ms=10_000,
+            rebalance_timeout_ms=int(GROUP_SESSION_TIMEOUT_S * 1000),
             fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
         await self._consumer.start()

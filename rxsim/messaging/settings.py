@@ -6,6 +6,9 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("hospital", "coordinator", "pharmacy", "citizen_app")
+# How long a consumer group waits for a silent member before giving its partitions to others
+# (every consumer of every service uses it; the supervisor waits it out before a restart).
+GROUP_SESSION_TIMEOUT_S = 10.0
 
 
 class Settings(BaseSettings):

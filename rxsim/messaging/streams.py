@@ -1,7 +1,6 @@
 """What the faust-streaming services (coordinator, pharmacy) share: the app's configuration,
 decoding with dead letters, sending events, and running the worker with its FastAPI side."""
 
-import asyncio
 import logging
 import os
 import tempfile
@@ -22,7 +21,7 @@ from rxsim.messaging.codec import (
     encode_bounded,
     new_event,
 )
-from rxsim.messaging.settings import Settings
+from rxsim.messaging.settings import GROUP_SESSION_TIMEOUT_S, Settings
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.topics import Topic
@@ -68,9 +67,9 @@ def make_app(service: str, settings: Settings) -> faust.App:
         topic_allow_declare=True,
         key_serializer="raw",
         value_serializer="raw",
-        broker_session_timeout=10.0,
+        broker_session_timeout=GROUP_SESSION_TIMEOUT_S,
         broker_heartbeat_interval=1.0,
-        broker_rebalance_timeout=10.0,
+        broker_rebalance_timeout=GROUP_SESSION_TIMEOUT_S,
         broker_commit_every=100,
         broker_commit_interval=1.0,
         stream_wait_empty=False,
@@ -170,9 +169,12 @@ async def deliver(app: faust.App, ready: list[Prepared]) -> None:
 
     Give them ids derived from their cause (`codec.derived_id`) and store state only after
     this returns: a crash in between then repeats the very same events (consumers see repeats,
-    not news) instead of losing them behind a state that says they were sent."""
-    pending = [await send(app, prepared) for prepared in ready]
-    await asyncio.gather(*pending)
+    not news) instead of losing them behind a state that says they were sent. Waiting is a
+    flush of the producer, the same wait faust itself makes before it commits offsets."""
+    for prepared in ready:
+        await send(app, prepared)
+    if ready:
+        await app.producer.flush()
 
 
 def add_health(api: FastAPI, app: faust.App) -> None:

@@ -27,6 +27,7 @@ class DemoResult:
     generator: dict[str, Any]
     elapsed: float
     scenario: Scenario
+    restarts: tuple[str, ...] = ()  # what the supervisor did, as it said it
 
     @property
     def complete(self) -> bool:
@@ -105,13 +106,14 @@ async def run_scenario(
                     result = DemoResult(ledger, generator, time.monotonic() - started, scenario)
                     if result.complete:
                         break
-                    if stack.dead():
-                        console.print(f"[red]service(s) died: {', '.join(stack.dead())}")
+                    if stack.given_up():  # a service stays down: the run cannot complete
                         break
                     await asyncio.sleep(0.5)
     finally:
         await observer.stop()
-    return DemoResult(observer.ledger, generator, time.monotonic() - started, scenario)
+    restarts = tuple(str(restart) for restart in stack.restarts)
+    elapsed = time.monotonic() - started
+    return DemoResult(observer.ledger, generator, elapsed, scenario, restarts)
 
 
 def _fmt(ms: float) -> str:
@@ -149,6 +151,9 @@ def summary(result: DemoResult) -> Group:
         counts.add_row(f"    {what}", str(n))
     in_flight = ledger.in_flight()
     counts.add_row("still in flight", f"[red]{len(in_flight)}" if in_flight else "0")
+    counts.add_row("services restarted", str(len(result.restarts)))
+    for line in result.restarts:
+        counts.add_row(f"    {line}", "")
     refused = result.generator.get("refused_at_edge", 0)
     if refused:
         counts.add_row("refused at the hospital's edge", str(refused))

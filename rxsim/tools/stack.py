@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from rxsim.messaging.settings import SERVICES, Settings
+from rxsim.messaging.settings import GROUP_SESSION_TIMEOUT_S, SERVICES, Settings
 from rxsim.tools.broker import BrokerError, EmbeddedBroker, ensure_topics, free_port, port_in_use
 
 
@@ -26,7 +26,11 @@ class StackError(RuntimeError):
 
 
 MAX_RESTARTS = 5  # per service: a service that keeps dying is left stopped, and said so
-FIRST_PAUSE = 0.5  # seconds before the second restart of a service; doubled each time after
+# Seconds between a service's death and its restart, times the how-many-th restart it is. The
+# first wait outlasts the consumer group's session: the new process then joins a group its dead
+# predecessor has left, and takes all its partitions in one rebalance (with the dead member
+# still in the group, faust was seen to skip events of a partition handed over in a second one).
+RESTART_PAUSE = GROUP_SESSION_TIMEOUT_S + 1.0
 
 
 @dataclass(frozen=True)
@@ -44,18 +48,28 @@ class Restart:
         return f"{self.service} died (exit {self.exit_code}): restarted ({self.count})"
 
 
+def service_command(name: str) -> list[str]:
+    return [sys.executable, "-m", f"services.{name}"]
+
+
 class Stack:
     def __init__(
-        self, settings: Settings, log_dir: Path | None = None, broker_port: int | None = None
+        self,
+        settings: Settings,
+        log_dir: Path | None = None,
+        broker_port: int | None = None,
+        command: Callable[[str], list[str]] = service_command,
+        restart_pause: float = RESTART_PAUSE,
     ) -> None:
         self.settings = settings
+        self.command, self.restart_pause = command, restart_pause
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="rxsim-logs-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.broker_port = broker_port
         self.broker: EmbeddedBroker | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.restarts: list[Restart] = []
-        self._next_restart: dict[str, float] = {}
+        self._died_at: dict[str, float] = {}  # when the supervisor first saw it dead
         self._supervising = threading.Event()
         self._supervisor: threading.Thread | None = None
 
@@ -102,18 +116,18 @@ class Stack:
             self.stop()
             raise StackError(str(exc)) from None
         for name in SERVICES:
-            self._spawn(name)
+            self.launch(name)
         try:
             self._wait_ready(on_ready, timeout)
         except StackError:
             self.stop()
             raise
 
-    def _spawn(self, name: str) -> None:
+    def launch(self, name: str) -> None:
         # Appended, so a restarted service's log keeps what the dead one said.
         log = (self.log_dir / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{name}"],
+            self.command(name),
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -121,20 +135,24 @@ class Stack:
         )
 
     def supervise(self) -> list[Restart]:
-        """Start again every service that died, each after a pause that doubles with every
-        restart, at most MAX_RESTARTS times; what it did, for the caller to show."""
+        """Start again every service that died, once its pause is over (longer with every
+        restart), at most MAX_RESTARTS times; what it did, for the caller to show."""
         done = []
+        now = time.monotonic()
         for name in self.dead():
-            if name in self.given_up() or time.monotonic() < self._next_restart.get(name, 0.0):
+            if name in self.given_up():
                 continue
             count = sum(1 for r in self.restarts if r.service == name) + 1
+            died_at = self._died_at.setdefault(name, now)
+            if now - died_at < self.restart_pause * count:
+                continue
+            del self._died_at[name]
             exit_code = self.processes[name].returncode
             if count > MAX_RESTARTS:
                 done.append(Restart(name, exit_code, count - 1, gave_up=True))
                 continue
-            self._spawn(name)
+            self.launch(name)
             done.append(Restart(name, exit_code, count))
-            self._next_restart[name] = time.monotonic() + FIRST_PAUSE * 2 ** (count - 1)
         self.restarts += done
         return done
 

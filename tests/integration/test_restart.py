@@ -72,26 +72,6 @@ async def run_to_the_end(stack: Stack, kill_after: int, service: str) -> list[St
                 + ", ".join(f"{s.prescription_id} {s.state}" for s in this_run() if not s.final)
             ),
         )
-    except AssertionError:
-        import subprocess
-        import sys
-
-        stuck = [s.prescription_id for s in this_run() if not s.final]
-        print(
-            subprocess.run(
-                [sys.executable, "/tmp/dbg.py", stack.bootstrap, *stuck],
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
-        print(
-            {
-                k: (s.prescription_id, s.state)
-                for k, s in observer.ledger.stories.items()
-                if s.prescription_id in stuck
-            }
-        )
-        raise
     finally:
         await observer.stop()
     return this_run()
