@@ -177,13 +177,13 @@ async def deliver(app: faust.App, ready: list[Prepared]) -> None:
         await app.producer.flush()
 
 
+def is_ready(app: faust.App) -> bool:
+    """Partitions assigned and tables recovered (faust ends a rebalance after recovery)."""
+    return not app.rebalancing and bool(app.consumer.assignment())
+
+
 def add_health(api: FastAPI, app: faust.App) -> None:
-    # This server starts only after table recovery; ready once partitions are assigned.
-    http.add_health(
-        api,
-        lambda: not app.rebalancing and bool(app.consumer.assignment()),
-        "Ready: tables recovered and partitions assigned.",
-    )
+    http.add_health(api, lambda: is_ready(app), "Ready: tables recovered and partitions assigned.")
 
 
 def serve(app: faust.App, api: FastAPI, settings: Settings, service: str) -> None:

@@ -1,5 +1,6 @@
 """The pharmacies' HTTP API: who they are, their stock, and pickups at the counter."""
 
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:  # the composition root imports this module, not the other way
 
 
 def make_api(pharmacies: "Pharmacies") -> FastAPI:
-    scenario, book = pharmacies.scenario, pharmacies.book
+    scenario = pharmacies.scenario
     api = FastAPI(
         title="rxsim pharmacy",
         version="0.1.0",
@@ -43,14 +44,17 @@ def make_api(pharmacies: "Pharmacies") -> FastAPI:
     )
     async def record_pickup(pharmacy_id: str, prescription_id: str) -> dict[str, str]:
         """The citizen collected a dispensed prescription at the counter."""
-        outcome = orders.collect_at_counter(book, pharmacy_id, prescription_id)
-        if outcome is None:
+        collected = await pharmacies.decide(
+            pharmacy_id,
+            f"pickup/{uuid.uuid4()}",  # a new request each time; a repeat finds nothing held
+            lambda now, ctx: orders.collect_at_counter(now.book, pharmacy_id, prescription_id),
+        )
+        if not collected:
             raise HTTPException(
                 404,
                 f"{pharmacy_id} holds no dispensed prescription {prescription_id!r} "
                 "awaiting pickup",
             )
-        await pharmacies.apply(outcome)
         return {"prescription_id": prescription_id, "status": "picked_up"}
 
     return api

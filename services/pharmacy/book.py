@@ -50,12 +50,14 @@ class AwaitingPickup:
     correlation_id: str
 
 
-HANDLED_EVENTS_KEPT = 100_000
+# Redelivery replays what was not yet committed (at most a few hundred events), so the
+# latest thousand per pharmacy cover it many times over and keep its stored record small.
+HANDLED_EVENTS_KEPT = 1_000
 
 
 @dataclass
 class OrderBook:
-    """The orders this process holds, in memory: lost if it is killed, as are its timers.
+    """The orders one pharmacy holds (stored with its record, `record.PharmacyRecord`).
 
     Redelivery changes nothing: an event handled before is known by its id (`handled`, the
     latest ones), and an order for a prescription this pharmacy already took is known by what

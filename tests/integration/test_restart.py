@@ -98,7 +98,7 @@ def dispensed_twice(stories: list[Story]) -> list[str]:
     return twice
 
 
-@pytest.mark.parametrize("service", ["coordinator"])
+@pytest.mark.parametrize("service", ["coordinator", "pharmacy"])
 async def test_a_killed_service_is_restarted_and_the_run_completes(
     stack: Stack, service: str
 ) -> None:
