@@ -208,6 +208,20 @@ class DeadlineReached(_Data):
     due_at: datetime
 
 
+class GeneratorRunRecorded(_Data):
+    """hospital.generator-runs: a run of the hospital's built-in generator, as it started or
+    ended. A restarted hospital resumes the run not ended (what it already issued is on
+    rx.issued, caused by the run)."""
+
+    run_id: str
+    target: int = Field(ge=1)
+    rate: float = Field(gt=0, description="prescriptions per second at the load curve's 1.0")
+    started_at: datetime
+    finished: bool = False
+    issued: int = Field(default=0, ge=0)
+    refused_at_edge: int = Field(default=0, ge=0)
+
+
 class DeadLettered(_Data):
     """rx.deadletter: a message a consumer could not process, kept with the reason."""
 

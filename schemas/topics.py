@@ -46,7 +46,8 @@ RX_ISSUED = Topic(
     "vn.rxsim.rx.issued",
     events.PrescriptionIssued,
     ("hospital",),
-    ("coordinator",),
+    # The hospital reads back its own submissions to rebuild its view after a restart.
+    ("coordinator", "hospital"),
     "application/fhir+json",
     # Hospitals' own systems write here and are released apart from the coordinator, in either
     # order; the Bundle's content model is open, so optional additions stay FULL-compatible.
@@ -58,7 +59,7 @@ RX_CANCEL = Topic(
     "vn.rxsim.rx.cancellation-requested",
     events.CancellationRequested,
     ("hospital",),
-    ("coordinator",),
+    ("coordinator", "hospital"),  # the hospital: which cancellations it already sent
 )
 RX_STATUS = Topic(
     "rx.status",
@@ -124,6 +125,14 @@ COORDINATOR_DEADLINES = Topic(
     ("coordinator",),
     ("coordinator",),
 )
+HOSPITAL_RUNS = Topic(
+    "hospital.generator-runs",
+    "run id",
+    "vn.rxsim.hospital.generator-run-recorded",
+    events.GeneratorRunRecorded,
+    ("hospital",),
+    ("hospital",),
+)
 RX_DEADLETTER = Topic(
     "rx.deadletter",
     "the original key",
@@ -144,6 +153,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     PHARMACY_CANCELLATIONS,
     PHARMACY_ALERTS,
     COORDINATOR_DEADLINES,
+    HOSPITAL_RUNS,
     RX_DEADLETTER,
 )
 BY_NAME: dict[str, Topic] = {topic.name: topic for topic in ALL_TOPICS}

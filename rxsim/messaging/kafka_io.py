@@ -7,11 +7,10 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import BaseModel
 
 from rxsim.messaging.codec import Undecodable, dead_letter_of, decode, encode_bounded, new_event
-from rxsim.messaging.settings import GROUP_SESSION_TIMEOUT_S
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.topics import Topic
@@ -65,7 +64,12 @@ class Publisher:
 
 
 class Follower:
-    """Consumes `reads` in the service's own consumer group, for as long as the service runs."""
+    """Reads `reads` from the beginning, every partition by assignment (no consumer group, so a
+    restart waits for no rebalance), for as long as the service runs: the service rebuilds its
+    view from the broker on every start. `ready` once it has read what was there when it
+    started; `on_caught_up` is awaited then, once (to arm what the rebuilt view says is due).
+    What it cannot decode on a topic of `own` (where it reads back its own writes) is skipped:
+    parking it is for the topic's real consumers."""
 
     def __init__(
         self,
@@ -75,54 +79,76 @@ class Follower:
         handler: Handler,
         publisher: Publisher,
         fetch_max_wait_ms: int = 50,
+        *,
+        own: Iterable[Topic] = (),
+        on_caught_up: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.fetch_max_wait_ms = fetch_max_wait_ms
         self.service = service
         self.handler = handler
         self.publisher = publisher
         self.reads = tuple(reads)
+        self.own = frozenset(t.name for t in own)
+        self.on_caught_up = on_caught_up
         self.bootstrap = bootstrap
+        self.caught_up = False
+        self._behind: dict[TopicPartition, int] = {}  # partition -> its end offset at start
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
     def ready(self) -> bool:
-        return bool(
-            self._task and not self._task.done() and self._consumer and self._consumer.assignment()
-        )
+        return bool(self._task and not self._task.done() and self.caught_up)
 
     async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(
-            *(t.name for t in self.reads),
+        consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
-            group_id=f"rxsim-{self.service}",
             client_id=f"rxsim-{self.service}",
-            auto_offset_reset="earliest",
-            enable_auto_commit=True,
-            session_timeout_ms=int(GROUP_SESSION_TIMEOUT_S * 1000),
-            heartbeat_interval_ms=1_000,
-            max_poll_interval_ms=30_000,
-            rebalance_timeout_ms=int(GROUP_SESSION_TIMEOUT_S * 1000),
+            enable_auto_commit=False,
             fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
-        await self._consumer.start()
+        await consumer.start()
+        partitions = await partitions_of(consumer, self.reads)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+        self._behind = {tp: end for tp, end in ends.items() if end > 0}
+        self._consumer = consumer
         self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        await stop_reading(self._task, self._consumer)
 
     async def _run(self) -> None:
         assert self._consumer is not None
+        await self._check_caught_up()
         async for message in self._consumer:
             topic = topics.BY_NAME[message.topic]
             try:
                 envelope, data = decode(topic, message.value)
                 await self.handler(topic, envelope, data)
             except Undecodable as exc:
-                await self._park(message, exc.reason)
+                if message.topic not in self.own:
+                    await self._park(message, exc.reason)
             except Exception as exc:  # a bug must not stop the follower: park the message
                 log.exception("handler failed on %s", message.topic)
                 await self._park(message, f"handler error: {exc!r}")
+            if not self.caught_up:
+                tp = TopicPartition(message.topic, message.partition)
+                if message.offset + 1 >= self._behind.get(tp, 0):
+                    self._behind.pop(tp, None)
+                await self._check_caught_up()
+
+    async def _check_caught_up(self) -> None:
+        if self.caught_up or self._behind:
+            return
+        self.caught_up = True
+        log.info("%s caught up with %s", self.service, ", ".join(t.name for t in self.reads))
+        if self.on_caught_up is not None:
+            try:
+                await self.on_caught_up()
+            except Exception:
+                log.exception("%s: what was due on catching up failed", self.service)
+
+    async def stop(self) -> None:
+        await stop_reading(self._task, self._consumer)
 
     async def _park(self, message: Any, reason: str) -> None:
         """Dead-letter a message; if even that fails, log it and go on: one message must never
@@ -134,6 +160,18 @@ class Follower:
             log.exception(
                 "could not dead-letter %s[%s]@%s", message.topic, message.partition, message.offset
             )
+
+
+async def partitions_of(consumer: AIOKafkaConsumer, reads: Iterable[Topic]) -> list[TopicPartition]:
+    """Every partition of `reads`, asking the broker again for a topic not yet in metadata."""
+    partitions = []
+    for topic in reads:
+        found = consumer.partitions_for_topic(topic.name)
+        if not found:
+            await consumer._client.force_metadata_update()
+            found = consumer.partitions_for_topic(topic.name) or set()
+        partitions += [TopicPartition(topic.name, p) for p in sorted(found)]
+    return partitions
 
 
 async def stop_reading(

@@ -30,6 +30,8 @@ from schemas.topics import Topic
 from services.coordinator import handlers
 from services.coordinator.context import context_for
 from services.coordinator.outcome import Outcome
+from services.hospital import runs
+from services.hospital.generator import GeneratorRun
 from services.pharmacy import domain
 
 Event = dict[str, Any]
@@ -66,7 +68,7 @@ def _outgoing(outcome: Outcome, cause: Event) -> list[tuple[Topic, Event]]:
 
 def story(seed: int = 2025) -> list[tuple[Topic, Event]]:
     """One prescription from issue to dispensing, with a cancellation, a refused choice, a
-    deadline and a dead letter beside it: every topic appears at least once."""
+    deadline, a dead letter and a generator run beside it: every topic appears at least once."""
     rng = random.Random(seed)
     scenario = load("pilot")
     country = scenario.country
@@ -164,4 +166,16 @@ def _aside(order: OrderPlaced, issued: Event, due: datetime) -> list[tuple[Topic
             ),
         ),
         (topics.RX_DEADLETTER, orjson.loads(value)),
+        (topics.HOSPITAL_RUNS, _run_recorded()),
     ]
+
+
+def _run_recorded() -> Event:
+    """A generator run as the hospital records it when it starts."""
+    run = GeneratorRun(target=300, rate=12.0, run_id="5b0f7f0e-6a55-4c1e-9d4a-2f1d0c8e7b31")
+    return codec.new_event(
+        topics.HOSPITAL_RUNS,
+        source="rxsim/hospital",
+        subject=run.run_id,
+        data=runs.record_of(run),
+    )

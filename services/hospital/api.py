@@ -12,7 +12,7 @@ from rxsim import fhir
 from rxsim.domain.prescription import Issue
 from rxsim.domain.reasons import Reason
 from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge
-from services.hospital.desk import Desk, RunGoing
+from services.hospital.desk import Desk, Recovering, RunGoing
 
 FHIR_JSON = "application/fhir+json"
 BUNDLE_BODY = {
@@ -124,17 +124,22 @@ def routes(desk: Desk) -> APIRouter:
         "/generator/runs",
         status_code=202,
         tags=["generator"],
-        responses={409: {"description": "a run is already going"}},
+        responses={
+            409: {"description": "a run is already going"},
+            503: {"description": "still catching up with the broker after a start"},
+        },
     )
     async def start_generator(body: RunRequest | None = None) -> dict[str, Any]:
         """Issue synthetic prescriptions of the scenario at a fixed rate, in the background."""
         body = body or RunRequest()
         try:
-            return vars(desk.start_run(body.count, body.rate))
+            return vars(await desk.start_run(body.count, body.rate))
         except RunGoing:
             raise HTTPException(
                 409, "a generator run is already going; see /generator/runs/current"
             ) from None
+        except Recovering:
+            raise HTTPException(503, "catching up with the broker; see /readyz") from None
 
     @router.get("/generator/runs/current", tags=["generator"])
     async def read_generator() -> dict[str, Any]:

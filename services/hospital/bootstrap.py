@@ -1,12 +1,12 @@
 """The hospital service's composition root: the hospitals' side of the national e-prescription
 exchange, over HTTP.
 
-`bootstrap(settings)` wires the publisher, the follower of rx.status (whose one handler keeps
-the status view), the desk and the routes into a FastAPI app. Importing this module starts
-nothing. What the hospital reads and writes is declared once, in schemas/topics.py.
+`bootstrap(settings)` wires the publisher, the follower (rx.status for the status view; its own
+rx.issued, rx.cancel and generator runs, read again from the beginning on every start, so a
+restarted hospital knows what it sent), the desk and the routes into a FastAPI app.
+Importing this module starts nothing. What the hospital reads and writes is declared once,
+in schemas/topics.py.
 """
-
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -15,8 +15,6 @@ from rxsim.messaging.kafka_io import Follower, Publisher
 from rxsim.messaging.settings import Settings
 from rxsim.scenario import Scenario, load
 from schemas import topics
-from schemas.envelope import Envelope
-from schemas.topics import Topic
 from services.hospital.api import routes
 from services.hospital.desk import Desk
 from services.hospital.status_view import StatusView
@@ -28,18 +26,16 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
     """The hospital's web app, its Kafka clients started and stopped with it."""
     scenario = scenario or load(settings.scenario, settings.speedup)
     publisher = Publisher(settings.bootstrap, SERVICE)
-    view = StatusView()
-
-    async def on_status(topic: Topic, envelope: Envelope, data: Any) -> None:
-        view.apply(envelope, data)
-
+    desk = Desk(scenario, publisher, StatusView())
     follower = Follower(
         settings.bootstrap,
         SERVICE,
         topics.reads_of(SERVICE),
-        on_status,
+        desk.receive,
         publisher,
         settings.fetch_max_wait_ms,
+        own=(topics.RX_ISSUED, topics.RX_CANCEL, topics.HOSPITAL_RUNS),
+        on_caught_up=desk.recover,
     )
     api = FastAPI(
         title="rxsim hospital",
@@ -49,8 +45,9 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
     )
     add_health(
         api,
-        lambda: follower.ready,
-        "Ready: the producer is up and the rx.status follower has its partitions.",
+        lambda: follower.ready and desk.recovered,
+        "Ready: the producer is up, and the hospital has read its submissions, their statuses "
+        "and its generator runs from the broker (and resumed what was due).",
     )
-    api.include_router(routes(Desk(scenario, publisher, view)))
+    api.include_router(routes(desk))
     return api

@@ -1,10 +1,12 @@
 """The hospitals' desk: what the hospital service does with a prescription once the HTTP edge
-has read it. It holds the service's state (the status view, the generator's current run) and
-its only way out (the publisher), so routes stay thin and tests can pass fakes."""
+has read it. It holds the service's state (the status view, the generator's runs and planned
+cancellations) and its only way out (the publisher), so routes stay thin and tests can pass
+fakes. Its state is rebuilt from the broker on every start (`receive`, then `recover` once
+caught up): what was due while the hospital was down is sent then, and a run not ended goes on.
+"""
 
 import asyncio
-import random
-from datetime import timedelta
+import time
 from typing import Any
 
 from rxsim import fhir
@@ -13,13 +15,21 @@ from rxsim.messaging.kafka_io import Publisher
 from rxsim.messaging.tasks import spawn
 from rxsim.scenario import Scenario
 from schemas import topics
-from schemas.events import CancellationRequested
-from services.hospital import generator
+from schemas.envelope import Envelope
+from schemas.events import CancellationRequested, GeneratorRunRecorded, StatusChanged
+from schemas.topics import Topic
+from services.hospital import generator, runs
 from services.hospital.status_view import StatusView, Submission
+
+SOURCE = "rxsim/hospital"
 
 
 class RunGoing(Exception):
     """A generator run is already going."""
+
+
+class Recovering(Exception):
+    """The hospital is still rebuilding its view from the broker: a run may be going."""
 
 
 class Desk:
@@ -27,16 +37,21 @@ class Desk:
         self.scenario = scenario
         self.publisher = publisher
         self.view = view
+        self.book = runs.RunBook()
         self.current_run: generator.GeneratorRun | None = None
+        self.recovered = False
 
     async def submit(self, bundle: dict[str, Any]) -> tuple[str, str]:
         """Validate at the edge (raises InvalidPrescription) and publish to rx.issued."""
         rx = fhir.parse_prescription(bundle)
         return rx.code, await self.publish(bundle, rx.code)
 
-    async def publish(self, bundle: dict[str, Any], code: str) -> str:
-        """Publish a prescription to rx.issued; its submission id."""
-        event = await self.publisher.publish(topics.RX_ISSUED, code, bundle, subject=code)
+    async def publish(self, bundle: dict[str, Any], code: str, run_id: str | None = None) -> str:
+        """Publish a prescription to rx.issued (caused by a generator run, if `run_id`); its
+        submission id."""
+        event = await self.publisher.publish(
+            topics.RX_ISSUED, code, bundle, subject=code, causation_id=run_id
+        )
         self.view.submitted(event["id"], code, now())
         return str(event["id"])
 
@@ -46,39 +61,95 @@ class Desk:
         await self.publisher.publish(
             topics.RX_CANCEL, code, data, subject=code, correlation_id=submission.submission_id
         )
+        self.book.cancel_sent.add(submission.submission_id)
 
-    def start_run(self, count: int | None, rate: float | None) -> generator.GeneratorRun:
-        """Issue the scenario's synthetic prescriptions at a fixed rate, in the background."""
+    async def receive(self, topic: Topic, envelope: Envelope, data: Any) -> None:
+        """What the hospital reads: statuses, and its own writes read back after a restart."""
+        if isinstance(data, StatusChanged):
+            self.view.apply(envelope, data)
+        elif isinstance(data, GeneratorRunRecorded):
+            self.book.recorded(data)
+        elif isinstance(data, CancellationRequested):
+            self.book.cancel_sent.add(envelope.correlationid)
+        elif topic == topics.RX_ISSUED and envelope.source == SOURCE:
+            self.view.submitted(envelope.id, envelope.subject, envelope.time)
+            if envelope.causationid is not None:  # made by a generator run
+                self.book.issued(envelope.causationid, envelope.id, envelope.subject, envelope.time)
+
+    async def recover(self) -> None:
+        """Caught up with the broker: send the planned cancellations now due, and go on with
+        a generator run that had not ended."""
+        due = runs.cancels_due(
+            self.book, self.view, self.scenario.seed, self.scenario.behaviour, self.scenario.clock
+        )
+        for cancel in due:
+            wait = (cancel.due_at - now()).total_seconds()
+            spawn(self._cancel_later(cancel.prescription_id, cancel.submission_id, wait))
+        going = self.book.unfinished()
+        if going is not None:
+            record, issued = going
+            run = generator.GeneratorRun(
+                record.target, record.rate, record.run_id, issued=issued,
+                started_at=record.started_at.timestamp(),
+            )  # fmt: skip
+            self.current_run = run
+            spawn(self._run(run))
+        self.recovered = True
+
+    async def start_run(self, count: int | None, rate: float | None) -> generator.GeneratorRun:
+        """Issue the scenario's synthetic prescriptions at a fixed rate, in the background; the
+        run is recorded first, so that a restarted hospital goes on with it."""
+        if not self.recovered:
+            raise Recovering()
         if self.current_run is not None and not self.current_run.finished:
             raise RunGoing()
-        self.current_run = generator.GeneratorRun(
+        run = self.current_run = generator.GeneratorRun(
             target=count or self.scenario.load.prescriptions,
             rate=rate or self.scenario.load.rate_per_second,
         )
-        spawn(generator.run(self.current_run, self.scenario, self._generated))
-        return self.current_run
+        await self._record(run)
+        spawn(self._run(run))
+        return run
 
-    async def _generated(self, bundle: dict[str, Any]) -> bool:
+    async def _run(self, run: generator.GeneratorRun) -> None:
+        async def submit(bundle: dict[str, Any]) -> bool:
+            return await self._generated(bundle, run.run_id)
+
+        await generator.run(
+            run, self.scenario, submit, clock=time.time, start=run.started_at, issuable=_issuable
+        )
+        await self._record(run)
+
+    async def _record(self, run: generator.GeneratorRun) -> None:
+        record = runs.record_of(run)
+        await self.publisher.publish(topics.HOSPITAL_RUNS, run.run_id, record, subject=run.run_id)
+        self.book.recorded(record)
+
+    async def _generated(self, bundle: dict[str, Any], run_id: str) -> bool:
         # The generator's Bundles are valid FHIR by construction (its faults break national
         # rules, not structure), so they are not parsed here a first time.
         code = fhir.prescription_code(bundle)
         if code is None:
             return False
-        submission_id = await self.publish(bundle, code)
-        behaviour = self.scenario.behaviour
-        rng = random.Random(f"{self.scenario.seed}:cancel:{submission_id}")
-        if rng.random() < behaviour.cancel_share:
-            delay = timedelta(minutes=rng.uniform(*behaviour.cancel_after_minutes))
-            spawn(self._cancel_later(code, submission_id, self.scenario.clock.real_seconds(delay)))
+        submission_id = await self.publish(bundle, code, run_id)
+        after = runs.planned_cancel(self.scenario.seed, self.scenario.behaviour, submission_id)
+        if after is not None:
+            spawn(self._cancel_later(code, submission_id, self.scenario.clock.real_seconds(after)))
         return True
 
     async def _cancel_later(self, code: str, submission_id: str, seconds: float) -> None:
         """A simulated prescriber changes their mind: the prescription is never amended, only
         cancelled (and a new one issued)."""
-        await asyncio.sleep(seconds)
-        data = CancellationRequested(
-            prescription_id=code, reason="Bác sĩ đổi chỉ định (prescriber changed the treatment)"
-        )
+        await asyncio.sleep(max(0.0, seconds))
+        if submission_id in self.book.cancel_sent:
+            return
+        data = CancellationRequested(prescription_id=code, reason=runs.PRESCRIBER_CHANGED_MIND)
         await self.publisher.publish(
             topics.RX_CANCEL, code, data, subject=code, correlation_id=submission_id
         )
+        self.book.cancel_sent.add(submission_id)
+
+
+def _issuable(bundle: dict[str, Any]) -> bool:
+    """What the desk publishes of a generated Bundle (one without a code is refused)."""
+    return fhir.prescription_code(bundle) is not None

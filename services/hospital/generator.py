@@ -6,6 +6,7 @@ import asyncio
 import copy
 import random
 import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ RECENT_CLEAN = 100  # duplicates re-send one of the last clean Bundles, as a ret
 class GeneratorRun:
     target: int
     rate: float
+    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     issued: int = 0
     refused_at_edge: int = 0
     started_at: float = field(default_factory=time.time)
@@ -82,13 +84,25 @@ async def run(
     *,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    start: float | None = None,
+    issuable: Callable[[dict[str, Any]], bool] = lambda bundle: True,
 ) -> None:
-    """Open loop: each prescription is due on the scenario's schedule from the start, whatever
-    the pipeline does; `run_state.rate` is the rate at the curve's 1.0 (or the fixed rate)."""
-    start = clock()
+    """Open loop: each prescription is due on the scenario's schedule from the start (`start`
+    on `clock`'s scale, default now), whatever the pipeline does; `run_state.rate` is the rate
+    at the curve's 1.0 (or the fixed rate). A resumed run (`run_state.issued` already more than
+    0) passes over the first prescriptions it issued before, counting again those `issuable`
+    says the edge refused: the sequence is the same, from the scenario's seed."""
+    start = clock() if start is None else start
     schedule = due_times(run_state.rate, scenario.speedup, scenario.load.curve)
     prescriptions = synthetic_prescriptions(scenario, run_state.target)
+    passed, issued_before = 0, run_state.issued
     for bundle, due in zip(prescriptions, schedule, strict=False):
+        if passed < issued_before:
+            if issuable(bundle):
+                passed += 1
+            else:
+                run_state.refused_at_edge += 1
+            continue
         delay = start + due - clock()
         if delay > 0:
             await sleep(delay)

@@ -48,7 +48,13 @@ class StatusView:
     owner_of_code: dict[str, str] = field(default_factory=dict)
 
     def submitted(self, submission_id: str, prescription_id: str, at: datetime) -> None:
-        self.submissions[submission_id] = Submission(submission_id, prescription_id, at)
+        """A submission sent, or read back from rx.issued (again after a restart): the first
+        time makes it, later ones only keep the earliest time (a status may come first)."""
+        known = self.submissions.get(submission_id)
+        if known is None:
+            self.submissions[submission_id] = Submission(submission_id, prescription_id, at)
+        elif at < known.submitted_at:
+            known.submitted_at = at
 
     def apply(self, envelope: Envelope, status: StatusChanged) -> None:
         sid = envelope.correlationid

@@ -53,9 +53,10 @@ async def test_a_cancellation_follows_its_submission(desk: Desk) -> None:
 
 
 async def test_a_generator_run_issues_its_count_and_a_second_waits_for_it(desk: Desk) -> None:
-    run = desk.start_run(count=3, rate=1_000.0)
+    await desk.recover()  # nothing to rebuild: a new hospital
+    run = await desk.start_run(count=3, rate=1_000.0)
     with pytest.raises(RunGoing):
-        desk.start_run(count=None, rate=None)
+        await desk.start_run(count=None, rate=None)
     for _ in range(200):  # the run is a background task: let it finish
         if run.finished:
             break
