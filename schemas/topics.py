@@ -83,7 +83,7 @@ CITIZEN_CHOICES = Topic(
     "vn.rxsim.citizen.pharmacy-chosen",
     events.PharmacyChosen,
     ("citizen_app",),
-    ("coordinator",),
+    ("coordinator", "citizen_app"),  # the app: which choices it already sent
 )
 PHARMACY_ORDERS = Topic(
     "pharmacy.orders",

@@ -4,14 +4,17 @@ their prescriptions and choose a pharmacy, and where simulated citizens make the
 It follows the citizens' inboxes and every status, and sends their choices (the topology is
 declared once, in schemas/topics.py). Importing this module starts nothing;
 `bootstrap(settings)` builds the web app.
-State:  the inbox (`inbox.Inbox`) and the simulated citizens' timers, in memory.
+State:  the inbox (`inbox.Inbox`) and the simulated citizens' timers, in memory, rebuilt from
+        the broker on every start.
 """
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 
+from rxsim.messaging.codec import now
 from rxsim.messaging.http import add_health, kafka_lifespan
 from rxsim.messaging.kafka_io import Follower, Publisher
 from rxsim.messaging.settings import Settings
@@ -19,7 +22,7 @@ from rxsim.messaging.tasks import spawn
 from rxsim.scenario import Scenario, load
 from schemas import topics
 from schemas.envelope import Envelope
-from schemas.events import PharmacyChosen
+from schemas.events import PharmacyChosen, PrescriptionAvailable
 from schemas.topics import Topic
 from services.citizen_app import inbox as decisions
 from services.citizen_app.api import add_routes
@@ -29,11 +32,16 @@ SERVICE = "citizen_app"
 
 
 class CitizenApp:
-    """Where the inbox's decisions meet the broker: publish choices, start timers."""
+    """Where the inbox's decisions meet the broker: publish choices, start timers. The inbox is
+    rebuilt from the beginning of the app's topics on every start; the simulated choices that
+    replay asks for are held until it has caught up, then those still pending are armed again,
+    each due at its offer's time plus the citizen's delay."""
 
     def __init__(self, settings: Settings, scenario: Scenario) -> None:
         self.scenario, self.inbox = scenario, Inbox()
         self.ctx = decisions.context_for(scenario)
+        self.held: dict[str, Timer] = {}  # prescription id -> its latest offer's timer, in replay
+        self.rearmed = False
         self.publisher = Publisher(settings.bootstrap, SERVICE)
         self.follower = Follower(
             settings.bootstrap,
@@ -42,20 +50,45 @@ class CitizenApp:
             self.receive,
             self.publisher,
             settings.fetch_max_wait_ms,
+            own=(topics.CITIZEN_CHOICES,),
+            on_caught_up=self.rearm,
         )
+
+    @property
+    def ready(self) -> bool:
+        return self.follower.ready and self.rearmed
 
     async def receive(self, topic: Topic, envelope: Envelope, data: Any) -> None:
         handler = decisions.HANDLERS[type(data)]
-        await self.apply(handler(self.inbox, envelope, data, self.ctx))
+        outcome = handler(self.inbox, envelope, data, self.ctx)
+        if not self.follower.caught_up:  # a replay: what it asks for may be done already
+            offered = self.inbox.offered_at
+            if isinstance(data, PrescriptionAvailable) and offered.get(data.prescription_id) == (
+                envelope.time
+            ):  # a newer offer replaces its timer
+                self.held.pop(data.prescription_id, None)
+            for timer in outcome.timers:
+                self.held[timer.then.rx.prescription_id] = timer
+            return
+        await self.apply(outcome)
+
+    async def rearm(self) -> None:
+        """Caught up: arm the simulated choices still pending, due from their offer's time."""
+        for timer in decisions.still_pending(self.inbox, list(self.held.values())):
+            offered = self.inbox.offered_at[timer.then.rx.prescription_id]
+            due = offered + timedelta(seconds=self.scenario.clock.real_seconds(timer.after))
+            spawn(self.fire_at(max(0.0, (due - now()).total_seconds()), timer))
+        self.held.clear()
+        self.rearmed = True
 
     async def apply(self, outcome: Outcome) -> None:
         for choice in outcome.out:
             await self.send(choice)
         for timer in outcome.timers:
-            spawn(self.fire_after(timer))
+            spawn(self.fire_at(self.scenario.clock.real_seconds(timer.after), timer))
 
-    async def fire_after(self, timer: Timer) -> None:
-        await asyncio.sleep(self.scenario.clock.real_seconds(timer.after))
+    async def fire_at(self, seconds: float, timer: Timer) -> None:
+        await asyncio.sleep(seconds)
         await self.apply(decisions.choice_due(self.inbox, timer.then, self.ctx))
 
     async def send(self, choice: PharmacyChosen) -> None:
@@ -79,7 +112,10 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
         description="The VNeID app's prescriptions: see them, choose a pharmacy.",
     )
     add_health(
-        api, lambda: citizens.follower.ready, "Ready: following citizen.inbox and rx.status."
+        api,
+        lambda: citizens.ready,
+        "Ready: the inbox rebuilt from citizen.inbox, rx.status and citizen.choices, and the "
+        "simulated citizens' pending choices armed again.",
     )
     add_routes(api, citizens)
     return api

@@ -45,6 +45,7 @@ class Inbox:
     latest_at: dict[str, datetime] = field(default_factory=dict)  # prescription id ->
     offered_at: dict[str, datetime] = field(default_factory=dict)  # prescription id ->
     refused: dict[str, RequestRefused] = field(default_factory=dict)  # the last refused choice
+    chosen_at: dict[str, datetime] = field(default_factory=dict)  # the last choice sent
 
     def find(self, cccd: str, prescription_id: str) -> PrescriptionAvailable | None:
         return self.by_citizen.get(cccd, {}).get(prescription_id)
@@ -114,10 +115,34 @@ def on_status(inbox: Inbox, event: Envelope, status: StatusChanged, ctx: Context
     return Outcome()
 
 
+def on_chosen(inbox: Inbox, event: Envelope, choice: PharmacyChosen, ctx: Context) -> Outcome:
+    """citizen.choices, read back: a choice already sent for the offer shown is not sent
+    again (after a restart, before its status arrives)."""
+    known = inbox.chosen_at.get(choice.prescription_id)
+    if known is None or event.time > known:
+        inbox.chosen_at[choice.prescription_id] = event.time
+    return Outcome()
+
+
+def waiting(inbox: Inbox, prescription_id: str) -> bool:
+    """Still the citizen's to place: AVAILABLE (or no status yet), and no choice sent since
+    the latest offer (a pharmacy that declines makes a new offer)."""
+    status = inbox.latest.get(prescription_id)
+    if status is not None and status.state != State.AVAILABLE:
+        return False
+    chosen, offered = inbox.chosen_at.get(prescription_id), inbox.offered_at.get(prescription_id)
+    return chosen is None or offered is None or chosen < offered
+
+
+def still_pending(inbox: Inbox, timers: list[Timer]) -> list[Timer]:
+    """Of the simulated choices a replay of the inbox asked for, those still to make: a
+    restarted app re-arms them (the choice is the same, from the scenario's seed)."""
+    return [t for t in timers if waiting(inbox, t.then.rx.prescription_id)]
+
+
 def choice_due(inbox: Inbox, step: ChoiceDue, ctx: Context) -> Outcome:
     """Send the simulated citizen's choice, if the prescription is still theirs to place."""
-    status = inbox.latest.get(step.rx.prescription_id)
-    if status is not None and status.state != State.AVAILABLE:
+    if not waiting(inbox, step.rx.prescription_id):
         return Outcome()
     choice = step.choice
     return Outcome([chosen(step.rx, choice.pharmacy_id, choice.fulfilment, choice.address)])
@@ -159,4 +184,5 @@ Handler = Callable[[Inbox, Envelope, Any, Context], Outcome]
 HANDLERS: dict[type, Handler] = {
     PrescriptionAvailable: on_available,
     StatusChanged: on_status,
+    PharmacyChosen: on_chosen,
 }
