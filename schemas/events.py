@@ -220,6 +220,9 @@ class GeneratorRunRecorded(_Data):
     finished: bool = False
     issued: int = Field(default=0, ge=0)
     refused_at_edge: int = Field(default=0, ge=0)
+    seed: int | None = Field(
+        default=None, description="seed of the run's prescriptions (none: the scenario's)"
+    )
 
 
 class DeadLettered(_Data):

@@ -9,6 +9,9 @@ SERVICES = ("hospital", "coordinator", "pharmacy", "citizen_app")
 # How long a consumer group waits for a silent member before giving its partitions to others
 # (every consumer of every service uses it; the supervisor waits it out before a restart).
 GROUP_SESSION_TIMEOUT_S = 10.0
+# The services that read their topics as a consumer group (faust workers); the others read by
+# assignment and rebuild their views from the beginning, so no group waits for them.
+GROUP_CONSUMERS = ("coordinator", "pharmacy")
 
 
 class Settings(BaseSettings):

@@ -18,9 +18,11 @@ from rxsim.messaging.codec import (
     Undecodable,
     dead_letter_of,
     decode,
+    derived_id,
     encode_bounded,
     new_event,
 )
+from rxsim.messaging.outgoing import Outgoing
 from rxsim.messaging.settings import GROUP_SESSION_TIMEOUT_S, Settings
 from schemas import topics
 from schemas.envelope import Envelope
@@ -162,6 +164,23 @@ async def publish(
 ) -> Awaitable[Any]:
     prepared = prepare(service, topic, key, data, correlation_id, causation_id, event_id)
     return await send(app, prepared)
+
+
+def prepare_caused(service: str, cause_id: str, outs: list[Outgoing]) -> list[Prepared]:
+    """What handling event `cause_id` decided to publish, each event prepared with an id
+    derived from its cause (see `deliver`)."""
+    return [
+        prepare(
+            service,
+            out.topic,
+            out.key,
+            out.data,
+            out.correlation_id,
+            out.causation_id,
+            derived_id(cause_id, index),
+        )
+        for index, out in enumerate(outs)
+    ]
 
 
 async def deliver(app: faust.App, ready: list[Prepared]) -> None:

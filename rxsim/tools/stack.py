@@ -17,7 +17,12 @@ from pathlib import Path
 
 import httpx
 
-from rxsim.messaging.settings import GROUP_SESSION_TIMEOUT_S, SERVICES, Settings
+from rxsim.messaging.settings import (
+    GROUP_CONSUMERS,
+    GROUP_SESSION_TIMEOUT_S,
+    SERVICES,
+    Settings,
+)
 from rxsim.tools.broker import BrokerError, EmbeddedBroker, ensure_topics, free_port, port_in_use
 
 
@@ -26,11 +31,13 @@ class StackError(RuntimeError):
 
 
 MAX_RESTARTS = 5  # per service: a service that keeps dying is left stopped, and said so
-# Seconds between a service's death and its restart, times the how-many-th restart it is. The
-# first wait outlasts the consumer group's session: the new process then joins a group its dead
-# predecessor has left, and takes all its partitions in one rebalance (with the dead member
-# still in the group, faust was seen to skip events of a partition handed over in a second one).
+# Seconds between a service's death and its restart, times the how-many-th restart it is. For a
+# consumer group's member the first wait outlasts the group's session: the new process then
+# joins a group its dead predecessor has left, and takes all its partitions in one rebalance
+# (with the dead member still in the group, faust was seen to skip events of a partition handed
+# over in a second one). A service that reads by assignment comes back at once.
 RESTART_PAUSE = GROUP_SESSION_TIMEOUT_S + 1.0
+QUICK_RESTART_PAUSE = 0.5
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,7 @@ class Stack:
     ) -> None:
         self.settings = settings
         self.command, self.restart_pause = command, restart_pause
+        self.quick_pause = min(restart_pause, QUICK_RESTART_PAUSE)
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="rxsim-logs-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.broker_port = broker_port
@@ -144,7 +152,8 @@ class Stack:
                 continue
             count = sum(1 for r in self.restarts if r.service == name) + 1
             died_at = self._died_at.setdefault(name, now)
-            if now - died_at < self.restart_pause * count:
+            pause = self.restart_pause if name in GROUP_CONSUMERS else self.quick_pause
+            if now - died_at < pause * count:
                 continue
             del self._died_at[name]
             exit_code = self.processes[name].returncode

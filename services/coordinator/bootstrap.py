@@ -16,7 +16,7 @@ import faust
 
 from rxsim.domain.states import TERMINAL
 from rxsim.messaging import streams
-from rxsim.messaging.codec import MessageTooLarge, derived_id
+from rxsim.messaging.codec import MessageTooLarge
 from rxsim.messaging.settings import Settings
 from rxsim.scenario import Scenario, load
 from schemas import topics
@@ -64,18 +64,7 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
         if outcome.note:
             log.info("%s %s: %s", envelope.type, envelope.subject, outcome.note)
         try:
-            ready = [
-                streams.prepare(
-                    SERVICE,
-                    out.topic,
-                    out.key,
-                    out.data,
-                    out.correlation_id,
-                    out.causation_id,
-                    derived_id(envelope.id, index),
-                )
-                for index, out in enumerate(outcome.out)
-            ]
+            ready = streams.prepare_caused(SERVICE, envelope.id, outcome.out)
             record = store.encode(outcome.record) if outcome.record is not None else None
         except MessageTooLarge as exc:  # never a crash: park what led to it
             log.error("%s %s: %s", envelope.type, envelope.subject, exc)

@@ -37,6 +37,11 @@ class RunRequest(BaseModel):
     rate: float | None = Field(
         default=None, gt=0, le=10_000, description="per second (default: the scenario's)"
     )
+    seed: int | None = Field(
+        default=None,
+        description="seed of the prescriptions (default: the scenario's for the first run on "
+        "this stack, then one more for each run, so runs never repeat prescription codes)",
+    )
 
 
 def outcome_response(status: int, issues: list[Issue]) -> JSONResponse:
@@ -133,7 +138,7 @@ def routes(desk: Desk) -> APIRouter:
         """Issue synthetic prescriptions of the scenario at a fixed rate, in the background."""
         body = body or RunRequest()
         try:
-            return vars(await desk.start_run(body.count, body.rate))
+            return vars(await desk.start_run(body.count, body.rate, body.seed))
         except RunGoing:
             raise HTTPException(
                 409, "a generator run is already going; see /generator/runs/current"

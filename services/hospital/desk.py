@@ -90,15 +90,19 @@ class Desk:
             record, issued = going
             run = generator.GeneratorRun(
                 record.target, record.rate, record.run_id, issued=issued,
-                started_at=record.started_at.timestamp(),
+                started_at=record.started_at.timestamp(), seed=record.seed,
             )  # fmt: skip
             self.current_run = run
             spawn(self._run(run))
         self.recovered = True
 
-    async def start_run(self, count: int | None, rate: float | None) -> generator.GeneratorRun:
+    async def start_run(
+        self, count: int | None, rate: float | None, seed: int | None = None
+    ) -> generator.GeneratorRun:
         """Issue the scenario's synthetic prescriptions at a fixed rate, in the background; the
-        run is recorded first, so that a restarted hospital goes on with it."""
+        run is recorded first, so that a restarted hospital goes on with it. Unless given a
+        seed, the n-th run on this stack uses the scenario's seed plus n - 1: the first is the
+        scenario's own, and no two runs repeat each other's prescription codes."""
         if not self.recovered:
             raise Recovering()
         if self.current_run is not None and not self.current_run.finished:
@@ -106,6 +110,7 @@ class Desk:
         run = self.current_run = generator.GeneratorRun(
             target=count or self.scenario.load.prescriptions,
             rate=rate or self.scenario.load.rate_per_second,
+            seed=self.scenario.seed + len(self.book.runs) if seed is None else seed,
         )
         await self._record(run)
         spawn(self._run(run))

@@ -32,6 +32,7 @@ class GeneratorRun:
     refused_at_edge: int = 0
     started_at: float = field(default_factory=time.time)
     finished: bool = False
+    seed: int | None = None  # of the prescriptions' content and codes (None: the scenario's)
 
 
 def _fault(rng: random.Random, shares: dict[str, float]) -> str | None:
@@ -44,11 +45,11 @@ def _fault(rng: random.Random, shares: dict[str, float]) -> str | None:
 
 
 def synthetic_prescriptions(
-    scenario: Scenario, count: int, today: date | None = None
+    scenario: Scenario, count: int, today: date | None = None, seed: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    """`count` Bundles, deterministic from the scenario's seed (codes included), made lazily.
-    `today` decides who is a young child (default: today)."""
-    rng = random.Random(f"{scenario.seed}:prescriptions")
+    """`count` Bundles, deterministic from `seed` (default: the scenario's; codes included),
+    made lazily. `today` decides who is a young child (default: today)."""
+    rng = random.Random(f"{scenario.seed if seed is None else seed}:prescriptions")
     prescriber = Prescriber(scenario, today or date.today())
     known_drugs = frozenset(scenario.catalog.drug_by_code)
     shares = scenario.faults.shares
@@ -94,7 +95,7 @@ async def run(
     says the edge refused: the sequence is the same, from the scenario's seed."""
     start = clock() if start is None else start
     schedule = due_times(run_state.rate, scenario.speedup, scenario.load.curve)
-    prescriptions = synthetic_prescriptions(scenario, run_state.target)
+    prescriptions = synthetic_prescriptions(scenario, run_state.target, seed=run_state.seed)
     passed, issued_before = 0, run_state.issued
     for bundle, due in zip(prescriptions, schedule, strict=False):
         if passed < issued_before:

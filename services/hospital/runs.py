@@ -73,6 +73,7 @@ def record_of(run: GeneratorRun) -> GeneratorRunRecorded:
         finished=run.finished,
         issued=run.issued,
         refused_at_edge=run.refused_at_edge,
+        seed=run.seed,
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import faust
 
 from rxsim.messaging import streams
-from rxsim.messaging.codec import MessageTooLarge, derived_id
+from rxsim.messaging.codec import MessageTooLarge
 from rxsim.messaging.settings import Settings
 from rxsim.messaging.tasks import spawn
 from rxsim.scenario import Scenario, load
@@ -125,18 +125,7 @@ class Pharmacies:
             timers[f"{cause_id}/step/{index}"] = Scheduled(due, timer.then)
         new = PharmacyRecord(stock, current.book, timers)
         stored = record.encode(new)
-        ready = [
-            streams.prepare(
-                SERVICE,
-                out.topic,
-                out.key,
-                out.data,
-                out.correlation_id,
-                out.causation_id,
-                derived_id(cause_id, index),
-            )
-            for index, out in enumerate(outcome.out)
-        ]
+        ready = streams.prepare_caused(SERVICE, cause_id, outcome.out)
         await streams.deliver(self.app, ready)
         self.table[pharmacy_id] = stored
         self._cache[pharmacy_id] = (stored, new)

@@ -64,3 +64,19 @@ async def test_a_generator_run_issues_its_count_and_a_second_waits_for_it(desk: 
     sent = [topic for topic, *_ in desk.publisher.sent]  # type: ignore[attr-defined]
     assert run.finished
     assert run.issued == sent.count(topics.RX_ISSUED.name) == 3
+
+
+async def test_runs_on_one_stack_never_repeat_prescription_codes(desk: Desk) -> None:
+    await desk.recover()
+    codes = []
+    for _ in range(2):
+        run = await desk.start_run(count=3, rate=1_000.0)
+        for _ in range(200):
+            if run.finished:
+                break
+            await asyncio.sleep(0.01)
+        sent = desk.publisher.sent  # type: ignore[attr-defined]
+        codes.append({key for topic, key, *_ in sent if topic == topics.RX_ISSUED.name})
+    first, second = codes[0], codes[1] - codes[0]
+    assert desk.current_run is not None and desk.current_run.seed == desk.scenario.seed + 1
+    assert len(first) == len(second) == 3  # the second run's three codes are all new
