@@ -152,20 +152,6 @@ async def send(app: faust.App, prepared: Prepared) -> Awaitable[Any]:
     return await app.send(topic_name, key=key, value=value)
 
 
-async def publish(
-    app: faust.App,
-    service: str,
-    topic: Topic,
-    key: str,
-    data: BaseModel,
-    correlation_id: str,
-    causation_id: str | None,
-    event_id: str | None = None,
-) -> Awaitable[Any]:
-    prepared = prepare(service, topic, key, data, correlation_id, causation_id, event_id)
-    return await send(app, prepared)
-
-
 def prepare_caused(service: str, cause_id: str, outs: list[Outgoing]) -> list[Prepared]:
     """What handling event `cause_id` decided to publish, each event prepared with an id
     derived from its cause (see `deliver`)."""

@@ -91,9 +91,10 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
             deadline_sent[key] = tick
             assert expiry.valid_until is not None
             data = DeadlineReached(prescription_id=key, due_at=expiry.valid_until)
-            await streams.publish(
-                app, SERVICE, topics.COORDINATOR_DEADLINES, key, data, raw["correlation_id"], None
+            deadline = streams.prepare(
+                SERVICE, topics.COORDINATOR_DEADLINES, key, data, raw["correlation_id"], None
             )
+            await streams.send(app, deadline)  # a new id each time: a repeat is a new reminder
 
     streams.serve(app, make_api(app, store), settings, SERVICE)
     return app
