@@ -24,7 +24,6 @@ from schemas.events import DeadlineReached
 from services.coordinator.api import make_api
 from services.coordinator.context import Context, context_for
 from services.coordinator.handlers import due_for_expiry, handle
-from services.coordinator.record import expiry_of
 from services.coordinator.store import PrescriptionStore
 
 SERVICE = "coordinator"
@@ -80,8 +79,7 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
     async def send_deadlines() -> None:
         """Tables change only inside a stream, so expiry is a command sent to our own topic."""
         now, tick = datetime.now(UTC), time.monotonic()
-        for key, raw in store.raw_items():
-            expiry = expiry_of(raw)
+        for key, expiry in store.expiries():
             if not due_for_expiry(expiry, now):
                 if expiry.state in TERMINAL:
                     deadline_sent.pop(key, None)  # remember only what may still expire
@@ -92,7 +90,7 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
             assert expiry.valid_until is not None
             data = DeadlineReached(prescription_id=key, due_at=expiry.valid_until)
             deadline = streams.prepare(
-                SERVICE, topics.COORDINATOR_DEADLINES, key, data, raw["correlation_id"], None
+                SERVICE, topics.COORDINATOR_DEADLINES, key, data, expiry.correlation_id, None
             )
             await streams.send(app, deadline)  # a new id each time: a repeat is a new reminder
 

@@ -85,14 +85,19 @@ def without_dosage_text(request: dict[str, Any]) -> dict[str, Any]:
 
 
 class Expiry(NamedTuple):
-    """Just what the expiry check needs of a stored record."""
+    """Just what the expiry check and the counts by state need of a stored record."""
 
     state: State
     valid_until: datetime | None
+    correlation_id: str = ""
 
 
 def expiry_of(stored: dict[str, Any]) -> Expiry:
     """Read the expiry fields of a stored record without validating the whole of it: the
     coordinator's timer looks at every record twice a second."""
     until = stored.get("valid_until")
-    return Expiry(State(stored["state"]), datetime.fromisoformat(until) if until else None)
+    return Expiry(
+        State(stored["state"]),
+        datetime.fromisoformat(until) if until else None,
+        stored["correlation_id"],
+    )
