@@ -4,7 +4,7 @@ decoding with dead letters, sending events, and running the worker with its Fast
 import logging
 import os
 import tempfile
-from collections.abc import Awaitable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -146,10 +146,10 @@ def prepare(
     return topic.name, key.encode(), encode_bounded(event)
 
 
-async def send(app: faust.App, prepared: Prepared) -> Awaitable[Any]:
-    """Hand an event to the producer; the returned future resolves once the broker has it."""
+async def send(app: faust.App, prepared: Prepared) -> None:
+    """Hand an event to the producer (`deliver` waits until the broker has it)."""
     topic_name, key, value = prepared
-    return await app.send(topic_name, key=key, value=value)
+    await app.send(topic_name, key=key, value=value)
 
 
 def prepare_caused(service: str, cause_id: str, outs: list[Outgoing]) -> list[Prepared]:
