@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from rxsim.messaging.kafka_io import Follower, Publisher
-from rxsim.messaging.settings import get_settings
+from rxsim.messaging.settings import STOP_TIMEOUT_S, get_settings
 
 
 def add_health(api: FastAPI, is_ready: Callable[[], bool], what_ready_means: str) -> None:
@@ -51,4 +51,10 @@ def kafka_lifespan(publisher: Publisher, follower: Follower) -> Callable[[FastAP
 def serve(service: str, api: FastAPI) -> None:
     """Run a service's web app on its configured host and port."""
     settings = get_settings()
-    uvicorn.run(api, host=settings.host, port=settings.port_of(service), log_level="info")
+    uvicorn.run(
+        api,
+        host=settings.host,
+        port=settings.port_of(service),
+        log_level="info",
+        timeout_graceful_shutdown=STOP_TIMEOUT_S,  # a request waiting on a gone broker ends
+    )

@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import BaseModel
 
 from rxsim.messaging.codec import Undecodable, dead_letter_of, decode, encode_bounded, new_event
+from rxsim.messaging.settings import STOP_TIMEOUT_S
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.topics import Topic
@@ -19,15 +20,46 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Topic, Envelope, Any], Awaitable[None]]
 
 
+async def stop_within(stop: Awaitable[None], what: str) -> None:
+    """Await a Kafka client's stop for at most STOP_TIMEOUT_S, and never fail: at
+    shutdown an unreachable broker must not keep the process alive (aiokafka's consumer even
+    raises CancelledError from its stop then, out of a fetch it cancels while that waits to
+    retry). The stop runs as its own task, so a cancellation of the caller still reaches it."""
+    task = asyncio.ensure_future(stop)
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved: no warning
+    await asyncio.wait({task}, timeout=STOP_TIMEOUT_S)
+    if not task.done():
+        task.cancel()
+        log.warning("%s did not stop in %.0f s (broker unreachable?)", what, STOP_TIMEOUT_S)
+    elif task.cancelled():
+        log.warning("%s stopped with an error: cancelled (broker unreachable?)", what)
+    elif task.exception() is not None:
+        log.warning("%s stopped with an error: %r", what, task.exception())
+
+
+class Consumer(AIOKafkaConsumer):
+    """aiokafka's consumer, whose stop ends in time (see `stop_within`)."""
+
+    async def stop(self) -> None:
+        await stop_within(super().stop(), "the Kafka consumer")
+
+
+class Producer(AIOKafkaProducer):
+    """aiokafka's producer, whose stop ends in time (see `stop_within`)."""
+
+    async def stop(self) -> None:
+        await stop_within(super().stop(), "the Kafka producer")
+
+
 class Publisher:
     def __init__(self, bootstrap: str, service: str) -> None:
         self.service = service
         self.bootstrap = bootstrap
-        self._producer: AIOKafkaProducer | None = None
+        self._producer: Producer | None = None
 
     async def start(self) -> None:
         # aiokafka clients bind to the running loop, so they are made here, not at import.
-        self._producer = AIOKafkaProducer(
+        self._producer = Producer(
             bootstrap_servers=self.bootstrap, linger_ms=5, client_id=f"rxsim-{self.service}"
         )
         await self._producer.start()
@@ -101,7 +133,7 @@ class Follower:
         return bool(self._task and not self._task.done() and self.caught_up)
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
+        consumer = Consumer(
             bootstrap_servers=self.bootstrap,
             client_id=f"rxsim-{self.service}",
             enable_auto_commit=False,

@@ -12,6 +12,13 @@ GROUP_SESSION_TIMEOUT_S = 10.0
 # The services that read their topics as a consumer group (faust workers); the others read by
 # assignment and rebuild their views from the beginning, so no group waits for them.
 GROUP_CONSUMERS = ("coordinator", "pharmacy")
+# Seconds a service gives each step of its shutdown after SIGTERM: requests still being
+# answered, then each Kafka client's stop. Stopping a client flushes what is still to send and
+# leaves the consumer group, which needs the broker: with the broker gone, aiokafka retries
+# until its request timeout (40 s, 1200 s in faust) and the process would not exit. Giving up
+# loses nothing a restart cannot recover: every service rebuilds from the broker alone, and
+# the faust services store state only once the broker has what they sent.
+STOP_TIMEOUT_S = 3  # whole seconds: what uvicorn takes
 
 
 class Settings(BaseSettings):

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from faust.contrib.asgi import serve_asgi
 from pydantic import BaseModel
 
-from rxsim.messaging import http
+from rxsim.messaging import http, kafka_io
 from rxsim.messaging.codec import (
     Undecodable,
     dead_letter_of,
@@ -23,7 +23,7 @@ from rxsim.messaging.codec import (
     new_event,
 )
 from rxsim.messaging.outgoing import Outgoing
-from rxsim.messaging.settings import GROUP_SESSION_TIMEOUT_S, Settings
+from rxsim.messaging.settings import GROUP_SESSION_TIMEOUT_S, STOP_TIMEOUT_S, Settings
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.topics import Topic
@@ -31,19 +31,20 @@ from schemas.topics import Topic
 log = logging.getLogger(__name__)
 
 
-def _bound_fetch_wait(max_wait_ms: int) -> None:
-    """faust creates its consumer with fetch_max_wait_ms=1500 written into the call; cap it.
+def _use_our_clients(max_wait_ms: int) -> None:
+    """faust's driver makes its aiokafka clients itself: make it make ours, whose stop ends in
+    time (`kafka_io.stop_within`), and cap its consumer's fetch wait (faust writes
+    fetch_max_wait_ms=1500 into the call).
 
-    This process runs one faust app and nothing else, so replacing the consumer class the
+    This process runs one faust app and nothing else, so replacing the client classes the
     faust driver instantiates is contained to it.
     """
     from faust.transport.drivers import aiokafka as driver
 
-    base = driver.aiokafka.AIOKafkaConsumer
-    if getattr(base, "rxsim_bounded", False):
+    if getattr(driver.aiokafka.AIOKafkaConsumer, "rxsim_bounded", False):
         return
 
-    class BoundedWaitConsumer(base):  # type: ignore[misc, valid-type]
+    class BoundedWaitConsumer(kafka_io.Consumer):
         rxsim_bounded = True
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -51,12 +52,13 @@ def _bound_fetch_wait(max_wait_ms: int) -> None:
             super().__init__(*args, **kwargs)
 
     driver.aiokafka.AIOKafkaConsumer = BoundedWaitConsumer
+    driver.aiokafka.AIOKafkaProducer = kafka_io.Producer
 
 
 def make_app(service: str, settings: Settings) -> faust.App:
     """A faust app tuned for a local stack: short group timeouts, raw bytes on the wire (we
     decode envelopes ourselves, so bad messages reach the dead-letter topic, not a crash)."""
-    _bound_fetch_wait(settings.fetch_max_wait_ms)
+    _use_our_clients(settings.fetch_max_wait_ms)
     datadir = Path(tempfile.gettempdir()) / "rxsim" / f"{service}-{os.getpid()}"
     datadir.parent.mkdir(parents=True, exist_ok=True)
     return faust.App(
@@ -192,7 +194,13 @@ def add_health(api: FastAPI, app: faust.App) -> None:
 
 
 def serve(app: faust.App, api: FastAPI, settings: Settings, service: str) -> None:
-    serve_asgi(app, api, host=settings.host, port=settings.port_of(service))
+    serve_asgi(
+        app,
+        api,
+        host=settings.host,
+        port=settings.port_of(service),
+        timeout_graceful_shutdown=STOP_TIMEOUT_S,  # a request waiting on a gone broker ends
+    )
 
 
 def run_worker(app: faust.App) -> None:
