@@ -77,7 +77,12 @@ class EmbeddedBroker:
             "memory://tansu/",
         ]
         with self._log.open("wb") as log:
-            self._proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            # Its own session: a terminal's Ctrl-C goes to the whole foreground process group,
+            # and the broker must outlive the services, which still leave their groups and
+            # flush; `stop()` ends it after them.
+            self._proc = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
