@@ -9,12 +9,14 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from rxsim.messaging.health import Readiness
 from rxsim.messaging.kafka_io import Follower, Publisher
 from rxsim.messaging.settings import STOP_TIMEOUT_S, get_settings
 
 
-def add_health(api: FastAPI, is_ready: Callable[[], bool], what_ready_means: str) -> None:
-    """`/healthz` (the process is up) and `/readyz` (503 until `is_ready()`)."""
+def add_health(api: FastAPI, readiness: Callable[[], Readiness], what_ready_means: str) -> None:
+    """`/healthz` (the process is up) and `/readyz` (503 with the reason while `readiness()`
+    says not ready)."""
 
     @api.get("/healthz", tags=["health"])
     async def read_health() -> dict[str, str]:
@@ -24,13 +26,14 @@ def add_health(api: FastAPI, is_ready: Callable[[], bool], what_ready_means: str
     @api.get(
         "/readyz",
         tags=["health"],
-        responses={503: {"description": "not ready"}},
+        responses={503: {"description": 'not ready: {"status": "not ready", "reason": …}'}},
         description=what_ready_means,
     )
     async def read_ready() -> Any:
         """Ready to serve: see the description."""
-        if not is_ready():
-            return JSONResponse({"status": "starting"}, status_code=503)
+        now = readiness()
+        if not now.ready:
+            return JSONResponse({"status": "not ready", "reason": now.reason}, status_code=503)
         return {"status": "ready"}
 
 

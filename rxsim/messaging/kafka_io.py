@@ -10,6 +10,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import BaseModel
 
+from rxsim.messaging import health
 from rxsim.messaging.codec import Undecodable, dead_letter_of, decode, encode_bounded, new_event
 from rxsim.messaging.settings import STOP_TIMEOUT_S
 from schemas import topics
@@ -125,12 +126,29 @@ class Follower:
         self.bootstrap = bootstrap
         self.caught_up = False
         self._behind: dict[TopicPartition, int] = {}  # partition -> its end offset at start
+        self._next: dict[TopicPartition, int] = {}  # partition -> offset the handler gets next
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
 
-    @property
-    def ready(self) -> bool:
-        return bool(self._task and not self._task.done() and self.caught_up)
+    def readiness(self, started: bool = True) -> health.Readiness:
+        """Ready while it reads, has caught up (and `started`: the service has done what
+        catching up asked for), and is not far behind. Cheap: the ends are what the broker
+        said with its last fetch answer, the positions what the handler has been given."""
+        if self._task is None or self._consumer is None:
+            return health.STARTING
+        stopped, behind = self._stopped(), 0
+        if stopped is None:
+            ends = {tp: self._consumer.highwater(tp) for tp in self._next}
+            behind = health.lag(ends, self._next)
+        return health.decide(stopped, self.caught_up and started, behind)
+
+    def _stopped(self) -> str | None:
+        """Why the reading loop ended (None while it runs): a bug it could not park, or stop."""
+        if self._task is None or not self._task.done():
+            return None
+        if not self._task.cancelled() and self._task.exception() is not None:
+            return f"consumer stopped: {self._task.exception()!r}"
+        return "consumer stopped"
 
     async def start(self) -> None:
         consumer = Consumer(
@@ -145,6 +163,7 @@ class Follower:
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions) if partitions else {}
         self._behind = {tp: end for tp, end in ends.items() if end > 0}
+        self._next = dict.fromkeys(partitions, 0)
         self._consumer = consumer
         self._task = asyncio.create_task(self._run())
 
@@ -162,8 +181,9 @@ class Follower:
             except Exception as exc:  # a bug must not stop the follower: park the message
                 log.exception("handler failed on %s", message.topic)
                 await self._park(message, f"handler error: {exc!r}")
+            tp = TopicPartition(message.topic, message.partition)
+            self._next[tp] = message.offset + 1
             if not self.caught_up:
-                tp = TopicPartition(message.topic, message.partition)
                 if message.offset + 1 >= self._behind.get(tp, 0):
                     self._behind.pop(tp, None)
                 await self._check_caught_up()

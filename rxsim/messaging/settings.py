@@ -12,6 +12,11 @@ GROUP_SESSION_TIMEOUT_S = 10.0
 # The services that read their topics as a consumer group (faust workers); the others read by
 # assignment and rebuild their views from the beginning, so no group waits for them.
 GROUP_CONSUMERS = ("coordinator", "pharmacy")
+# A service more events than this behind the topics it reads is not ready (`/readyz` answers
+# 503 "behind by N events"): what it shows or decides is that far out of date. A consumer
+# that keeps up is a few events behind at most (each hop takes tens of milliseconds); a
+# thousand is seconds of a demo's busiest traffic, into the coordinator.
+READY_MAX_LAG = 1000
 # Seconds a service gives each step of its shutdown after SIGTERM: requests still being
 # answered, then each Kafka client's stop. Stopping a client flushes what is still to send and
 # leaves the consumer group, which needs the broker: with the broker gone, aiokafka retries

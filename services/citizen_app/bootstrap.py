@@ -15,9 +15,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from rxsim.messaging.codec import now
+from rxsim.messaging.health import Readiness
 from rxsim.messaging.http import add_health, kafka_lifespan
 from rxsim.messaging.kafka_io import Follower, Publisher
-from rxsim.messaging.settings import Settings
+from rxsim.messaging.settings import READY_MAX_LAG, Settings
 from rxsim.messaging.tasks import spawn
 from rxsim.scenario import Scenario, load
 from schemas import topics
@@ -54,9 +55,8 @@ class CitizenApp:
             on_caught_up=self.rearm,
         )
 
-    @property
-    def ready(self) -> bool:
-        return self.follower.ready and self.rearmed
+    def readiness(self) -> Readiness:
+        return self.follower.readiness(started=self.rearmed)
 
     async def receive(self, topic: Topic, envelope: Envelope, data: Any) -> None:
         handler = decisions.HANDLERS[type(data)]
@@ -113,9 +113,10 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
     )
     add_health(
         api,
-        lambda: citizens.ready,
+        citizens.readiness,
         "Ready: the inbox rebuilt from citizen.inbox, rx.status and citizen.choices, and the "
-        "simulated citizens' pending choices armed again.",
+        "simulated citizens' pending choices armed again; its consumer runs and is no more "
+        f"than {READY_MAX_LAG} events behind.",
     )
     add_routes(api, citizens)
     return api

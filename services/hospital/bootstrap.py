@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from rxsim.messaging.http import add_health, kafka_lifespan
 from rxsim.messaging.kafka_io import Follower, Publisher
-from rxsim.messaging.settings import Settings
+from rxsim.messaging.settings import READY_MAX_LAG, Settings
 from rxsim.scenario import Scenario, load
 from schemas import topics
 from services.hospital.api import routes
@@ -45,9 +45,10 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
     )
     add_health(
         api,
-        lambda: follower.ready and desk.recovered,
+        lambda: follower.readiness(started=desk.recovered),
         "Ready: the producer is up, and the hospital has read its submissions, their statuses "
-        "and its generator runs from the broker (and resumed what was due).",
+        "and its generator runs from the broker (and resumed what was due); its consumer runs and "
+        f"is no more than {READY_MAX_LAG} events behind.",
     )
     api.include_router(routes(desk))
     return api
