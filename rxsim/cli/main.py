@@ -106,7 +106,12 @@ def up(
     # Also SIGINT: a shell that starts us in the background makes us ignore it otherwise.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
-    stack.start_supervisor(lambda restart: _say_restart(stack, restart))
+    stack.start_supervisor(
+        lambda restart: _say_restart(stack, restart),
+        on_readiness=lambda change: console.print(
+            f"[green]{change}[/]" if change.reason is None else f"[yellow]{change}[/]"
+        ),
+    )
     try:
         while True:
             time.sleep(0.5)

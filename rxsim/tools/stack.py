@@ -38,6 +38,33 @@ MAX_RESTARTS = 5  # per service: a service that keeps dying is left stopped, and
 # over in a second one). A service that reads by assignment comes back at once.
 RESTART_PAUSE = GROUP_SESSION_TIMEOUT_S + 1.0
 QUICK_RESTART_PAUSE = 0.5
+READINESS_EVERY_S = 2.0  # how often the supervisor asks each service's /readyz, when asked to
+
+
+@dataclass(frozen=True)
+class ReadinessChange:
+    """A running service stopped being ready, or became ready again (`reason` None)."""
+
+    service: str
+    reason: str | None
+
+    def __str__(self) -> str:
+        if self.reason is None:
+            return f"{self.service} is ready again"
+        return f"{self.service} is not ready: {self.reason}"
+
+
+def readiness_changes(
+    known: dict[str, str | None], now: dict[str, str | None]
+) -> list[ReadinessChange]:
+    """What changed between two readings (service -> why not ready, None if ready): only a
+    service going from ready to not or back, not a reason that changes while it stays not
+    ready (a lag that grows would say so every few seconds)."""
+    return [
+        ReadinessChange(name, reason)
+        for name, reason in now.items()
+        if (reason is None) != (known.get(name) is None)
+    ]
 
 
 @dataclass(frozen=True)
@@ -166,16 +193,29 @@ class Stack:
         return done
 
     def start_supervisor(
-        self, on_restart: Callable[[Restart], None] = lambda restart: None
+        self,
+        on_restart: Callable[[Restart], None] = lambda restart: None,
+        on_readiness: Callable[[ReadinessChange], None] | None = None,
     ) -> None:
-        """Supervise in the background until `stop()` (once: a second call changes nothing)."""
+        """Supervise in the background until `stop()` (once: a second call changes nothing).
+        With `on_readiness`, also read every service's /readyz every READINESS_EVERY_S and
+        say when one stops being ready or becomes ready again."""
         if self._supervisor is not None:
             return
 
         def watch() -> None:
-            while not self._supervising.wait(0.5):
-                for restart in self.supervise():
-                    on_restart(restart)
+            known: dict[str, str | None] = dict.fromkeys(SERVICES)  # start() saw all ready
+            asked = time.monotonic()
+            with httpx.Client(timeout=1.0) as client:
+                while not self._supervising.wait(0.5):
+                    for restart in self.supervise():
+                        on_restart(restart)
+                    if on_readiness and time.monotonic() - asked >= READINESS_EVERY_S:
+                        now = self.readiness(client)
+                        for change in readiness_changes(known, now):
+                            on_readiness(change)
+                        known.update(now)
+                        asked = time.monotonic()
 
         self._supervisor = threading.Thread(target=watch, name="rxsim-supervisor", daemon=True)
         self._supervisor.start()
@@ -206,6 +246,25 @@ class Stack:
                         f"logs in {self.log_dir}"
                     )
                 time.sleep(0.2)
+
+    def readiness(self, client: httpx.Client) -> dict[str, str | None]:
+        """Why each running service is not ready, from its /readyz (None: ready). A service
+        that is not running is left out: the supervisor says what happens to it."""
+        found: dict[str, str | None] = {}
+        for name in self.processes.keys() - set(self.dead()):
+            try:
+                answer = client.get(f"{self.settings.url_of(name)}/readyz")
+            except httpx.HTTPError:
+                found[name] = "not answering"
+                continue
+            if answer.status_code == 200:
+                found[name] = None
+                continue
+            try:
+                found[name] = str(answer.json()["reason"])
+            except (ValueError, KeyError, TypeError):  # not our answer: say what it was
+                found[name] = f"HTTP {answer.status_code}"
+        return found
 
     def log_tail(self, name: str, lines: int = 8) -> str:
         path = self.log_dir / f"{name}.log"

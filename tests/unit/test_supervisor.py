@@ -1,12 +1,22 @@
 """The supervisor starts a dead service again, each time after a longer pause, and gives up
-after MAX_RESTARTS; real processes that really exit stand in for the services."""
+after MAX_RESTARTS, and says when a service stops being ready; real processes that really
+exit or answer /readyz stand in for the services."""
 
 import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from rxsim.messaging.settings import SERVICES, Settings
-from rxsim.tools.stack import MAX_RESTARTS, Restart, Stack
+from rxsim.tools.stack import (
+    MAX_RESTARTS,
+    ReadinessChange,
+    Restart,
+    Stack,
+    readiness_changes,
+    with_free_ports,
+)
 
 
 def dying_stack(tmp_path: Path) -> Stack:
@@ -59,3 +69,79 @@ def test_a_service_that_keeps_running_is_left_alone(tmp_path: Path) -> None:
         assert stack.restarts == []
     finally:
         stack.stop()
+
+
+# A stand-in service: answers /readyz as a service does, ready unless it is the pharmacy.
+READYZ_SERVER = """
+import http.server, json, os, sys
+name = sys.argv[1]
+port = int(os.environ[f"RXSIM_{name.upper()}_PORT"])
+class Readyz(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        ready = name != "pharmacy"
+        body = {"status": "ready"}
+        if not ready:
+            body = {"status": "not ready", "reason": "behind by 5 events"}
+        self.send_response(200 if ready else 503)
+        self.end_headers()
+        self.wfile.write(json.dumps(body).encode())
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), Readyz).serve_forever()
+"""
+
+
+def answering_stack(tmp_path: Path) -> Stack:
+    """Stand-ins for the four services, each answering /readyz."""
+    stack = Stack(
+        with_free_ports(Settings(kafka_bootstrap_servers="127.0.0.1:9")),
+        log_dir=tmp_path,
+        command=lambda name: [sys.executable, "-c", READYZ_SERVER, name],
+    )
+    for name in SERVICES:
+        stack.launch(name)
+    with httpx.Client(timeout=2) as client:
+        deadline = time.monotonic() + 60
+        while "not answering" in stack.readiness(client).values():  # not listening yet
+            assert time.monotonic() < deadline, stack.readiness(client)
+            time.sleep(0.1)
+    return stack
+
+
+def test_the_supervisor_says_when_a_service_stops_being_ready_and_why(tmp_path: Path) -> None:
+    stack = answering_stack(tmp_path)
+    changes: list[ReadinessChange] = []
+    try:
+        stack.start_supervisor(on_readiness=changes.append)
+        deadline = time.monotonic() + 60
+        while not changes and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert changes == [ReadinessChange("pharmacy", "behind by 5 events")]
+        assert str(changes[0]) == "pharmacy is not ready: behind by 5 events"
+    finally:
+        stack.stop()
+
+
+def test_readiness_leaves_out_a_dead_service(tmp_path: Path) -> None:
+    stack = answering_stack(tmp_path)
+    try:
+        stack.processes["citizen_app"].kill()
+        stack.processes["citizen_app"].wait()
+        with httpx.Client(timeout=2) as client:
+            assert stack.readiness(client) == {  # a dead one is the restarts' business
+                "hospital": None,
+                "coordinator": None,
+                "pharmacy": "behind by 5 events",
+            }
+    finally:
+        stack.stop()
+
+
+def test_only_a_change_between_ready_and_not_is_said() -> None:
+    known: dict[str, str | None] = {"hospital": None, "pharmacy": "behind by 1200 events"}
+    assert readiness_changes(known, {"hospital": None, "pharmacy": "behind by 1500 events"}) == []
+    assert readiness_changes(known, {"hospital": "consumer stopped", "pharmacy": None}) == [
+        ReadinessChange("hospital", "consumer stopped"),
+        ReadinessChange("pharmacy", None),
+    ]
+    assert str(ReadinessChange("pharmacy", None)) == "pharmacy is ready again"
