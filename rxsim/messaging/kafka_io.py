@@ -25,7 +25,8 @@ async def stop_within(stop: Awaitable[None], what: str) -> None:
     """Await a Kafka client's stop for at most STOP_TIMEOUT_S, and never fail: at
     shutdown an unreachable broker must not keep the process alive (aiokafka's consumer even
     raises CancelledError from its stop then, out of a fetch it cancels while that waits to
-    retry). The stop runs as its own task, so a cancellation of the caller still reaches it."""
+    retry). The stop runs as its own task, so that error stays in the task and is not taken
+    for a cancellation of the caller, which still propagates as usual."""
     task = asyncio.ensure_future(stop)
     task.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved: no warning
     await asyncio.wait({task}, timeout=STOP_TIMEOUT_S)
