@@ -51,6 +51,17 @@ class Story:
         return next((s.at for s in reversed(self.steps) if s.state == state), None)
 
 
+def dispensed_twice(stories: list[Story]) -> list[str]:
+    """Prescriptions dispensed more often than they were ordered (a partial sale is ordered
+    and dispensed again for the rest, so more than one dispense alone is no fault)."""
+    twice = []
+    for story in stories:
+        states = Counter(step.state for step in story.steps)
+        if states[State.DISPENSED] > states[State.ORDERED]:
+            twice.append(story.prescription_id)
+    return twice
+
+
 # (label, from, to): from None means the hospital's issue time.
 STAGES: tuple[tuple[str, State | None, State], ...] = (
     ("issued → in the citizen's app", None, State.AVAILABLE),

@@ -271,6 +271,19 @@ class Stack:
         text = path.read_text(errors="replace") if path.exists() else ""
         return "\n".join(text.strip().splitlines()[-lines:])
 
+    def signal(self, name: str, sig: signal.Signals) -> int:
+        """Send a signal to one service (SIGKILL as the OOM killer would, SIGSTOP as a frozen
+        VM would); its pid, to see a restart change it."""
+        pid = self.processes[name].pid
+        os.kill(pid, sig)
+        return pid
+
+    def ready(self, name: str) -> bool:
+        try:
+            return httpx.get(f"{self.settings.url_of(name)}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def dead(self) -> list[str]:
         return [name for name, proc in self.processes.items() if proc.poll() is not None]
 

@@ -13,14 +13,12 @@ from typing import Any, NamedTuple
 
 import orjson
 import pytest
-from kafka import KafkaProducer
 
 from rxsim.domain.reference.country import DRUG_BY_CODE
 from rxsim.fhir import bundles, synthetic
 from rxsim.messaging import codec
 from rxsim.scenario import load
-from rxsim.tools import examples
-from rxsim.tools.live import parse
+from rxsim.tools import examples, hostile
 from rxsim.tools.stack import Stack
 from rxsim.tools.topic_reader import read
 from schemas import topics
@@ -122,27 +120,12 @@ def bad_messages(code: str, citizen: str, pharmacy: str) -> list[Bad]:
 
 
 def produce(bootstrap: str, bad: list[Bad]) -> list[Sent]:
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap, max_request_size=4 * codec.MAX_MESSAGE_BYTES
-    )
-    try:
-        sent = []
-        for what, topic, key, value, consumers, reason in bad:
-            meta = producer.send(topic, key=key.encode(), value=value).get(timeout=30)
-            sent.append(Sent(what, topic, meta.partition, meta.offset, value, consumers, reason))
-        return sent
-    finally:
-        producer.close()
-
-
-def dead_letters(bootstrap: str) -> dict[tuple[str, int, int, str], dict[str, Any]]:
-    """(source topic, partition, offset, consumer) -> the dead letter's data."""
-    found = {}
-    for record in read(bootstrap, [topics.RX_DEADLETTER.name]):
-        event = parse(record.value) or {}
-        data = event.get("data", {})
-        found[(data["source_topic"], data["partition"], data["offset"], data["consumer"])] = data
-    return found
+    messages = [hostile.Hostile(b.what, b.topic, b.key.encode(), b.value) for b in bad]
+    landed = hostile.produce(bootstrap, messages)
+    return [
+        Sent(b.what, b.topic, at.partition, at.offset, b.value, b.consumers, b.reason_starts)
+        for b, at in zip(bad, landed, strict=True)
+    ]
 
 
 def test_bad_messages_are_dead_lettered_and_good_ones_keep_flowing(client: StackClient) -> None:
@@ -186,12 +169,12 @@ def wait_for_dead_letters(
     bootstrap: str, wanted: set[tuple[str, int, int, str]], timeout: float = 60.0
 ) -> dict[tuple[str, int, int, str], dict[str, Any]]:
     eventually(
-        lambda: wanted - set(dead_letters(bootstrap)),
+        lambda: wanted - set(hostile.dead_letters(bootstrap)),
         lambda missing: not missing,
         "every bad message in rx.deadletter (last seen: the ones still missing)",
         timeout,
     )
-    return dead_letters(bootstrap)
+    return hostile.dead_letters(bootstrap)
 
 
 def test_oversized_message_is_dead_lettered(client: StackClient) -> None:
@@ -248,7 +231,7 @@ def test_a_huge_key_is_dead_lettered_by_every_consumer_and_stops_none(
     client: StackClient,
 ) -> None:
     # Given a 600 KB key on a message on each consumed topic
-    huge = "k" * 600_000
+    huge = "k" * hostile.HUGE_KEY_BYTES
     bad = [
         Bad("huge key", "rx.status", huge, b"\xff not json", ("citizen_app", "hospital"), ""),
         Bad("huge key", "citizen.inbox", huge, b"\xff not json", ("citizen_app",), ""),

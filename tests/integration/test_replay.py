@@ -5,20 +5,18 @@ change: the coordinator's records, the pharmacies' stock, the citizen's and the 
 views, and the events of those prescriptions (no new dispensed, delivered or refusal)."""
 
 import random
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kafka import KafkaProducer, TopicPartition
 
 from rxsim.domain.reference.country import DRUG_BY_CODE
 from rxsim.fhir import synthetic
-from rxsim.messaging import codec
 from rxsim.scenario import load
 from rxsim.tools.live import parse
+from rxsim.tools.replay import replay, wait_until_quiet
 from rxsim.tools.stack import Stack
-from rxsim.tools.topic_reader import Record, open_consumer, read
+from rxsim.tools.topic_reader import read
 from schemas.topics import ALL_TOPICS
 from tests.integration.conftest import NewCode
 from tests.support.stack_client import STACK_SCENARIO, StackClient, eventually
@@ -29,7 +27,6 @@ COUNTRY = load(str(STACK_SCENARIO)).country
 HANOI = COUNTRY.hospital_by_code["01001"]
 NOT_ONBOARDED = COUNTRY.hospital_by_code["31001"]
 AMOXICILLIN = DRUG_BY_CODE["VD-25123-18"]
-CONSUMED = sorted({t.name for t in ALL_TOPICS if set(t.consumers) - {"tools"}})
 rng = random.Random()
 
 
@@ -96,48 +93,6 @@ def event_ids(client: StackClient, submissions: list[str]) -> dict[str, list[str
     for event_id, what in found.items():
         by_what.setdefault(what, []).append(event_id)
     return {what: sorted(ids) for what, ids in sorted(by_what.items())}
-
-
-def replay(bootstrap: str) -> int:
-    """Every record of every consumed topic, again, newest first in each partition."""
-    records: list[Record] = [r for r in read(bootstrap, CONSUMED) if r.value is not None]
-    records.sort(key=lambda r: (r.topic, r.partition, -r.offset))
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap, max_request_size=4 * codec.MAX_MESSAGE_BYTES
-    )
-    try:
-        for r in records:
-            producer.send(r.topic, key=r.key, value=r.value, partition=r.partition)
-        producer.flush(timeout=60)
-    finally:
-        producer.close()
-    return len(records)
-
-
-def end_offsets(bootstrap: str) -> dict[Any, int]:
-    consumer = open_consumer(bootstrap)
-    try:
-        parts = [
-            TopicPartition(t.name, p)
-            for t in ALL_TOPICS
-            for p in sorted(consumer.partitions_for_topic(t.name) or ())
-        ]
-        return dict(consumer.end_offsets(parts))
-    finally:
-        consumer.close()
-
-
-def wait_until_quiet(bootstrap: str, quiet: float = 5.0, timeout: float = 90.0) -> None:
-    """Wait (bounded) until no topic has grown for `quiet` seconds: the services have worked
-    through the replay and whatever it made them publish."""
-    deadline, last, since = time.monotonic() + timeout, end_offsets(bootstrap), time.monotonic()
-    while time.monotonic() - since < quiet:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the topics were still growing {timeout:.0f} s after the replay")
-        time.sleep(0.5)
-        now = end_offsets(bootstrap)
-        if now != last:
-            last, since = now, time.monotonic()
 
 
 def test_replaying_every_consumed_topic_changes_nothing(

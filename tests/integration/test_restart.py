@@ -5,10 +5,8 @@ answered by the hospital and the citizen app. No assertion depends on how long t
 takes (that the citizen app re-arms pending choices: tests/unit/test_recovery.py)."""
 
 import asyncio
-import os
 import random
 import signal
-from collections import Counter
 from collections.abc import Callable
 
 import httpx
@@ -17,10 +15,9 @@ import pytest
 from rxsim.domain.reference.country import DRUG_BY_CODE
 from rxsim.fhir import synthetic
 from rxsim.scenario import load
-from rxsim.tools.ledger import Story
+from rxsim.tools.ledger import Story, dispensed_twice
 from rxsim.tools.observer import Observer
 from rxsim.tools.stack import Stack
-from schemas.events import State
 from tests.integration.conftest import TEST_SPEEDUP, NewCode
 from tests.support.stack_client import STACK_SCENARIO, StackClient
 
@@ -35,20 +32,6 @@ def generate(stack: Stack, count: int, rate: float) -> None:
         timeout=10,
     )
     assert response.status_code == 202, response.text
-
-
-def kill(stack: Stack, service: str) -> int:
-    """SIGKILL, as the kernel's OOM killer or a pulled plug would; its pid, to see it change."""
-    pid = stack.processes[service].pid
-    os.kill(pid, signal.SIGKILL)
-    return pid
-
-
-def ready(stack: Stack, service: str) -> bool:
-    try:
-        return httpx.get(f"{stack.urls()[service]}/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 async def run_to_the_end(stack: Stack, kill_after: int, service: str) -> list[Story]:
@@ -66,11 +49,11 @@ async def run_to_the_end(stack: Stack, kill_after: int, service: str) -> list[St
     try:
         generate(stack, COUNT, rate=20.0)
         await eventually_async(lambda: len(this_run()) >= kill_after, "the run to start")
-        old_pid = kill(stack, service)
+        old_pid = stack.signal(service, signal.SIGKILL)
         await eventually_async(
             lambda: stack.processes[service].pid != old_pid, f"{service} to be started again"
         )
-        await eventually_async(lambda: ready(stack, service), f"{service} to be ready", 90)
+        await eventually_async(lambda: stack.ready(service), f"{service} to be ready", 90)
         await eventually_async(
             lambda: len(this_run()) >= COUNT and all(s.final for s in this_run()),
             "every prescription of the run to reach a terminal state",
@@ -93,17 +76,6 @@ async def eventually_async(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"gave up after {timeout:.0f} s waiting for {what}: {seen()}")
         await asyncio.sleep(0.25)
-
-
-def dispensed_twice(stories: list[Story]) -> list[str]:
-    """Prescriptions dispensed more often than they were ordered (a partial sale is ordered
-    and dispensed again for the rest, so more than one dispense alone is no fault)."""
-    twice = []
-    for story in stories:
-        states = Counter(step.state for step in story.steps)
-        if states[State.DISPENSED] > states[State.ORDERED]:
-            twice.append(story.prescription_id)
-    return twice
 
 
 def send_one_by_hand(client: StackClient, new_code: NewCode) -> tuple[str, str, str]:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from rxsim import fhir
 from rxsim.domain.prescription import Prescription
 from rxsim.messaging import codec
+from rxsim.tools.mutation import json_paths
 from schemas import topics
 from tests.support import factories as make
 
@@ -34,23 +35,12 @@ JSON = st.recursive(
 PROPERTY = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _paths(node: Any, here: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [here]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*here, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _paths(value, (*here, index))
-    return found
-
-
 @st.composite
 def mutated_bundles(draw: st.DrawFn) -> Any:
     """A valid Bundle with one to three of its values replaced by any JSON, or removed."""
     payload = copy.deepcopy(draw(st.sampled_from(BUNDLES)))
     for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(_paths(payload)))
+        path = draw(st.sampled_from(json_paths(payload)))
         if not path:
             return draw(JSON)
         parent: Any = payload
