@@ -1,8 +1,10 @@
 """The `rxsim` command."""
 
 import asyncio
+import json
 import signal
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -162,6 +164,64 @@ def demo(
         console.print("[red]not every prescription reached a terminal state[/]")
         raise typer.Exit(1)
     console.print("[green]every prescription reached a terminal state.[/]")
+
+
+@app.command()
+def chaos(
+    campaign: Annotated[
+        list[str] | None,
+        typer.Option(help="fhir, hostile, kill, stop or replay; repeat it for more (default: all)"),
+    ] = None,
+    rounds: Annotated[
+        int, typer.Option(min=1, max=5, help="times each service is killed and stopped")
+    ] = 2,
+    count: Annotated[int, typer.Option(min=3, help="prescriptions per generator run")] = 30,
+    rate: Annotated[float, typer.Option(min=0.1, help="prescriptions per second")] = 10.0,
+    fhir_inputs: Annotated[int, typer.Option(min=0, help="mutated Bundles to send")] = 200,
+    seed: Annotated[int, typer.Option(help="seed of the mutations and hostile messages")] = 1,
+    scenario: ScenarioOpt = "pilot",
+    speedup: SpeedupOpt = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="also write the figures to this file")
+    ] = None,
+) -> None:
+    """Run fault campaigns against a local stack and print what survived. Exit 0 only when no
+    prescription was lost, dispensed twice or dropped and no answer was a 5xx."""
+    from rxsim.tools.chaos import CAMPAIGNS, ChaosError, Plan, run_chaos
+
+    unknown = set(campaign or ()) - set(CAMPAIGNS)
+    if unknown:
+        console.print(f"[red]error:[/] no campaign {', '.join(sorted(unknown))}; "
+                      f"choose among {', '.join(CAMPAIGNS)}")  # fmt: skip
+        raise typer.Exit(2)
+    chosen = tuple(c for c in CAMPAIGNS if c in (campaign or CAMPAIGNS))
+    plan = Plan(chosen, rounds, count, rate, fhir_inputs, seed)
+    settings = with_free_ports(_settings(scenario, speedup, None))
+    stack = Stack(settings)
+    _start(stack)
+    stack.start_supervisor(lambda restart: _say_restart(stack, restart))
+    console.print(f"campaigns: {', '.join(chosen)}; logs: {stack.log_dir}")
+    started = time.monotonic()
+    try:
+        figures = asyncio.run(
+            run_chaos(stack, scenarios.load(scenario, speedup), plan, console.print)
+        )
+    except KeyboardInterrupt:
+        console.print("interrupted.")
+        raise typer.Exit(130) from None
+    except ChaosError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        stack.stop()
+    console.print(figures.table(f"rxsim chaos · {time.monotonic() - started:.0f} s"))
+    if json_path:
+        json_path.write_text(json.dumps(figures.as_json(), indent=2) + "\n")
+    for line in figures.named_failures():
+        console.print(f"[red]{line}[/]", soft_wrap=True)  # one line each, to grep
+    if not figures.passed:
+        raise typer.Exit(1)
+    console.print("[green]every fault survived: nothing lost, repeated or dropped.[/]")
 
 
 @app.command("scenarios")
