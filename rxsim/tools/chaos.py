@@ -23,11 +23,10 @@ from rxsim.tools.chaos_figures import Figures
 from rxsim.tools.demo import patience
 from rxsim.tools.ledger import dispensed_twice
 from rxsim.tools.observer import Observer
-from rxsim.tools.stack import MAX_RESTARTS, Stack
+from rxsim.tools.stack import Stack
 from schemas import topics
 
 CAMPAIGNS = ("fhir", "hostile", "kill", "stop", "replay")
-MAX_ROUNDS = MAX_RESTARTS  # each round kills each service once: one more, and it is given up
 STOP_SECONDS = 3.0  # frozen for less than a consumer group's session, so no rebalance is due
 READY_WITHIN = 90.0  # seconds a restarted service may take to report ready again
 FAULT_AFTER = 1 / 3  # of a run's prescriptions issued: the fault lands mid-run
@@ -99,20 +98,22 @@ class Chaos:
         """Start a generator run (after the one going, if any); its first progress report."""
         deadline = time.monotonic() + READY_WITHIN
         body = {"count": self.plan.count, "rate": self.plan.rate}
-        while True:
+        answer = "no answer"
+        while time.monotonic() < deadline:
             try:
                 response = await self.hospital.post("/generator/runs", json=body)
-                if response.status_code == 202:
-                    self.figures.runs += 1
-                    return dict(response.json())
-                # 409: a run is going; 503: the hospital is catching up after a restart
-                if response.status_code not in (409, 503):
-                    response.raise_for_status()
             except httpx.TransportError:
-                pass  # the hospital is restarting
-            if time.monotonic() > deadline:
-                raise ChaosError(f"the hospital did not start a generator run: {response.text}")
+                await asyncio.sleep(0.5)  # the hospital is restarting
+                continue
+            if response.status_code == 202:
+                self.figures.runs += 1
+                return dict(response.json())
+            answer = f"{response.status_code} {response.text}"
+            # 409: a run is still going; 503: the hospital is catching up after a restart
+            if response.status_code not in (409, 503):
+                break
             await asyncio.sleep(0.5)
+        raise ChaosError(f"the hospital did not start a generator run: {answer}")
 
     async def progress(self, run: dict[str, Any]) -> dict[str, Any] | None:
         """The run as the hospital reports it now; None while it cannot say."""

@@ -114,6 +114,8 @@ def test_up_serves_every_service_and_ctrl_c_leaves_no_process_behind(tmp_path: P
     assert not (tmp_path / "running.json").exists()
 
 
-@pytest.mark.parametrize("command", ["--help", "demo --help", "up --help", "fhir wrap --help"])
+@pytest.mark.parametrize(
+    "command", ["--help", "demo --help", "up --help", "chaos --help", "fhir wrap --help"]
+)
 def test_help_is_there(command: str) -> None:
     assert run(*command.split()).returncode == 0
