@@ -102,8 +102,9 @@ class Follower:
     restart waits for no rebalance), for as long as the service runs: the service rebuilds its
     view from the broker on every start. `ready` once it has read what was there when it
     started; `on_caught_up` is awaited then, once (to arm what the rebuilt view says is due).
-    What it cannot decode on a topic of `own` (where it reads back its own writes) is skipped:
-    parking it is for the topic's real consumers."""
+    What it cannot decode on a topic of `own` (where it reads back its own writes) is skipped
+    when another service consumes that topic too: parking it is for that consumer. On a topic
+    only its writer reads (the hospital's generator runs), the writer parks it itself."""
 
     def __init__(
         self,
@@ -122,7 +123,7 @@ class Follower:
         self.handler = handler
         self.publisher = publisher
         self.reads = tuple(reads)
-        self.own = frozenset(t.name for t in own)
+        self.own = frozenset(t.name for t in own if set(t.consumers) - {service})
         self.on_caught_up = on_caught_up
         self.bootstrap = bootstrap
         self.caught_up = False

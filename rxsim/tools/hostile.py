@@ -42,9 +42,10 @@ class Landed:
     offset: int
 
     def dead_lettered(self, letters: Iterable[DeadLetterAt]) -> list[str]:
-        """The services that left a dead letter for it. A service that reads a topic only to
-        get its own writes back skips what it cannot decode there (parking it is for the
-        topic's real consumers), so one dead letter is what every message must have."""
+        """The services that left a dead letter for it. A service that reads its own writes
+        back skips what it cannot decode there when another service consumes the topic
+        (parking it is for that consumer), so one dead letter is what every message must
+        have."""
         return [
             c for t, p, o, c in letters if (t, p, o) == (self.topic, self.partition, self.offset)
         ]

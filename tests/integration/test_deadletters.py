@@ -100,6 +100,9 @@ def bad_messages(code: str, citizen: str, pharmacy: str) -> list[Bad]:
             "dataschema ",
         ),
         Bad("garbage", "citizen.inbox", citizen, garbage, ("citizen_app",), "not JSON"),
+        # Only the hospital reads its generator runs (to resume them): it parks what it
+        # cannot decode there itself.
+        Bad("garbage", "hospital.generator-runs", code, garbage, ("hospital",), "not JSON"),
         Bad(
             "truncated",
             "pharmacy.orders",
