@@ -4,7 +4,7 @@ decoding with dead letters, sending events, and running the worker with its Fast
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from faust.contrib.asgi import serve_asgi
 from pydantic import BaseModel
 
-from rxsim.messaging import health, http, kafka_io
+from rxsim.messaging import health, http, kafka_io, stalls
 from rxsim.messaging.codec import (
     Undecodable,
     dead_letter_of,
@@ -189,6 +189,91 @@ async def deliver(app: faust.App, ready: list[Prepared]) -> None:
         await app.producer.flush()
 
 
+def agent_partitions(app: faust.App) -> list[Any]:
+    """The assigned partitions its agents read; not the tables' changelogs, which the worker
+    reads only to recover."""
+    names = {name for agent in app.agents.values() for name in agent.channel.topics}
+    return [tp for tp in app.consumer.assignment() if tp.topic in names]
+
+
+async def in_order(app: faust.App, stream: Any, progress: stalls.Progress) -> AsyncIterator[Any]:
+    """The stream's events, each partition's in offset order with none passed over (see
+    rxsim/messaging/stalls.py): an event further on than the next one to handle makes the
+    partition be read again from there. An event yielded counts as handled once the loop
+    asks for the next. Declare `watch_for_stalls` with the same progress at bootstrap."""
+    consumer: Any = app.consumer  # faust's own bookkeeping, not in its typed interface
+    _limit_commits(consumer, progress)
+    async for event in stream.events():
+        tp, offset = event.message.tp, event.message.offset
+        first_rewind = tp not in progress.rewinding
+        admission = progress.admit(tp, offset, consumer._committed_offset.get(tp))
+        if isinstance(admission, stalls.Rewind):
+            log.log(
+                logging.WARNING if first_rewind else logging.DEBUG,
+                "%s[%s]: handed %s while %s is next (%s); reading again from %s",
+                tp.topic, tp.partition, offset, admission.offset, _fetch_state(app, tp),
+                admission.offset,
+            )  # fmt: skip
+            await consumer.seek_wait({tp: admission.offset})
+        elif admission == stalls.HANDLE:
+            yield event
+            progress.handled(tp, offset)
+
+
+def _limit_commits(consumer: Any, progress: stalls.Progress) -> None:
+    """Make faust commit no further than `progress` allows (see stalls.py). faust asks
+    `_new_offset(tp)` which offset it may commit; this worker's consumer answers through the
+    progress from now on (once: an agent started again keeps the first limit)."""
+    if getattr(consumer, "rxsim_limited", False):
+        return
+    wanted = consumer._new_offset
+    consumer._new_offset = lambda tp: progress.commit_limit(tp, wanted(tp))
+    consumer.rxsim_limited = True
+
+
+def watch_for_stalls(app: faust.App, progress: stalls.Progress) -> None:
+    """Every few seconds, read again a partition faust stopped fetching. A timer: declare it
+    before the worker starts."""
+    consumer: Any = app.consumer
+
+    @app.timer(interval=stalls.STALL_AFTER_S / 2)
+    async def unstick() -> None:
+        read = agent_partitions(app)
+        if app.rebalancing or not read:
+            return
+        ends = await consumer.highwaters(*read)
+        for tp, offset in progress.stalled(ends, consumer._committed_offset).items():
+            log.warning(
+                "%s[%s]: %s events waiting, none handled for %.0f s (%s); reading again from %s",
+                tp.topic, tp.partition, ends[tp] - offset, stalls.STALL_AFTER_S,
+                _fetch_state(app, tp), offset,
+            )  # fmt: skip
+            await consumer.seek_wait({tp: offset})
+            consumer._buffered_partitions.discard(tp)
+            consumer.resume_partitions({tp})
+
+
+def _fetch_state(app: faust.App, tp: Any) -> str:
+    """What faust and its Kafka client say of a partition, for the log."""
+    consumer: Any = app.consumer
+    said = [
+        f"active={tp in consumer._get_active_partitions()}",
+        f"paused={tp in consumer._paused_partitions}",
+        f"buffered={tp in consumer._buffered_partitions}",
+    ]
+    try:
+        client = consumer._thread._consumer
+        state = client._subscription.subscription.assignment.state_value(tp)
+        said += [
+            f"client paused={state.paused}",
+            f"position={state.position if state.has_valid_position else None}",
+            f"records held={tp in client._fetcher._records}",
+        ]
+    except Exception as exc:  # diagnostics only: never a reason to stop
+        said.append(f"client state unknown: {exc!r}")
+    return ", ".join(said)
+
+
 def is_ready(app: faust.App) -> bool:
     """Partitions assigned and tables recovered (faust ends a rebalance after recovery)."""
     return not app.rebalancing and bool(app.consumer.assignment())
@@ -206,9 +291,7 @@ def readiness(app: faust.App) -> health.Readiness:
         supervisor = agent.supervisor  # restarts a crashed agent, until it gives up
         if stopped is None and supervisor is not None and supervisor.state == "crashed":
             stopped = f"agent {agent.name} stopped"
-    # What its agents read; not the tables' changelogs, which it reads only to recover.
-    names = {name for agent in app.agents.values() for name in agent.channel.topics}
-    read = [tp for tp in app.consumer.assignment() if tp.topic in names]
+    read = agent_partitions(app)
     behind = 0
     if stopped is None:
         ends = {tp: app.consumer.highwater(tp) for tp in read}

@@ -15,7 +15,7 @@ from typing import Any
 import faust
 
 from rxsim.domain.states import TERMINAL
-from rxsim.messaging import streams
+from rxsim.messaging import stalls, streams
 from rxsim.messaging.codec import MessageTooLarge
 from rxsim.messaging.settings import Settings
 from rxsim.scenario import Scenario, load
@@ -35,6 +35,8 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
     scenario = scenario or load(settings.scenario, settings.speedup)
     app = streams.make_app(SERVICE, settings)
     store = PrescriptionStore(app, settings.partitions)
+    progress = stalls.Progress()  # where handling stands, per partition
+    streams.watch_for_stalls(app, progress)
     base_context = context_for(scenario)
 
     def context() -> Context:
@@ -42,7 +44,7 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
 
     @app.agent(streams.inbound(app, topics.reads_of(SERVICE)))
     async def coordinate(stream: Any) -> None:
-        async for event in stream.events():
+        async for event in streams.in_order(app, stream, progress):
             await coordinate_one(event)
 
     async def coordinate_one(event: Any) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import faust
 
-from rxsim.messaging import streams
+from rxsim.messaging import stalls, streams
 from rxsim.messaging.codec import MessageTooLarge
 from rxsim.messaging.settings import Settings
 from rxsim.messaging.tasks import spawn
@@ -175,10 +175,12 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
         use_partitioner=True,
     )
     pharmacies = Pharmacies(app, table, scenario)
+    progress = stalls.Progress()  # where handling stands, per partition
+    streams.watch_for_stalls(app, progress)
 
     @app.agent(streams.inbound(app, topics.reads_of(SERVICE)), name=f"{__name__}.run_pharmacies")
     async def run_pharmacies(stream: Any) -> None:
-        async for event in stream.events():
+        async for event in streams.in_order(app, stream, progress):
             await pharmacies.receive(event)
 
     @app.timer(interval=1.0)

@@ -19,10 +19,13 @@ def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*RXSIM, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def test_chaos_survives_frozen_services_mutated_fhir_and_a_replay(tmp_path: Path) -> None:
+def test_chaos_survives_frozen_services_hostile_messages_mutated_fhir_and_a_replay(
+    tmp_path: Path,
+) -> None:
     figures_file = tmp_path / "chaos.json"
     result = run(
-        "chaos", "--campaign", "stop", "--campaign", "fhir", "--campaign", "replay",
+        "chaos", "--campaign", "stop", "--campaign", "hostile", "--campaign", "fhir",
+        "--campaign", "replay",
         "--rounds", "1", "--count", "6", "--fhir-inputs", "20", "--json", str(figures_file),
     )  # fmt: skip
     output = result.stdout + result.stderr
@@ -33,15 +36,17 @@ def test_chaos_survives_frozen_services_mutated_fhir_and_a_replay(tmp_path: Path
     assert written["failed"] == {}, output
     assert all(figures[key] == 0 for key in EXPECTED_ZERO), output
     assert written["passed"] is True and result.returncode == 0, output
-    # What was run: each service frozen once during its own generator run, the FHIR inputs
-    # all answered, every consumed topic replayed; no kill was asked for.
+    # What was run: each service frozen once during its own generator run, hostile messages on
+    # every consumed topic (then a run to show the pipeline still works), the FHIR inputs all
+    # answered, every consumed topic replayed; no kill was asked for.
     assert written["stops"] == figures["stops_survived"] == 4
     assert written["kills"] == figures["kills_survived"] == 0
-    assert figures["runs"] == 4
+    assert figures["runs"] == 5
     assert figures["fhir_inputs"] == sum(written["fhir_answers"].values()) == 20
     assert figures["issued"] >= 4 * 6
     assert figures["replayed"] > figures["issued"]
-    assert figures["hostile_sent"] == 0
+    assert figures["hostile_sent"] > 0
+    assert figures["dead_letters"] >= figures["hostile_sent"]
     # The table shows the same figures.
     for label, key in [
         ("prescriptions issued", "issued"),
