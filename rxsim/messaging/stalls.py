@@ -12,7 +12,10 @@ So each worker keeps, per partition, the next offset it must handle (`Progress`)
 - an event further on than that is not handled; the partition is read again from there
   (`Rewind`), and what follows comes again in order;
 - a partition with events waiting from which nothing was handled for STALL_AFTER_S is read
-  again from there too (`stalled`).
+  again from there too (`stalled`);
+- an event the worker cannot handle yet (the coordinator, just restarted, waiting for a
+  prescription's issue) holds its partition: it is read again from that event after
+  HOLD_PAUSE_S.
 Reading again only repeats events, and every handler is idempotent. And the worker never
 commits past the next offset it must handle (`commit_limit`): faust counts passed-over and
 set-aside events as handled, and a crash after such a commit would lose them for good.
@@ -27,6 +30,8 @@ STALL_AFTER_S = 10.0  # longer than any pause the worker makes on its own (a com
 # How long events further on make the partition be read again, waiting for the one expected.
 # Past that the partition is taken to have no event at that offset (Kafka allows such gaps).
 REWIND_FOR_S = 5.0
+# How long an event its worker cannot handle yet waits before its partition is read again.
+HOLD_PAUSE_S = 0.2
 
 
 @dataclass(frozen=True)

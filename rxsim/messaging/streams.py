@@ -1,10 +1,11 @@
 """What the faust-streaming services (coordinator, pharmacy) share: the app's configuration,
 decoding with dead letters, sending events, and running the worker with its FastAPI side."""
 
+import asyncio
 import logging
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -196,11 +197,18 @@ def agent_partitions(app: faust.App) -> list[Any]:
     return [tp for tp in app.consumer.assignment() if tp.topic in names]
 
 
-async def in_order(app: faust.App, stream: Any, progress: stalls.Progress) -> AsyncIterator[Any]:
-    """The stream's events, each partition's in offset order with none passed over (see
-    rxsim/messaging/stalls.py): an event further on than the next one to handle makes the
-    partition be read again from there. An event yielded counts as handled once the loop
-    asks for the next. Declare `watch_for_stalls` with the same progress at bootstrap."""
+async def each_in_order(
+    app: faust.App,
+    stream: Any,
+    progress: stalls.Progress,
+    handle: Callable[[Any], Awaitable[bool]],
+) -> None:
+    """Hand `handle` the stream's events, each partition's in offset order with none passed
+    over (see rxsim/messaging/stalls.py): an event further on than the next one to handle
+    makes the partition be read again from there. `handle` answers False for an event it
+    cannot handle yet: its partition is read again from it after a short pause, and nothing
+    after it is handled or committed meanwhile. Declare `watch_for_stalls` with the same
+    progress at bootstrap."""
     consumer: Any = app.consumer  # faust's own bookkeeping, not in its typed interface
     _limit_commits(consumer, progress)
     async for event in stream.events():
@@ -216,8 +224,11 @@ async def in_order(app: faust.App, stream: Any, progress: stalls.Progress) -> As
             )  # fmt: skip
             await consumer.seek_wait({tp: admission.offset})
         elif admission == stalls.HANDLE:
-            yield event
-            progress.handled(tp, offset)
+            if await handle(event):
+                progress.handled(tp, offset)
+            else:
+                await asyncio.sleep(stalls.HOLD_PAUSE_S)
+                await consumer.seek_wait({tp: offset})
 
 
 def _limit_commits(consumer: Any, progress: stalls.Progress) -> None:

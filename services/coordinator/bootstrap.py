@@ -28,6 +28,22 @@ from services.coordinator.store import PrescriptionStore
 
 SERVICE = "coordinator"
 log = logging.getLogger(__name__)
+# Events that name a prescription and come from others than the hospital.
+ABOUT_ISSUED = frozenset(
+    t.name for t in (topics.CITIZEN_CHOICES, topics.RX_CANCEL, topics.PHARMACY_EVENTS)
+)
+ISSUE_WAIT_S = 30.0
+
+
+def waits_for_its_issue(topic_name: str, started: float) -> bool:
+    """Whether an event about a prescription the coordinator does not know must wait.
+
+    A coordinator killed after it published what an issue decided but before it stored the
+    record handles that issue again after its restart, from rx.issued; but it reads its topics
+    side by side, so a citizen's choice or a cancellation that followed may come first. For
+    ISSUE_WAIT_S after its start such an event waits for its issue instead of being dropped as
+    unknown."""
+    return topic_name in ABOUT_ISSUED and time.monotonic() - started < ISSUE_WAIT_S
 
 
 def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App:
@@ -42,38 +58,42 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
     def context() -> Context:
         return replace(base_context, now=datetime.now(UTC))
 
+    started = time.monotonic()
+
     @app.agent(streams.inbound(app, topics.reads_of(SERVICE)))
     async def coordinate(stream: Any) -> None:
-        async for event in streams.in_order(app, stream, progress):
-            await coordinate_one(event)
+        await streams.each_in_order(app, stream, progress, coordinate_one)
 
-    async def coordinate_one(event: Any) -> None:
+    async def coordinate_one(event: Any) -> bool:
         """Decide; check that every event and the record can be carried; publish and wait
-        until the broker has it; only then store the record (see streams.deliver for why)."""
+        until the broker has it; only then store the record (see streams.deliver for why).
+        False: not yet (see `waits_for_its_issue`)."""
         decoded = await streams.decode_or_dead_letter(app, SERVICE, event)
         if decoded is None:
-            return
+            return True
         envelope, data = decoded
+        record = store.get(envelope.subject)
+        if record is None and waits_for_its_issue(event.message.topic, started):
+            return False
         try:
-            outcome = handle(
-                event.message.topic, store.get(envelope.subject), envelope, data, context()
-            )
+            outcome = handle(event.message.topic, record, envelope, data, context())
         except Exception as exc:  # a bug must not stop the pipeline: park the message
             log.exception("handler failed")
             await streams.park(app, SERVICE, event, f"handler error: {exc!r}")
-            return
+            return True
         if outcome.note:
             log.info("%s %s: %s", envelope.type, envelope.subject, outcome.note)
         try:
             ready = streams.prepare_caused(SERVICE, envelope.id, outcome.out)
-            record = store.encode(outcome.record) if outcome.record is not None else None
+            encoded = store.encode(outcome.record) if outcome.record is not None else None
         except MessageTooLarge as exc:  # never a crash: park what led to it
             log.error("%s %s: %s", envelope.type, envelope.subject, exc)
             await streams.park(app, SERVICE, event, f"outcome too large: {exc}")
-            return
+            return True
         await streams.deliver(app, ready)
-        if record is not None:
-            store.put(envelope.subject, record)
+        if encoded is not None:
+            store.put(envelope.subject, encoded)
+        return True
 
     deadline_sent: dict[str, float] = {}
 

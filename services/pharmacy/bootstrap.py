@@ -180,8 +180,11 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
 
     @app.agent(streams.inbound(app, topics.reads_of(SERVICE)), name=f"{__name__}.run_pharmacies")
     async def run_pharmacies(stream: Any) -> None:
-        async for event in streams.in_order(app, stream, progress):
-            await pharmacies.receive(event)
+        await streams.each_in_order(app, stream, progress, receive)
+
+    async def receive(event: Any) -> bool:
+        await pharmacies.receive(event)
+        return True  # a pharmacy can always decide (an unknown one's order is parked)
 
     @app.timer(interval=1.0)
     async def arm_pending() -> None:
