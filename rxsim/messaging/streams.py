@@ -231,6 +231,19 @@ async def each_in_order(
                 await consumer.seek_wait({tp: offset})
 
 
+def behind_on(app: faust.App, progress: stalls.Progress, topic: Topic) -> bool:
+    """Whether events of `topic` are waiting that this worker has not handled (a partition not
+    fetched yet counts as waiting)."""
+    consumer: Any = app.consumer
+    for tp in consumer.assignment():
+        if tp.topic == topic.name:
+            end = consumer.highwater(tp)
+            handled_to = progress.next_offset.get(tp, consumer._committed_offset.get(tp)) or 0
+            if end is None or end > handled_to:
+                return True
+    return False
+
+
 def _limit_commits(consumer: Any, progress: stalls.Progress) -> None:
     """Make faust commit no further than `progress` allows (see stalls.py). faust asks
     `_new_offset(tp)` which offset it may commit; this worker's consumer answers through the

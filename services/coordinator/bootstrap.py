@@ -32,18 +32,19 @@ log = logging.getLogger(__name__)
 ABOUT_ISSUED = frozenset(
     t.name for t in (topics.CITIZEN_CHOICES, topics.RX_CANCEL, topics.PHARMACY_EVENTS)
 )
-ISSUE_WAIT_S = 30.0
+ISSUE_WAIT_S = 60.0
 
 
-def waits_for_its_issue(topic_name: str, started: float) -> bool:
-    """Whether an event about a prescription the coordinator does not know must wait.
+def waits_for_its_issue(topic_name: str, issues_waiting: bool, waited: float) -> bool:
+    """Whether an event about a prescription the coordinator does not know must wait, having
+    waited `waited` seconds, while issues it has not handled are waiting on rx.issued.
 
-    A coordinator killed after it published what an issue decided but before it stored the
-    record handles that issue again after its restart, from rx.issued; but it reads its topics
-    side by side, so a citizen's choice or a cancellation that followed may come first. For
-    ISSUE_WAIT_S after its start such an event waits for its issue instead of being dropped as
+    The coordinator reads its topics side by side, so an event can come before the issue of
+    the prescription it names: after a restart (killed after publishing what an issue decided
+    but before storing it, it handles that issue again) or while it is behind on rx.issued. Such
+    an event waits for the issue, for ISSUE_WAIT_S at most, instead of being dropped as
     unknown."""
-    return topic_name in ABOUT_ISSUED and time.monotonic() - started < ISSUE_WAIT_S
+    return topic_name in ABOUT_ISSUED and issues_waiting and waited < ISSUE_WAIT_S
 
 
 def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App:
@@ -58,7 +59,7 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
     def context() -> Context:
         return replace(base_context, now=datetime.now(UTC))
 
-    started = time.monotonic()
+    waiting_since: dict[tuple[str, int, int], float] = {}  # an event's place -> since when
 
     @app.agent(streams.inbound(app, topics.reads_of(SERVICE)))
     async def coordinate(stream: Any) -> None:
@@ -73,8 +74,14 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
             return True
         envelope, data = decoded
         record = store.get(envelope.subject)
-        if record is None and waits_for_its_issue(event.message.topic, started):
-            return False
+        if record is None:
+            message = event.message
+            place = (message.topic, message.partition, message.offset)
+            waited = time.monotonic() - waiting_since.setdefault(place, time.monotonic())
+            behind = streams.behind_on(app, progress, topics.RX_ISSUED)
+            if waits_for_its_issue(message.topic, behind, waited):
+                return False
+            waiting_since.pop(place)
         try:
             outcome = handle(event.message.topic, record, envelope, data, context())
         except Exception as exc:  # a bug must not stop the pipeline: park the message
