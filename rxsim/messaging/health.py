@@ -3,8 +3,8 @@ tested without a broker: a service is ready while its consumer runs, has read wh
 when it started, and is no more than READY_MAX_LAG events behind what it reads."""
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from rxsim.messaging.settings import READY_MAX_LAG
 
@@ -12,6 +12,8 @@ from rxsim.messaging.settings import READY_MAX_LAG
 @dataclass(frozen=True)
 class Readiness:
     reason: str | None = None  # why it is not ready; None: ready
+    # Events not yet handled, by topic: for load reports, so no part of readiness itself.
+    lag: Mapping[str, int] = field(default_factory=dict, compare=False)
 
     @property
     def ready(self) -> bool:
@@ -33,6 +35,17 @@ def lag(ends: Mapping[Partition, int | None], positions: Mapping[Partition, int 
         if end is not None and position is not None:
             behind += max(0, end - position)
     return behind
+
+
+def lag_by_topic(
+    ends: Mapping[Any, int | None], positions: Mapping[Any, int | None]
+) -> dict[str, int]:
+    """`lag`, per topic (partitions are anything with a `.topic`)."""
+    by_topic: dict[str, int] = {}
+    for partition, end in ends.items():
+        behind = lag({partition: end}, positions)
+        by_topic[partition.topic] = by_topic.get(partition.topic, 0) + behind
+    return by_topic
 
 
 def decide(stopped: str | None, started: bool, behind: int) -> Readiness:

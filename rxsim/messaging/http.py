@@ -26,15 +26,20 @@ def add_health(api: FastAPI, readiness: Callable[[], Readiness], what_ready_mean
     @api.get(
         "/readyz",
         tags=["health"],
-        responses={503: {"description": 'not ready: {"status": "not ready", "reason": …}'}},
+        responses={
+            200: {"description": '{"status": "ready", "lag": {topic: events not yet handled}}'},
+            503: {"description": 'not ready: {"status": "not ready", "reason": …, "lag": …}'},
+        },
         description=what_ready_means,
     )
     async def read_ready() -> Any:
         """Ready to serve: see the description."""
         now = readiness()
+        lag = dict(now.lag)
         if not now.ready:
-            return JSONResponse({"status": "not ready", "reason": now.reason}, status_code=503)
-        return {"status": "ready"}
+            body = {"status": "not ready", "reason": now.reason, "lag": lag}
+            return JSONResponse(body, status_code=503)
+        return {"status": "ready", "lag": lag}
 
 
 def kafka_lifespan(publisher: Publisher, follower: Follower) -> Callable[[FastAPI], Any]:

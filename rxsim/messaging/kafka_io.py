@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -138,11 +139,12 @@ class Follower:
         said with its last fetch answer, the positions what the handler has been given."""
         if self._task is None or self._consumer is None:
             return health.STARTING
-        stopped, behind = self._stopped(), 0
+        stopped, behind = self._stopped(), {}
         if stopped is None:
             ends = {tp: self._consumer.highwater(tp) for tp in self._next}
-            behind = health.lag(ends, self._next)
-        return health.decide(stopped, self.caught_up and started, behind)
+            behind = health.lag_by_topic(ends, self._next)
+        readiness = health.decide(stopped, self.caught_up and started, sum(behind.values()))
+        return replace(readiness, lag=behind)
 
     def _stopped(self) -> str | None:
         """Why the reading loop ended (None while it runs): a bug it could not park, or stop."""

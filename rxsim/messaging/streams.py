@@ -6,6 +6,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -316,11 +317,12 @@ def readiness(app: faust.App) -> health.Readiness:
         if stopped is None and supervisor is not None and supervisor.state == "crashed":
             stopped = f"agent {agent.name} stopped"
     read = agent_partitions(app)
-    behind = 0
+    behind: dict[str, int] = {}
     if stopped is None:
         ends = {tp: app.consumer.highwater(tp) for tp in read}
-        behind = health.lag(ends, app.monitor.tp_committed_offsets)
-    return health.decide(stopped, is_ready(app), behind)
+        behind = health.lag_by_topic(ends, app.monitor.tp_committed_offsets)
+    readiness = health.decide(stopped, is_ready(app), sum(behind.values()))
+    return replace(readiness, lag=behind)
 
 
 def add_health(api: FastAPI, app: faust.App) -> None:

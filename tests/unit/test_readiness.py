@@ -1,6 +1,8 @@
 """What /readyz decides, without a broker: the lag over partitions, the decision, and the
 answer's status and body."""
 
+from dataclasses import dataclass
+
 import httpx
 from fastapi import FastAPI
 
@@ -40,23 +42,38 @@ def test_not_started_is_starting_whatever_the_lag() -> None:
     assert health.decide(None, started=False, behind=READY_MAX_LAG * 2) == STARTING
 
 
+def test_lag_by_topic_adds_up_each_topics_partitions() -> None:
+    @dataclass(frozen=True)
+    class TP:
+        topic: str
+        partition: int
+
+    ends = {TP("a", 0): 10, TP("a", 1): 5, TP("b", 0): 7, TP("c", 0): None}
+    positions = {TP("a", 0): 4, TP("a", 1): 5, TP("b", 0): 1, TP("c", 0): 2}
+    assert health.lag_by_topic(ends, positions) == {"a": 6, "b": 6, "c": 0}
+
+
 def test_a_stopped_consumer_is_not_ready_whatever_else() -> None:
     for started in (True, False):
         assert health.decide("consumer stopped", started, 0).reason == "consumer stopped"
 
 
 async def test_readyz_answers_503_with_the_reason_then_200() -> None:
-    now = [Readiness("behind by 1234 events")]
+    now = [Readiness("behind by 1234 events", lag={"rx.issued": 1234})]
     api = FastAPI()
     add_health(api, lambda: now[0], "ready: see the test")
     transport = httpx.ASGITransport(app=api)
     async with httpx.AsyncClient(transport=transport, base_url="http://rxsim") as client:
         answer = await client.get("/readyz")
         assert answer.status_code == 503
-        assert answer.json() == {"status": "not ready", "reason": "behind by 1234 events"}
+        assert answer.json() == {
+            "status": "not ready",
+            "reason": "behind by 1234 events",
+            "lag": {"rx.issued": 1234},
+        }
 
-        now[0] = READY
+        now[0] = Readiness(lag={"rx.issued": 3, "rx.status": 0})
         answer = await client.get("/readyz")
         assert answer.status_code == 200
-        assert answer.json() == {"status": "ready"}
+        assert answer.json() == {"status": "ready", "lag": {"rx.issued": 3, "rx.status": 0}}
         assert (await client.get("/healthz")).status_code == 200
