@@ -5,7 +5,7 @@ import json
 import signal
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -224,6 +224,110 @@ def chaos(
     if not figures.passed:
         raise typer.Exit(1)
     console.print("[green]every fault survived: nothing lost, repeated or dropped.[/]")
+
+
+@app.command()
+def load(
+    scenario: ScenarioOpt = "pilot",
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            help="prescriptions per second (the peak, for linear and steps) "
+            "[default: the scenario's]"
+        ),
+    ] = None,
+    duration: Annotated[str, typer.Option(help="how long to send: 90, 90s, 5m, 1h")] = "60s",
+    profile: Annotated[
+        str, typer.Option(help="constant, linear:FROM (rise from FROM/s) or steps:N")
+    ] = "constant",
+    entry: Annotated[
+        str, typer.Option(help="kafka (straight onto rx.issued) or http (the hospital's API)")
+    ] = "kafka",
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option(help="must hold, e.g. 'p99(visible) < 200ms'; repeat it for more"),
+    ] = None,
+    speedup: SpeedupOpt = None,
+    seed: Annotated[int | None, typer.Option(help="of the prescriptions' content")] = None,
+    memory_budget: Annotated[
+        float | None,
+        typer.Option(help="MB the run may leave in the embedded broker [default: half the RAM]"),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option(help="folder of the run's JSON result, HTML report and sends")
+    ] = Path("rxsim-reports"),
+) -> None:
+    """Open-loop load on a local stack: send prescriptions on a schedule from a process of
+    their own, follow each to its end, and write a JSON result and an HTML report. Exit 0 only
+    when nothing was lost or left in flight and every threshold held."""
+    from rxsim.tools import load as loading
+    from rxsim.tools.load_profile import ProfileError, parse_duration, parse_profile
+    from rxsim.tools.run_metrics import STAGE_IDS
+    from rxsim.tools.sender import ENTRIES
+    from rxsim.tools.thresholds import ThresholdError, parse_threshold
+
+    chosen = _scenario(scenario, speedup)
+    if entry not in ENTRIES:
+        _usage(f"--entry {entry!r}: choose {' or '.join(ENTRIES)}")
+    expressions = [*chosen.load.thresholds, *(threshold or [])]
+    try:
+        shape = parse_profile(
+            profile, chosen.load.rate_per_second if rate is None else rate,
+            parse_duration(duration),
+        )  # fmt: skip
+        thresholds = tuple(parse_threshold(e, STAGE_IDS) for e in expressions)
+        budget = loading.default_budget_mb() if memory_budget is None else memory_budget
+        loading.check_budget(shape.expected(), budget, embedded=True)
+    except (ProfileError, ThresholdError, loading.LoadError) as exc:
+        _usage(str(exc))
+    stem = out / f"load-{time.strftime('%Y%m%d-%H%M%S')}"
+    out.mkdir(parents=True, exist_ok=True)
+    plan = loading.LoadPlan(entry, shape, chosen, scenario, speedup, seed, thresholds, stem, budget)
+    console.print(
+        f"[bold]{chosen.name}[/]: {shape.describe()} ({shape.expected():,} prescriptions) "
+        f"through {entry}; clock ×{chosen.speedup:g}"
+    )
+    settings = with_free_ports(_settings(scenario, speedup, None))
+    stack = Stack(settings)
+    _start(stack)
+    stack.start_supervisor(lambda restart: _say_restart(stack, restart))
+    show, live = loading.live_view(plan, console)
+    try:
+        if live is not None:
+            live.start()
+        result, _ = asyncio.run(loading.run_load(stack, plan, show))
+    except KeyboardInterrupt:
+        console.print("interrupted.")
+        raise typer.Exit(130) from None
+    except loading.LoadError as exc:
+        console.print(f"[red]error:[/] {exc}; logs: {stack.log_dir}")
+        raise typer.Exit(1) from None
+    finally:
+        if live is not None:
+            live.stop()
+        stack.stop()
+    from rxsim.tools.load_summary import summary, write_reports
+
+    console.print(summary(result))
+    for path in write_reports(result, stem):
+        console.print(f"wrote {path}")
+    for line in loading.failures(result):
+        console.print(f"[red]{line}[/]", soft_wrap=True)
+    if not result["passed"]:
+        raise typer.Exit(1)
+    console.print("[green]every prescription sent reached an end; every threshold held.[/]")
+
+
+def _scenario(name: str, speedup: float | None) -> scenarios.Scenario:
+    try:
+        return scenarios.load(name, speedup)
+    except (FileNotFoundError, ValueError) as exc:
+        _usage(str(exc))
+
+
+def _usage(message: str) -> NoReturn:
+    console.print(f"[red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(2)
 
 
 @app.command("scenarios")

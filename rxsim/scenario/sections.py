@@ -49,6 +49,11 @@ class Load(Section):
         description="a day's shape: [simulated hour, relative rate] points, linear between; "
         "empty for a fixed rate (see rxsim.scenario.load_curve)",
     )
+    thresholds: list[str] = Field(
+        default=[],
+        description="what a load run must hold, e.g. 'p99(visible) < 200ms' or 'lost == 0' "
+        "(see rxsim.tools.thresholds); `rxsim load --threshold` adds more",
+    )
 
     @field_validator("curve")
     @classmethod

@@ -1,5 +1,5 @@
-"""Follows rx.issued and rx.status from the beginning, by assignment (no consumer group, so it
-never disturbs the services' groups), feeding a Ledger."""
+"""Follows rx.issued, rx.status, pharmacy alerts and dead letters from the beginning, by
+assignment (no consumer group, so it never disturbs the services' groups), feeding a Ledger."""
 
 import asyncio
 
@@ -16,6 +16,7 @@ class Observer:
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
         self.ledger = Ledger()
+        self.dead_letters = 0  # messages a consumer refused and parked on rx.deadletter
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -28,7 +29,13 @@ class Observer:
         )
         await consumer.start()
         partitions = []
-        for topic in (topics.RX_ISSUED, topics.RX_STATUS, topics.PHARMACY_ALERTS):
+        followed = (
+            topics.RX_ISSUED,
+            topics.RX_STATUS,
+            topics.PHARMACY_ALERTS,
+            topics.RX_DEADLETTER,
+        )
+        for topic in followed:
             found = consumer.partitions_for_topic(topic.name)
             if found is None:
                 await consumer._client.force_metadata_update()
@@ -42,6 +49,9 @@ class Observer:
     async def _run(self) -> None:
         assert self._consumer is not None
         async for message in self._consumer:
+            if message.topic == topics.RX_DEADLETTER.name:
+                self.dead_letters += 1
+                continue
             try:
                 envelope, data = decode(topics.BY_NAME[message.topic], message.value)
             except Undecodable:

@@ -1,0 +1,293 @@
+"""`rxsim load`: an open-loop load on a running stack. The sender works in a process of its own
+(rxsim.tools.sender); this process follows what the pipeline does with every prescription
+(rxsim.tools.observer), samples each service's lag every second, shows it live, waits for
+every prescription sent to end, and builds the run's result (rxsim.tools.run_metrics)."""
+
+import asyncio
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from rxsim.scenario import Scenario
+from rxsim.tools import run_metrics
+from rxsim.tools.demo import patience
+from rxsim.tools.load_profile import Profile
+from rxsim.tools.observer import Observer
+from rxsim.tools.run_metrics import LagSample, Send, send_of
+from rxsim.tools.sender import SendPlan, start_sender
+from rxsim.tools.stack import Stack
+from rxsim.tools.thresholds import Threshold
+
+# The embedded broker keeps every byte in RAM until it stops: measured on main, about 115 MB
+# per 1,000 prescriptions run to their end (every event, and the services' changelogs).
+BROKER_BYTES_PER_PRESCRIPTION = 115_000
+SAMPLE_EVERY_S = 1.0
+
+
+class LoadError(RuntimeError):
+    """The run cannot be made as asked: the message says why and what to change."""
+
+
+def machine_memory_mb() -> float:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e6
+
+
+def default_budget_mb() -> float:
+    """Half the machine's memory: the services, the sender and the system need the rest."""
+    return round(machine_memory_mb() / 2)
+
+
+def estimated_broker_mb(prescriptions: int) -> float:
+    return round(prescriptions * BROKER_BYTES_PER_PRESCRIPTION / 1e6, 1)
+
+
+def check_budget(prescriptions: int, budget_mb: float, embedded: bool) -> None:
+    """Refuse, before anything starts, a run that would leave more in the embedded broker's
+    memory than the budget."""
+    needed = estimated_broker_mb(prescriptions)
+    if embedded and needed > budget_mb:
+        raise LoadError(
+            f"{prescriptions:,} prescriptions would leave about {needed:,.0f} MB in the "
+            f"embedded broker's memory (it keeps every message until it stops), over the "
+            f"budget of {budget_mb:,.0f} MB: lower --rate or --duration, raise the budget "
+            f"with --memory-budget MB (this machine has {machine_memory_mb():,.0f} MB), or "
+            f"use an external Kafka (KAFKA_BOOTSTRAP_SERVERS)"
+        )
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    entry: str
+    profile: Profile
+    scenario: Scenario
+    scenario_name: str
+    speedup: float | None
+    seed: int | None
+    thresholds: tuple[Threshold, ...]
+    out: Path  # the run's files: <out>.json, <out>.html, <out>.sends.jsonl
+    budget_mb: float
+
+
+@dataclass
+class Progress:
+    sends: list[Send] = field(default_factory=list)
+    lags: list[LagSample] = field(default_factory=list)
+    start_at: float | None = None  # the sender's: when its first send was due
+    scheduled: int = 0
+    _read: int = 0  # bytes of the sends file read so far
+
+    def read_sends(self, path: Path) -> None:
+        """Take the sender's new complete lines."""
+        if not path.exists():
+            return
+        with path.open("rb") as f:
+            f.seek(self._read)
+            chunk = f.read()
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self._read += len(complete)
+        for raw in complete.splitlines():
+            line = orjson.loads(raw)
+            if "start_at" in line:
+                self.start_at, self.scheduled = line["start_at"], line["scheduled"]
+            else:
+                self.sends.append(send_of(line))
+
+
+async def sample_lag(stack: Stack, client: httpx.AsyncClient) -> LagSample:
+    """Each running service's lag by topic, from its /readyz (left out when it does not
+    answer: a restarting service has no lag to tell)."""
+    lag: dict[str, dict[str, int]] = {}
+    for name, url in stack.urls().items():
+        try:
+            answer = await client.get(f"{url}/readyz", timeout=1.0)
+            lag[name] = {str(k): int(v) for k, v in answer.json().get("lag", {}).items()}
+        except (httpx.HTTPError, ValueError, AttributeError):
+            continue
+    return LagSample(time.time(), lag)
+
+
+async def run_load(
+    stack: Stack, plan: LoadPlan, show: Callable[[Progress, Observer, bool], Any]
+) -> tuple[dict[str, Any], Progress]:
+    """Send, follow, wait for the end (or patience), and build the result."""
+    sends_path = plan.out.with_suffix(".sends.jsonl")
+    observer = Observer(stack.bootstrap)
+    await observer.start()
+    progress = Progress()
+    started = time.time()
+    sender = start_sender(
+        SendPlan(
+            plan.entry, plan.profile, plan.scenario_name, plan.speedup, plan.seed,
+            stack.bootstrap, stack.settings.url_of("hospital"), sends_path,
+        )
+    )  # fmt: skip
+    drain_s = patience(plan.scenario, 1, 1.0)
+    try:
+        async with httpx.AsyncClient() as client:
+            while True:
+                progress.read_sends(sends_path)
+                progress.lags.append(await sample_lag(stack, client))
+                sending = sender.is_alive()
+                show(progress, observer, sending)
+                if not sending and _all_ended(progress, observer):
+                    break
+                last = progress.start_at or started
+                if not sending and time.time() > last + plan.profile.duration_s + drain_s:
+                    break  # patience is over: what is left is named as stuck
+                if stack.given_up():
+                    break
+                await asyncio.sleep(SAMPLE_EVERY_S)
+    finally:
+        sender.join(timeout=10)
+        if sender.is_alive():
+            sender.kill()
+        await observer.stop()
+    progress.read_sends(sends_path)
+    if progress.start_at is None:
+        raise LoadError(f"the sender stopped before its first send (exit {sender.exitcode})")
+    return build_result(plan, progress, observer, started, stack), progress
+
+
+def _all_ended(progress: Progress, observer: Observer) -> bool:
+    accepted = [s.submission_id for s in progress.sends if s.accepted]
+    stories = observer.ledger.stories
+    return all(sid in stories for sid in accepted) and not observer.ledger.in_flight()
+
+
+def build_result(
+    plan: LoadPlan, progress: Progress, observer: Observer, started: float, stack: Stack
+) -> dict[str, Any]:
+    assert progress.start_at is not None
+    ledger, sends = observer.ledger, progress.sends
+    due = {s.submission_id: s.due for s in sends if s.submission_id}
+    until = time.time()
+    profile = plan.profile
+    result: dict[str, Any] = {
+        "version": 1,
+        "command": "load",
+        "scenario": {"name": plan.scenario.name, "speedup": plan.scenario.speedup},
+        "started_at": datetime.fromtimestamp(started, UTC).isoformat(),
+        "elapsed_s": round(until - started, 1),
+        "machine": {
+            "cpus": os.cpu_count() or 1,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "load": {
+            "entry": plan.entry,
+            "profile": {
+                "kind": profile.kind,
+                "rate": profile.rate,
+                "description": profile.describe(),
+                "points": [list(p) for p in profile.points()],
+            },
+            "duration_s": profile.duration_s,
+            **run_metrics.load_figures(sends, progress.scheduled, profile.duration_s),
+        },
+        "outcomes": run_metrics.outcomes(ledger, sends, observer.dead_letters),
+        "stages": run_metrics.stage_latencies(ledger, due),
+        "timeline": run_metrics.timeline(
+            ledger, sends, progress.lags, progress.start_at, profile.rate_at, until
+        ),
+        "memory": {
+            "budget_mb": plan.budget_mb,
+            "estimated_broker_mb": estimated_broker_mb(progress.scheduled),
+            "broker_rss_mb": _broker_rss_mb(stack),
+        },
+    }
+    result["thresholds"] = [threshold.check(result) for threshold in plan.thresholds]
+    outcomes = result["outcomes"]
+    result["passed"] = (
+        outcomes["lost"] == 0
+        and outcomes["in_flight"] == 0
+        and all(t["passed"] for t in result["thresholds"])
+    )
+    return result
+
+
+def _broker_rss_mb(stack: Stack) -> float | None:
+    pid = stack.broker.pid if stack.broker else None
+    if pid is None:
+        return None
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    kb = next((line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")), None)
+    return round(int(kb) / 1000, 1) if kb else None
+
+
+def failures(result: dict[str, Any]) -> list[str]:
+    """One line per reason the run did not pass, to print and to grep."""
+    lines = []
+    outcomes = result["outcomes"]
+    if outcomes["lost"]:
+        lines.append(f"lost: {outcomes['lost']} prescriptions sent were never seen")
+    if outcomes["in_flight"]:
+        lines.append(f"in flight: {outcomes['in_flight']} prescriptions did not reach an end")
+    lines += [
+        f"threshold broken: {t['expression']} (measured {_measured(t['value'])})"
+        for t in result["thresholds"]
+        if not t["passed"]
+    ]
+    return lines
+
+
+def _measured(value: float | None) -> str:
+    return "nothing" if value is None else f"{value:g}"
+
+
+def live_view(plan: LoadPlan, console: Console) -> tuple[Callable[..., Any], Live | None]:
+    """A live table on a terminal; a line every 5 s elsewhere (CI logs, pipes)."""
+    live = Live(console=console, refresh_per_second=2) if console.is_terminal else None
+    printed = [0.0]
+
+    def show(progress: Progress, observer: Observer, sending: bool) -> None:
+        figures = _now(plan, progress, observer, sending)
+        if live is not None:
+            live.update(_table(figures))
+        elif time.monotonic() - printed[0] >= 5:
+            printed[0] = time.monotonic()
+            console.print("  ".join(f"{k} {v}" for k, v in figures.items()), soft_wrap=True)
+
+    return show, live
+
+
+def _now(plan: LoadPlan, progress: Progress, observer: Observer, sending: bool) -> dict[str, str]:
+    now = time.time()
+    elapsed = now - progress.start_at if progress.start_at else 0.0
+    recent = sum(1 for s in progress.sends[-5000:] if s.sent > now - 1 and s.accepted)
+    ledger = observer.ledger
+    last = progress.lags[-1].lag if progress.lags else {}
+    errors = sum(1 for s in progress.sends if not s.accepted)
+    return {
+        "elapsed": f"{elapsed:.0f}/{plan.profile.duration_s:g} s" if sending else "draining",
+        "target": f"{plan.profile.rate_at(elapsed):g}/s",
+        "achieved": f"{recent}/s",
+        "sent": f"{sum(1 for s in progress.sends if s.accepted)}/{progress.scheduled}",
+        "in flight": str(len(ledger.in_flight())),
+        "ended": str(ledger.terminal()),
+        "errors": str(errors),
+        "dead letters": str(observer.dead_letters),
+        "lag": " ".join(f"{svc}={sum(t.values())}" for svc, t in last.items()),
+    }
+
+
+def _table(figures: dict[str, str]) -> Table:
+    table = Table(title="rxsim load", title_justify="left", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in figures.items():
+        table.add_row(key, value)
+    return table

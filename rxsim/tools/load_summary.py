@@ -1,0 +1,80 @@
+"""What a load run prints at its end, and the files it leaves: the JSON result and the HTML
+report, side by side."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+
+
+def _ms(ms: float) -> str:
+    return f"{ms:,.0f} ms" if ms < 10_000 else f"{ms / 1000:,.1f} s"
+
+
+def summary(result: dict[str, Any]) -> Group:
+    load, outcomes = result["load"], result["outcomes"]
+    counts = Table(
+        title=f"rxsim load · {result['scenario']['name']} · {load['profile']['description']} "
+        f"via {load['entry']} · {result['elapsed_s']:.0f} s",
+        title_justify="left",
+        show_header=False,
+    )
+    counts.add_column(style="bold")
+    counts.add_column(justify="right")
+    lateness = load["lateness_ms"]
+    rows = [
+        ("asked for", f"{load['scheduled']:,}"),
+        ("sent (accepted by the broker or the hospital)", f"{load['sent']:,}"),
+        ("achieved rate", f"{load['achieved_rate']:,.1f}/s"),
+        ("sends late against the schedule: p50 / p99 / max",
+         f"{_ms(lateness['p50'])} / {_ms(lateness['p99'])} / {_ms(lateness['max'])}"),
+        ("send errors", str(sum(load["send_errors"].values()))),
+        ("refused at the hospital's edge", str(sum(load["refused_at_edge"].values()))),
+        ("issued (seen by the pipeline)", f"{outcomes['issued']:,}"),
+        ("  ended", f"{outcomes['terminal']:,}"),
+        ("  still in flight", _bad(outcomes["in_flight"])),
+        ("lost (sent, never seen)", _bad(outcomes["lost"])),
+        ("dead letters", str(outcomes["dead_letters"])),
+    ]  # fmt: skip
+    rows += [(f"  {state.lower().replace('_', ' ')}", f"{n:,}")
+             for state, n in sorted(outcomes["by_state"].items())]  # fmt: skip
+    for label, value in rows:
+        counts.add_row(label, value)
+
+    stages = Table(
+        title="per-stage latency, real time (stages from the issue start when the send was due)",
+        title_justify="left",
+    )
+    for column in ("stage", "clock", "n", "p50", "p90", "p99", "max"):
+        stages.add_column(column, justify="left" if column in ("stage", "clock") else "right")
+    for stage in result["stages"]:
+        latency = stage["latency_ms"]
+        if latency["n"]:
+            stages.add_row(
+                stage["label"], stage["clock"], f"{latency['n']:,}",
+                *(_ms(latency[p]) for p in ("p50", "p90", "p99", "max")),
+            )  # fmt: skip
+    parts: list[Any] = [counts, stages]
+    if result["thresholds"]:
+        held = Table(title="thresholds", title_justify="left")
+        for column in ("threshold", "measured", "held"):
+            held.add_column(column)
+        for t in result["thresholds"]:
+            value = "nothing" if t["value"] is None else f"{t['value']:g}"
+            held.add_row(t["expression"], value, "yes" if t["passed"] else "[red]no[/]")
+        parts.append(held)
+    return Group(*parts)
+
+
+def _bad(n: int) -> str:
+    return f"[red]{n:,}[/]" if n else "0"
+
+
+def write_reports(result: dict[str, Any], stem: Path) -> list[Path]:
+    """The JSON result (and its HTML report); their paths, to print."""
+    json_path = stem.with_suffix(".json")
+    result["reports"] = {"json": str(json_path)}
+    json_path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    return [json_path]

@@ -1,0 +1,180 @@
+"""The open-loop sender of `rxsim load`: a process of its own that sends the scenario's
+synthetic prescriptions on the profile's schedule, whatever the pipeline does, and writes one
+JSON line per send (when it was due, when it left, when it was acknowledged, or why not).
+
+Open loop: a send never waits for the one before it to be acknowledged; when the process
+falls behind its schedule (it cannot make the Bundles fast enough, or the broker pushes back),
+the sends leave late and each line says how late, so coordinated omission shows instead of
+hiding in a slower schedule. Two entry points: `kafka` publishes straight onto rx.issued as a
+hospital system does (volume), `http` posts each Bundle to the hospital's API (the edge).
+"""
+
+import asyncio
+import multiprocessing
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import orjson
+
+from rxsim import fhir
+from rxsim import scenario as scenarios
+from rxsim.messaging.codec import encode_bounded, new_event
+from rxsim.messaging.kafka_io import Producer
+from rxsim.tools.load_profile import Profile
+from schemas import topics
+from services.hospital.generator import synthetic_prescriptions
+
+ENTRIES = ("kafka", "http")
+MAX_HTTP_IN_FLIGHT = 512  # more requests at once only queue in the client: they leave late
+HTTP_TIMEOUT_S = 30.0
+START_AFTER_S = 0.2
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    entry: str  # kafka | http
+    profile: Profile
+    scenario: str
+    speedup: float | None
+    seed: int | None
+    bootstrap: str
+    hospital_url: str
+    out: Path  # a first line {"start_at", "scheduled"}, then one JSON line per send
+
+
+def start_sender(plan: SendPlan) -> multiprocessing.process.BaseProcess:
+    """The sender in a process of its own (spawned: nothing of ours is shared with it)."""
+    process = multiprocessing.get_context("spawn").Process(
+        target=run_sender, args=(plan,), name="rxsim-load-sender", daemon=True
+    )
+    process.start()
+    return process
+
+
+def run_sender(plan: SendPlan) -> None:
+    asyncio.run(_send_all(plan))
+
+
+async def _send_all(plan: SendPlan) -> None:
+    scenario = scenarios.load(plan.scenario, plan.speedup)
+    scheduled = plan.profile.expected()
+    bundles = synthetic_prescriptions(scenario, scheduled, seed=plan.seed)
+    with plan.out.open("wb", buffering=0) as out:
+        entry = _KafkaEntry(plan.bootstrap) if plan.entry == "kafka" else _HttpEntry(plan)
+        await entry.start()
+        # The schedule starts once the clients are connected, so that starting is not lateness.
+        start_at = time.time() + START_AFTER_S
+        _line(out, {"start_at": start_at, "scheduled": scheduled})
+        try:
+            for index, (bundle, due) in enumerate(
+                zip(bundles, plan.profile.due_times(), strict=False)
+            ):
+                wait = start_at + due - time.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await entry.send(index, start_at + due, bundle, out)
+        finally:
+            await entry.stop()
+
+
+def _line(out: IO[bytes], line: dict[str, Any]) -> None:
+    out.write(orjson.dumps(line) + b"\n")
+
+
+class _KafkaEntry:
+    """Straight onto rx.issued, as the hospital publishes: the same envelope, keyed by the
+    prescription code. The Bundles are valid FHIR by construction (the generator's faults break
+    national rules, not structure), as the hospital's own generator trusts them too."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.producer = Producer(
+            bootstrap_servers=bootstrap,
+            linger_ms=5,
+            max_batch_size=256 * 1024,  # a batch carries dozens of prescriptions, not three
+            client_id="rxsim-load",
+        )
+        self.pending: set[asyncio.Future[Any]] = set()
+
+    async def start(self) -> None:
+        await self.producer.start()
+
+    async def send(self, index: int, due: float, bundle: dict[str, Any], out: IO[bytes]) -> None:
+        code = fhir.prescription_code(bundle) or f"no-code-{index}"
+        event = new_event(topics.RX_ISSUED, source="rxsim/hospital", subject=code, data=bundle)
+        sent = time.time()
+        line = {"n": index, "due": due, "sent": sent, "submission_id": event["id"], "code": code}
+        try:
+            acked = await self.producer.send(
+                topics.RX_ISSUED.name, encode_bounded(event), code.encode()
+            )
+        except Exception as exc:  # the producer refused it at once: a send error, recorded
+            _line(out, {**line, "acked": None, "error": type(exc).__name__})
+            return
+
+        def done(future: asyncio.Future[Any]) -> None:
+            self.pending.discard(future)
+            failed = future.exception()
+            error = None if failed is None else type(failed).__name__
+            _line(out, {**line, "acked": time.time(), "error": error})
+
+        self.pending.add(acked)
+        acked.add_done_callback(done)
+
+    async def stop(self) -> None:
+        if self.pending:
+            await asyncio.wait(self.pending, timeout=HTTP_TIMEOUT_S)
+        await self.producer.stop()
+
+
+class _HttpEntry:
+    """POST /prescriptions to the hospital: the edge validates each Bundle as it would an
+    outside system's. Each request is a task of its own, so a slow answer delays no send."""
+
+    def __init__(self, plan: SendPlan) -> None:
+        self.client = httpx.AsyncClient(
+            base_url=plan.hospital_url,
+            timeout=HTTP_TIMEOUT_S,
+            limits=httpx.Limits(max_connections=MAX_HTTP_IN_FLIGHT),
+        )
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        pass
+
+    async def send(self, index: int, due: float, bundle: dict[str, Any], out: IO[bytes]) -> None:
+        task = asyncio.create_task(self._post(index, due, bundle, out))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _post(self, index: int, due: float, bundle: dict[str, Any], out: IO[bytes]) -> None:
+        sent = time.time()
+        line: dict[str, Any] = {"n": index, "due": due, "sent": sent}
+        try:
+            answer = await self.client.post(
+                "/prescriptions",
+                content=orjson.dumps(bundle),
+                headers={"content-type": "application/fhir+json"},
+            )
+        except httpx.HTTPError as exc:
+            _line(out, {**line, "acked": None, "error": type(exc).__name__})
+            return
+        body = answer.json() if answer.headers.get("content-type", "").endswith("json") else {}
+        _line(
+            out,
+            {
+                **line,
+                "acked": time.time(),
+                "status": answer.status_code,
+                "submission_id": body.get("submission_id"),
+                "code": body.get("prescription_id"),
+                "error": None,
+            },
+        )
+
+    async def stop(self) -> None:
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=HTTP_TIMEOUT_S)
+        await self.client.aclose()

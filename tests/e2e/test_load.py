@@ -1,0 +1,78 @@
+"""`rxsim load` as a load tester runs it: a small open-loop run through each entry point, its
+JSON result against the published schema, thresholds that break the exit code, and clear
+refusals of impossible arguments before anything starts."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from schemas import __file__ as schemas_init
+from tests.e2e.test_cli import run
+
+SCHEMA = json.loads((Path(schemas_init).parent / "reports" / "run-result.schema.json").read_text())
+
+
+def result_in(folder: Path) -> dict:
+    [path] = folder.glob("load-*[0-9].json")
+    result = json.loads(path.read_text())
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(
+        result
+    )
+    return result
+
+
+def test_a_kafka_load_loses_nothing_and_a_broken_threshold_fails_the_run(tmp_path: Path) -> None:
+    answer = run(
+        "load", "--rate", "10", "--duration", "4", "--out", str(tmp_path),
+        "--threshold", "lost == 0", "--threshold", "p50(visible) < 1ms",
+    )  # fmt: skip
+
+    assert answer.returncode == 1, answer.stdout + answer.stderr
+    assert "threshold broken: p50(visible) < 1ms" in answer.stdout
+    assert "Traceback" not in answer.stdout + answer.stderr
+    result = result_in(tmp_path)
+    load, outcomes = result["load"], result["outcomes"]
+    assert load["scheduled"] == load["sent"] == 40
+    assert outcomes["issued"] == 40 and outcomes["lost"] == 0 and outcomes["in_flight"] == 0
+    assert outcomes["terminal"] == sum(outcomes["by_state"].values()) == 40
+    assert [t["passed"] for t in result["thresholds"]] == [True, False]
+    visible = next(s for s in result["stages"] if s["id"] == "visible")
+    assert visible["latency_ms"]["n"] > 0
+    assert sum(point["sent"] for point in result["timeline"]) == 40
+    assert any(point["lag"] for point in result["timeline"])  # each service's lag, sampled
+    assert f"wrote {tmp_path}" in answer.stdout.replace("\n", "")
+
+
+def test_a_load_through_the_hospitals_api_passes_when_nothing_is_lost(tmp_path: Path) -> None:
+    answer = run("load", "--entry", "http", "--rate", "8", "--duration", "3",
+                 "--out", str(tmp_path))  # fmt: skip
+
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    result = result_in(tmp_path)
+    assert result["passed"] and result["load"]["entry"] == "http"
+    assert result["load"]["sent"] == result["outcomes"]["terminal"] == 24
+    assert result["load"]["refused_at_edge"] == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--rate", "0"), "--rate must be more than 0"),
+        (("--duration", "soon"), "--duration 'soon'"),
+        (("--profile", "sawtooth"), "write constant, linear:FROM or steps:N"),
+        (("--entry", "pigeon"), "--entry 'pigeon': choose kafka or http"),
+        (("--threshold", "p99(nowhere) < 1s"), "no stage 'nowhere'"),
+        (("--rate", "500", "--duration", "1h", "--memory-budget", "2000"), "--memory-budget MB"),
+        (("--scenario", "nowhere"), "no scenario 'nowhere'"),
+    ],
+)
+def test_impossible_arguments_are_refused_before_anything_starts(
+    args: tuple[str, ...], said: str
+) -> None:
+    answer = run("load", *args, timeout=60)
+    assert answer.returncode == 2, answer.stdout + answer.stderr
+    assert said in answer.stdout.replace("\n", " ")
+    assert "Traceback" not in answer.stdout + answer.stderr
+    assert "starting the broker" not in answer.stdout
