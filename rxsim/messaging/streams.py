@@ -217,13 +217,13 @@ async def each_in_order(
         first_rewind = tp not in progress.rewinding
         admission = progress.admit(tp, offset, consumer._committed_offset.get(tp))
         if isinstance(admission, stalls.Rewind):
-            log.log(
-                logging.WARNING if first_rewind else logging.DEBUG,
-                "%s[%s]: handed %s while %s is next (%s); reading again from %s",
-                tp.topic, tp.partition, offset, admission.offset, _fetch_state(app, tp),
+            await _read_again(
+                app,
+                tp,
                 admission.offset,
-            )  # fmt: skip
-            await consumer.seek_wait({tp: admission.offset})
+                f"handed {offset} while {admission.offset} is next",
+                level=logging.WARNING if first_rewind else logging.DEBUG,
+            )
         elif admission == stalls.HANDLE:
             if await handle(event):
                 progress.handled(tp, offset)
@@ -268,14 +268,30 @@ def watch_for_stalls(app: faust.App, progress: stalls.Progress) -> None:
             return
         ends = await consumer.highwaters(*read)
         for tp, offset in progress.stalled(ends, consumer._committed_offset).items():
-            log.warning(
-                "%s[%s]: %s events waiting, none handled for %.0f s (%s); reading again from %s",
-                tp.topic, tp.partition, ends[tp] - offset, stalls.STALL_AFTER_S,
-                _fetch_state(app, tp), offset,
-            )  # fmt: skip
-            await consumer.seek_wait({tp: offset})
+            waiting = ends[tp] - offset
+            why = f"{waiting} events waiting, none handled for {stalls.STALL_AFTER_S:.0f} s"
+            await _read_again(app, tp, offset, why)
             consumer._buffered_partitions.discard(tp)
             consumer.resume_partitions({tp})
+
+
+async def _read_again(
+    app: faust.App, tp: Any, offset: int, why: str, *, level: int = logging.WARNING
+) -> None:
+    """Make faust hand a partition's events again from `offset` (a rewind in `each_in_order`,
+    a stall in `watch_for_stalls`), logging why with what faust and its Kafka client say of
+    the partition."""
+    log.log(
+        level,
+        "%s[%s]: %s (%s); reading again from %s",
+        tp.topic,
+        tp.partition,
+        why,
+        _fetch_state(app, tp),
+        offset,
+    )
+    consumer: Any = app.consumer
+    await consumer.seek_wait({tp: offset})
 
 
 def _fetch_state(app: faust.App, tp: Any) -> str:
