@@ -281,15 +281,16 @@ async def _read_again(
     """Make faust hand a partition's events again from `offset` (a rewind in `each_in_order`,
     a stall in `watch_for_stalls`), logging why with what faust and its Kafka client say of
     the partition."""
-    log.log(
-        level,
-        "%s[%s]: %s (%s); reading again from %s",
-        tp.topic,
-        tp.partition,
-        why,
-        _fetch_state(app, tp),
-        offset,
-    )
+    if log.isEnabledFor(level):  # repeat rewinds log at DEBUG: no state read for a dropped line
+        log.log(
+            level,
+            "%s[%s]: %s (%s); reading again from %s",
+            tp.topic,
+            tp.partition,
+            why,
+            _fetch_state(app, tp),
+            offset,
+        )
     consumer: Any = app.consumer
     await consumer.seek_wait({tp: offset})
 
