@@ -233,10 +233,10 @@ async def each_in_order(
 
 
 def behind_on(app: faust.App, progress: stalls.Progress, topic: Topic) -> bool:
-    """Whether events of `topic` are waiting that this worker has not handled (a partition not
-    fetched yet counts as waiting)."""
+    """Whether events of `topic`, one this worker's agents read, are waiting that it has not
+    handled (a partition not fetched yet counts as waiting)."""
     consumer: Any = app.consumer
-    for tp in consumer.assignment():
+    for tp in agent_partitions(app):
         if tp.topic == topic.name:
             end = consumer.highwater(tp)
             handled_to = progress.next_offset.get(tp, consumer._committed_offset.get(tp)) or 0
