@@ -143,9 +143,7 @@ def test_bad_messages_are_dead_lettered_and_good_ones_keep_flowing(client: Stack
         rng, code=code, hospital=HOSPITAL, citizen=citizen, drugs=[DRUG_BY_CODE["VD-25123-18"]],
         simulated=False,
     )  # fmt: skip
-    submission = client.post_prescription(bundle)["submission_id"]
-    client.wait_for_state(submission, "AVAILABLE")
-    client.wait_for_citizen(citizen.cccd, code)
+    submission = client.post_until_available(bundle, citizen.cccd, code)
     choice = {"pharmacy_id": pharmacy, "fulfilment": "pickup"}
     response = client["citizen_app"].post(
         f"/citizens/{citizen.cccd}/prescriptions/{code}/choice", json=choice
@@ -258,8 +256,6 @@ def test_a_huge_key_is_dead_lettered_by_every_consumer_and_stops_none(
         rng, code=code, hospital=HOSPITAL, citizen=citizen, drugs=[DRUG_BY_CODE["VD-25123-18"]],
         simulated=False,
     )  # fmt: skip
-    submission = client.post_prescription(bundle)["submission_id"]
-    client.wait_for_state(submission, "AVAILABLE")
-    client.wait_for_citizen(citizen.cccd, code)
+    client.post_until_available(bundle, citizen.cccd, code)
     for service in ("hospital", "citizen_app", "coordinator", "pharmacy"):
         assert client[service].get("/readyz").status_code == 200, service

@@ -69,6 +69,14 @@ class StackClient:
             f"the citizen app to show {code} as {state}",
         )
 
+    def post_until_available(self, bundle: dict[str, Any], cccd: str, code: str) -> str:
+        """Post a prescription and wait until the hospital and the citizen app both show it
+        AVAILABLE: it has gone all the way from hospital to citizen. Its submission id."""
+        submission_id = str(self.post_prescription(bundle)["submission_id"])
+        self.wait_for_state(submission_id, "AVAILABLE")
+        self.wait_for_citizen(cccd, code)
+        return submission_id
+
     def events(self, correlation_id: str) -> list[tuple[str, dict[str, Any]]]:
         """Every event of one story on every topic, in time order, read by assignment."""
         found = [
