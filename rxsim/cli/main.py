@@ -5,17 +5,16 @@ import json
 import signal
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from rxsim import scenario as scenarios
-from rxsim.cli import live
+from rxsim.cli import live, options
 from rxsim.cli.contracts import contracts_app
 from rxsim.cli.fhir import fhir_app
-from rxsim.cli.options import ScenarioOpt
+from rxsim.cli.options import BootstrapOpt, ScenarioOpt, err
 from rxsim.messaging.settings import SERVICES, Settings
 from rxsim.tools.stack import (
     MAX_RESTARTS,
@@ -27,13 +26,17 @@ from rxsim.tools.stack import (
     withdraw,
 )
 
+if TYPE_CHECKING:
+    from rxsim.tools.load_profile import Profile, Replayed
+    from rxsim.tools.sender import FromTrace, Synthetic
+
 app = typer.Typer(
     help="rxsim: e-prescription interoperability simulator (hospital → "
     "coordinator → VNeID app → pharmacy → courier, FHIR over Kafka).",
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
+console = options.console
 
 SpeedupOpt = Annotated[
     float | None, typer.Option(help="simulated seconds per real second (default: the scenario's)")
@@ -226,6 +229,22 @@ def chaos(
     console.print("[green]every fault survived: nothing lost, repeated or dropped.[/]")
 
 
+EntryOpt = Annotated[
+    str, typer.Option(help="kafka (straight onto rx.issued) or http (the hospital's API)")
+]
+ThresholdOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="must hold, e.g. 'p99(visible) < 200ms'; repeat it for more"),
+]
+BudgetOpt = Annotated[
+    float | None,
+    typer.Option(help="MB the run may leave in the embedded broker [default: half the RAM]"),
+]
+OutOpt = Annotated[
+    Path, typer.Option(help="folder of the run's JSON result, HTML report and sends")
+]
+
+
 @app.command()
 def load(
     scenario: ScenarioOpt = "pilot",
@@ -240,28 +259,76 @@ def load(
     profile: Annotated[
         str, typer.Option(help="constant, linear:FROM (rise from FROM/s) or steps:N")
     ] = "constant",
-    entry: Annotated[
-        str, typer.Option(help="kafka (straight onto rx.issued) or http (the hospital's API)")
-    ] = "kafka",
-    threshold: Annotated[
-        list[str] | None,
-        typer.Option(help="must hold, e.g. 'p99(visible) < 200ms'; repeat it for more"),
-    ] = None,
+    entry: EntryOpt = "kafka",
+    threshold: ThresholdOpt = None,
     speedup: SpeedupOpt = None,
     seed: Annotated[int | None, typer.Option(help="of the prescriptions' content")] = None,
-    memory_budget: Annotated[
-        float | None,
-        typer.Option(help="MB the run may leave in the embedded broker [default: half the RAM]"),
-    ] = None,
-    out: Annotated[
-        Path, typer.Option(help="folder of the run's JSON result, HTML report and sends")
-    ] = Path("rxsim-reports"),
+    memory_budget: BudgetOpt = None,
+    out: OutOpt = Path("rxsim-reports"),
 ) -> None:
-    """Open-loop load on a local stack: send prescriptions on a schedule from a process of
-    their own, follow each to its end, and write a JSON result and an HTML report. Exit 0 only
-    when nothing was lost or left in flight and every threshold held."""
-    from rxsim.tools import load as loading
+    """Open-loop load on a local stack: send the scenario's prescriptions on a schedule from a
+    process of their own, follow each to its end, and write a JSON result and an HTML report.
+    Exit 0 only when nothing was lost or left in flight and every threshold held."""
     from rxsim.tools.load_profile import ProfileError, parse_duration, parse_profile
+    from rxsim.tools.sender import Synthetic
+
+    chosen = _scenario(scenario, speedup)
+    try:
+        shape = parse_profile(
+            profile, chosen.load.rate_per_second if rate is None else rate,
+            parse_duration(duration),
+        )  # fmt: skip
+    except ProfileError as exc:
+        _usage(str(exc))
+    source = Synthetic(shape, scenario, speedup, seed)
+    _run_load("load", entry, shape, source, scenario, speedup, threshold, memory_budget, out)
+
+
+@app.command()
+def replay(
+    trace: Annotated[Path, typer.Argument(help="a trace written by `rxsim record`")],
+    speed: Annotated[float, typer.Option(help="times faster than the trace was recorded")] = 1.0,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario", "-s", help="the stack's scenario [default: the trace's, else pilot]"
+        ),
+    ] = None,
+    entry: EntryOpt = "kafka",
+    threshold: ThresholdOpt = None,
+    speedup: SpeedupOpt = None,
+    memory_budget: BudgetOpt = None,
+    out: OutOpt = Path("rxsim-reports"),
+) -> None:
+    """Replay a trace on a local stack, keeping its order and relative timing at --speed, and
+    report as `rxsim load` does."""
+    from rxsim.tools import trace_file
+    from rxsim.tools.load_profile import Replayed
+    from rxsim.tools.sender import FromTrace
+
+    if not speed > 0:
+        _usage(f"--speed must be more than 0 (got {speed:g})")
+    if not trace.is_file():
+        _usage(f"no trace at {trace}; write one with `rxsim record`")
+    try:
+        header = trace_file.read_header(trace)
+        shape = Replayed.of((at for at, _ in trace_file.issuances(trace)), speed)
+    except (trace_file.TraceError, OSError, EOFError) as exc:
+        _usage(str(exc))
+    scenario = scenario or header.scenario or "pilot"
+    if not shape.expected_sends:
+        _usage(f"{trace} holds no issuance to replay")
+    source = FromTrace(trace, speed, shape.expected_sends)
+    _run_load("replay", entry, shape, source, scenario, speedup, threshold, memory_budget, out)
+
+
+def _run_load(
+    command: str, entry: str, shape: "Profile | Replayed", source: "Synthetic | FromTrace",
+    scenario: str, speedup: float | None, threshold: list[str] | None,
+    memory_budget: float | None, out: Path,
+) -> None:  # fmt: skip
+    from rxsim.tools import load as loading
+    from rxsim.tools.load_summary import summary, write_reports
     from rxsim.tools.run_metrics import STAGE_IDS
     from rxsim.tools.sender import ENTRIES
     from rxsim.tools.thresholds import ThresholdError, parse_threshold
@@ -271,18 +338,14 @@ def load(
         _usage(f"--entry {entry!r}: choose {' or '.join(ENTRIES)}")
     expressions = [*chosen.load.thresholds, *(threshold or [])]
     try:
-        shape = parse_profile(
-            profile, chosen.load.rate_per_second if rate is None else rate,
-            parse_duration(duration),
-        )  # fmt: skip
         thresholds = tuple(parse_threshold(e, STAGE_IDS) for e in expressions)
         budget = loading.default_budget_mb() if memory_budget is None else memory_budget
         loading.check_budget(shape.expected(), budget, embedded=True)
-    except (ProfileError, ThresholdError, loading.LoadError) as exc:
+    except (ThresholdError, loading.LoadError) as exc:
         _usage(str(exc))
-    stem = out / f"load-{time.strftime('%Y%m%d-%H%M%S')}"
+    stem = out / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
-    plan = loading.LoadPlan(entry, shape, chosen, scenario, speedup, seed, thresholds, stem, budget)
+    plan = loading.LoadPlan(command, entry, shape, source, chosen, thresholds, stem, budget)
     console.print(
         f"[bold]{chosen.name}[/]: {shape.describe()} ({shape.expected():,} prescriptions) "
         f"through {entry}; clock ×{chosen.speedup:g}"
@@ -306,16 +369,51 @@ def load(
         if live is not None:
             live.stop()
         stack.stop()
-    from rxsim.tools.load_summary import summary, write_reports
-
     console.print(summary(result))
     for path in write_reports(result, stem):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", soft_wrap=True)
     for line in loading.failures(result):
         console.print(f"[red]{line}[/]", soft_wrap=True)
     if not result["passed"]:
         raise typer.Exit(1)
     console.print("[green]every prescription sent reached an end; every threshold held.[/]")
+
+
+@app.command()
+def record(
+    out: Annotated[Path, typer.Argument(help="the trace to write (.jsonl, or .jsonl.gz)")],
+    day: Annotated[
+        bool, typer.Option(help="synthesise a day from the scenario's load curve instead")
+    ] = False,
+    prescriptions: Annotated[
+        int | None, typer.Option(help="with --day: how many [default: the scenario's]")
+    ] = None,
+    scenario: ScenarioOpt = "pilot",
+    seed: Annotated[int | None, typer.Option(help="with --day: of the prescriptions")] = None,
+    bootstrap: BootstrapOpt = None,
+) -> None:
+    """Write a trace: every prescription issued on the running stack's rx.issued, with when;
+    or, with --day, a synthesised day that follows the scenario's load curve."""
+    from rxsim.tools import trace_file
+
+    if day:
+        chosen = _scenario(scenario, None)
+        count = chosen.load.prescriptions if prescriptions is None else prescriptions
+        if count < 1:
+            _usage(f"--prescriptions must be 1 or more (got {count})")
+        written = trace_file.synthesise_day(out, chosen, scenario, count, seed)
+        header = trace_file.read_header(out)
+        console.print(f"wrote {out}: {written:,} prescriptions over {header.span_s:,.0f} s "
+                      f"of the day ({header.description})", soft_wrap=True)  # fmt: skip
+        return
+    from rxsim.tools.live import connect
+    from rxsim.tools.recording import record_issued
+
+    where = connect(bootstrap, err)
+    written, span = record_issued(where, out)
+    if not written:
+        _usage(f"nothing issued on {where} to record")
+    console.print(f"wrote {out}: {written:,} prescriptions over {span:,.1f} s", soft_wrap=True)
 
 
 def _scenario(name: str, speedup: float | None) -> scenarios.Scenario:

@@ -1,11 +1,15 @@
 """What every command shares: where it prints and how it is told the broker."""
 
+import os
+import sys
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-console = Console(highlight=False)
+# Without a terminal (CI logs, a pipe) rich would cut tables at 80 columns: give them room.
+_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
+console = Console(highlight=False, width=_WIDTH)
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line, however narrow
 
 BootstrapOpt = Annotated[

@@ -22,10 +22,10 @@ from rich.table import Table
 from rxsim.scenario import Scenario
 from rxsim.tools import run_metrics
 from rxsim.tools.demo import patience
-from rxsim.tools.load_profile import Profile
+from rxsim.tools.load_profile import Profile, Replayed
 from rxsim.tools.observer import Observer
 from rxsim.tools.run_metrics import LagSample, Send, send_of
-from rxsim.tools.sender import SendPlan, start_sender
+from rxsim.tools.sender import FromTrace, SendPlan, Synthetic, start_sender
 from rxsim.tools.stack import Stack
 from rxsim.tools.thresholds import Threshold
 
@@ -68,12 +68,11 @@ def check_budget(prescriptions: int, budget_mb: float, embedded: bool) -> None:
 
 @dataclass(frozen=True)
 class LoadPlan:
+    command: str  # load | replay
     entry: str
-    profile: Profile
-    scenario: Scenario
-    scenario_name: str
-    speedup: float | None
-    seed: int | None
+    shape: Profile | Replayed  # what is asked for, second by second
+    source: Synthetic | FromTrace  # what the sender sends
+    scenario: Scenario  # the stack's
     thresholds: tuple[Threshold, ...]
     out: Path  # the run's files: <out>.json, <out>.html, <out>.sends.jsonl
     budget_mb: float
@@ -127,10 +126,8 @@ async def run_load(
     progress = Progress()
     started = time.time()
     sender = start_sender(
-        SendPlan(
-            plan.entry, plan.profile, plan.scenario_name, plan.speedup, plan.seed,
-            stack.bootstrap, stack.settings.url_of("hospital"), sends_path,
-        )
+        SendPlan(plan.entry, plan.source, stack.bootstrap, stack.settings.url_of("hospital"),
+                 sends_path)
     )  # fmt: skip
     drain_s = patience(plan.scenario, 1, 1.0)
     try:
@@ -143,7 +140,7 @@ async def run_load(
                 if not sending and _all_ended(progress, observer):
                     break
                 last = progress.start_at or started
-                if not sending and time.time() > last + plan.profile.duration_s + drain_s:
+                if not sending and time.time() > last + plan.shape.duration_s + drain_s:
                     break  # patience is over: what is left is named as stuck
                 if stack.given_up():
                     break
@@ -172,10 +169,10 @@ def build_result(
     ledger, sends = observer.ledger, progress.sends
     due = {s.submission_id: s.due for s in sends if s.submission_id}
     until = time.time()
-    profile = plan.profile
+    shape = plan.shape
     result: dict[str, Any] = {
         "version": 1,
-        "command": "load",
+        "command": plan.command,
         "scenario": {"name": plan.scenario.name, "speedup": plan.scenario.speedup},
         "started_at": datetime.fromtimestamp(started, UTC).isoformat(),
         "elapsed_s": round(until - started, 1),
@@ -187,18 +184,18 @@ def build_result(
         "load": {
             "entry": plan.entry,
             "profile": {
-                "kind": profile.kind,
-                "rate": profile.rate,
-                "description": profile.describe(),
-                "points": [list(p) for p in profile.points()],
+                "kind": shape.kind,
+                "rate": shape.rate,
+                "description": shape.describe(),
+                "points": [list(p) for p in shape.points()],
             },
-            "duration_s": profile.duration_s,
-            **run_metrics.load_figures(sends, progress.scheduled, profile.duration_s),
+            "duration_s": shape.duration_s,
+            **run_metrics.load_figures(sends, progress.scheduled, shape.duration_s),
         },
         "outcomes": run_metrics.outcomes(ledger, sends, observer.dead_letters),
         "stages": run_metrics.stage_latencies(ledger, due),
         "timeline": run_metrics.timeline(
-            ledger, sends, progress.lags, progress.start_at, profile.rate_at, until
+            ledger, sends, progress.lags, progress.start_at, shape.rate_at, until
         ),
         "memory": {
             "budget_mb": plan.budget_mb,
@@ -256,7 +253,7 @@ def live_view(plan: LoadPlan, console: Console) -> tuple[Callable[..., Any], Liv
     def show(progress: Progress, observer: Observer, sending: bool) -> None:
         figures = _now(plan, progress, observer, sending)
         if live is not None:
-            live.update(_table(figures))
+            live.update(_table(plan.command, figures))
         elif time.monotonic() - printed[0] >= 5:
             printed[0] = time.monotonic()
             console.print("  ".join(f"{k} {v}" for k, v in figures.items()), soft_wrap=True)
@@ -272,8 +269,8 @@ def _now(plan: LoadPlan, progress: Progress, observer: Observer, sending: bool) 
     last = progress.lags[-1].lag if progress.lags else {}
     errors = sum(1 for s in progress.sends if not s.accepted)
     return {
-        "elapsed": f"{elapsed:.0f}/{plan.profile.duration_s:g} s" if sending else "draining",
-        "target": f"{plan.profile.rate_at(elapsed):g}/s",
+        "elapsed": f"{elapsed:.0f}/{plan.shape.duration_s:g} s" if sending else "draining",
+        "target": f"{plan.shape.rate_at(elapsed):g}/s",
         "achieved": f"{recent}/s",
         "sent": f"{sum(1 for s in progress.sends if s.accepted)}/{progress.scheduled}",
         "in flight": str(len(ledger.in_flight())),
@@ -284,8 +281,8 @@ def _now(plan: LoadPlan, progress: Progress, observer: Observer, sending: bool) 
     }
 
 
-def _table(figures: dict[str, str]) -> Table:
-    table = Table(title="rxsim load", title_justify="left", show_header=False)
+def _table(command: str, figures: dict[str, str]) -> Table:
+    table = Table(title=f"rxsim {command}", title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column()
     for key, value in figures.items():

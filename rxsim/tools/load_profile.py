@@ -7,7 +7,8 @@ the rate). The schedule never depends on what the pipeline does: that is what ma
 open loop, and a send that leaves late is recorded as late, not rescheduled.
 """
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 TICK_S = 0.01  # the schedule integrates the rate this finely: 1% of a send at 1/s
@@ -77,6 +78,52 @@ class Profile:
         if self.kind == "steps":
             return f"{self.steps} steps up to {self.rate:g}/s over {self.duration_s:g} s"
         return f"{self.rate:g}/s for {self.duration_s:g} s"
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A trace's shape at a replay's speed: how many sends fall in each real second."""
+
+    per_second: tuple[int, ...]
+    speed: float
+    expected_sends: int
+    kind: str = "trace"
+
+    @classmethod
+    def of(cls, times: Iterable[float], speed: float) -> "Replayed":
+        counts: list[int] = []
+        total = 0
+        for at in times:
+            second = int(at / speed)
+            counts.extend([0] * (second + 1 - len(counts)))
+            counts[second] += 1
+            total += 1
+        return cls(tuple(counts), speed, total)
+
+    @property
+    def rate(self) -> float:
+        """The busiest second's sends."""
+        return float(max(self.per_second, default=0))
+
+    @property
+    def duration_s(self) -> float:
+        return float(max(1, len(self.per_second)))
+
+    def rate_at(self, t: float) -> float:
+        second = math.floor(t)
+        return float(self.per_second[second]) if 0 <= second < len(self.per_second) else 0.0
+
+    def expected(self) -> int:
+        return self.expected_sends
+
+    def points(self) -> list[tuple[float, float]]:
+        return [(float(second), float(n)) for second, n in enumerate(self.per_second)]
+
+    def describe(self) -> str:
+        return (
+            f"a trace of {self.expected_sends:,} at ×{self.speed:g} over "
+            f"{self.duration_s:g} s (busiest second: {self.rate:g})"
+        )
 
 
 def parse_profile(spec: str, rate: float, duration_s: float) -> Profile:

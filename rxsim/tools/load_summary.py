@@ -16,8 +16,8 @@ def _ms(ms: float) -> str:
 def summary(result: dict[str, Any]) -> Group:
     load, outcomes = result["load"], result["outcomes"]
     counts = Table(
-        title=f"rxsim load · {result['scenario']['name']} · {load['profile']['description']} "
-        f"via {load['entry']} · {result['elapsed_s']:.0f} s",
+        title=f"rxsim {result['command']} · {result['scenario']['name']} · "
+        f"{load['profile']['description']} via {load['entry']} · {result['elapsed_s']:.0f} s",
         title_justify="left",
         show_header=False,
     )

@@ -12,6 +12,7 @@ hospital system does (volume), `http` posts each Bundle to the hospital's API (t
 import asyncio
 import multiprocessing
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -23,6 +24,7 @@ from rxsim import fhir
 from rxsim import scenario as scenarios
 from rxsim.messaging.codec import encode_bounded, new_event
 from rxsim.messaging.kafka_io import Producer
+from rxsim.tools import trace_file
 from rxsim.tools.load_profile import Profile
 from schemas import topics
 from services.hospital.generator import synthetic_prescriptions
@@ -34,12 +36,37 @@ START_AFTER_S = 0.2
 
 
 @dataclass(frozen=True)
-class SendPlan:
-    entry: str  # kafka | http
+class Synthetic:
+    """The scenario's synthetic prescriptions, on a profile's schedule."""
+
     profile: Profile
     scenario: str
     speedup: float | None
     seed: int | None
+
+    def sends(self) -> tuple[int, Iterator[tuple[float, dict[str, Any]]]]:
+        scenario = scenarios.load(self.scenario, self.speedup)
+        expected = self.profile.expected()
+        bundles = synthetic_prescriptions(scenario, expected, seed=self.seed)
+        return expected, zip(self.profile.due_times(), bundles, strict=False)
+
+
+@dataclass(frozen=True)
+class FromTrace:
+    """A trace's Bundles, in its order, `speed` times faster than it was recorded."""
+
+    path: Path
+    speed: float
+    expected: int
+
+    def sends(self) -> tuple[int, Iterator[tuple[float, dict[str, Any]]]]:
+        return self.expected, ((at / self.speed, b) for at, b in trace_file.issuances(self.path))
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    entry: str  # kafka | http
+    source: Synthetic | FromTrace
     bootstrap: str
     hospital_url: str
     out: Path  # a first line {"start_at", "scheduled"}, then one JSON line per send
@@ -59,9 +86,7 @@ def run_sender(plan: SendPlan) -> None:
 
 
 async def _send_all(plan: SendPlan) -> None:
-    scenario = scenarios.load(plan.scenario, plan.speedup)
-    scheduled = plan.profile.expected()
-    bundles = synthetic_prescriptions(scenario, scheduled, seed=plan.seed)
+    scheduled, sends = plan.source.sends()
     with plan.out.open("wb", buffering=0) as out:
         entry = _KafkaEntry(plan.bootstrap) if plan.entry == "kafka" else _HttpEntry(plan)
         await entry.start()
@@ -69,9 +94,7 @@ async def _send_all(plan: SendPlan) -> None:
         start_at = time.time() + START_AFTER_S
         _line(out, {"start_at": start_at, "scheduled": scheduled})
         try:
-            for index, (bundle, due) in enumerate(
-                zip(bundles, plan.profile.due_times(), strict=False)
-            ):
+            for index, (due, bundle) in enumerate(sends):
                 wait = start_at + due - time.time()
                 if wait > 0:
                     await asyncio.sleep(wait)

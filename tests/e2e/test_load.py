@@ -8,14 +8,18 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from rxsim import scenario as scenarios
+from rxsim.fhir import prescription_code
+from rxsim.tools import trace_file
 from schemas import __file__ as schemas_init
+from services.hospital.generator import synthetic_prescriptions
 from tests.e2e.test_cli import run
 
 SCHEMA = json.loads((Path(schemas_init).parent / "reports" / "run-result.schema.json").read_text())
 
 
-def result_in(folder: Path) -> dict:
-    [path] = folder.glob("load-*[0-9].json")
+def result_in(folder: Path, command: str = "load") -> dict:
+    [path] = folder.glob(f"{command}-*[0-9].json")
     result = json.loads(path.read_text())
     jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(
         result
@@ -76,3 +80,41 @@ def test_impossible_arguments_are_refused_before_anything_starts(
     assert said in answer.stdout.replace("\n", " ")
     assert "Traceback" not in answer.stdout + answer.stderr
     assert "starting the broker" not in answer.stdout
+
+
+def test_a_replay_keeps_the_traces_order_and_relative_timing(tmp_path: Path) -> None:
+    pilot = scenarios.load("pilot")
+    gaps = [0.0, 0.2, 0.3, 1.5, 1.6, 3.0, 3.05, 4.0]  # seconds of the trace
+    bundles = list(synthetic_prescriptions(pilot, len(gaps), seed=7))
+    trace = tmp_path / "trace.jsonl"
+    header = trace_file.Header("recorded", "uneven gaps", len(gaps), gaps[-1], "pilot")
+    trace_file.write(trace, header, zip(gaps, bundles, strict=True))
+
+    answer = run("replay", str(trace), "--speed", "2", "--out", str(tmp_path / "out"))
+
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    result = result_in(tmp_path / "out", "replay")
+    assert result["outcomes"]["terminal"] == len(gaps) and result["outcomes"]["lost"] == 0
+    [sends_file] = (tmp_path / "out").glob("replay-*.sends.jsonl")
+    start, *lines = [json.loads(line) for line in sends_file.read_text().splitlines()]
+    lines.sort(key=lambda line: line["sent"])
+    assert [line["code"] for line in lines] == [prescription_code(b) for b in bundles]
+    sent = [line["sent"] - start["start_at"] for line in lines]
+    # relative timing at ×2: each gap halved, within 50 ms, and the whole span as a ratio
+    for at, left in zip(gaps, sent, strict=True):
+        assert abs(left - at / 2) < 0.05
+    assert 0.95 < (sent[-1] - sent[0]) / (gaps[-1] / 2) < 1.05
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [(None, "no trace at"), (b"hello\n", "line 1 is not JSON"), (b"", "line 1 is not JSON")],
+)
+def test_a_replay_of_no_trace_says_why(tmp_path: Path, content: bytes | None, said: str) -> None:
+    trace = tmp_path / "trace.jsonl"
+    if content is not None:
+        trace.write_bytes(content)
+    answer = run("replay", str(trace), timeout=60)
+    assert answer.returncode == 2, answer.stdout + answer.stderr
+    assert said in answer.stdout
+    assert "Traceback" not in answer.stdout + answer.stderr
