@@ -2,6 +2,8 @@
 schemas/reports/run-result.schema.json, for the report tests."""
 
 import copy
+import json
+import re
 from typing import Any
 
 # Never a real prescription id: a name the report must print as text, not run.
@@ -117,3 +119,12 @@ def a_run_result(stuck: int = 1) -> dict[str, Any]:
 def stage_by_id(result: dict[str, Any], stage_id: str) -> dict[str, Any]:
     found: dict[str, Any] = next(s for s in result["stages"] if s["id"] == stage_id)
     return found
+
+
+def plotted(page: str, plot_id: str) -> dict[str, dict[str, Any]]:
+    """The traces plotly draws in the plot `plot_id` of an HTML report, by name, read back from
+    the page."""
+    call = re.search(r'Plotly\.newPlot\(\s*"' + plot_id + r'",\s*', page)
+    assert call, f"no plot {plot_id}"
+    traces, _ = json.JSONDecoder().raw_decode(page, call.end())
+    return {trace["name"]: trace for trace in traces}
