@@ -15,6 +15,7 @@ from rxsim.cli import live, options
 from rxsim.cli.contracts import contracts_app
 from rxsim.cli.fhir import fhir_app
 from rxsim.cli.options import BootstrapOpt, ScenarioOpt, err
+from rxsim.cli.report import report_app
 from rxsim.messaging.settings import SERVICES, Settings
 from rxsim.tools.stack import (
     MAX_RESTARTS,
@@ -452,6 +453,7 @@ def services() -> None:
 
 app.add_typer(fhir_app, name="fhir")
 app.add_typer(contracts_app(), name="contracts")
+app.add_typer(report_app, name="report")
 live.register(app)
 
 

@@ -115,7 +115,16 @@ def test_up_serves_every_service_and_ctrl_c_leaves_no_process_behind(tmp_path: P
 
 
 @pytest.mark.parametrize(
-    "command", ["--help", "demo --help", "up --help", "chaos --help", "fhir wrap --help"]
+    "command",
+    [
+        "--help",
+        "demo --help",
+        "up --help",
+        "chaos --help",
+        "fhir wrap --help",
+        "report html --help",
+        "report compare --help",
+    ],
 )
 def test_help_is_there(command: str) -> None:
     assert run(*command.split()).returncode == 0
