@@ -8,7 +8,6 @@ import typer
 from rich.markup import escape
 
 from rxsim.cli.options import console, err
-from rxsim.tools.run_result import RunResultError, read
 
 report_app = typer.Typer(
     help="Reports of runs: the HTML page of a JSON result, and two results compared.",
@@ -22,6 +21,8 @@ ResultArg = Annotated[
 
 def _read(path: Path) -> dict[str, Any]:
     """The result in `path`; one line on stderr and exit 2 when it is not one."""
+    from rxsim.tools.run_result import RunResultError, read  # jsonschema: only when asked
+
     try:
         return read(path)
     except RunResultError as exc:
