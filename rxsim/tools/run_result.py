@@ -2,11 +2,12 @@
 reading a result file with one clear sentence for anything that is not a valid result."""
 
 import json
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 
 import schemas
 
@@ -26,9 +27,19 @@ def load_schema() -> dict[str, Any]:
     return loaded
 
 
+# jsonschema checks "date-time" only with a package we do not need otherwise. Python reads
+# ISO 8601 (RFC 3339 and a little more) itself; a time without its offset is no moment.
+_FORMATS = FormatChecker(formats=())
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    return not isinstance(value, str) or datetime.fromisoformat(value).tzinfo is not None
+
+
 @cache
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(load_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(load_schema(), format_checker=_FORMATS)
 
 
 def problems(result: object) -> list[str]:

@@ -34,6 +34,21 @@ def test_problems_name_each_path_sorted() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("started_at", "valid"),
+    [
+        ("2026-05-04T09:30:00+07:00", True),
+        ("2026-05-04T02:30:00.123456Z", True),
+        ("2026-05-04T09:30:00", False),  # no offset: not a moment
+        ("yesterday", False),
+    ],
+)
+def test_started_at_is_an_rfc3339_time_with_its_offset(started_at: str, valid: bool) -> None:
+    result = {**a_run_result(), "started_at": started_at}
+    expected = [] if valid else [f"$.started_at: '{started_at}' is not a 'date-time'"]
+    assert problems(result) == expected
+
+
 def test_a_problem_quoting_a_large_value_stays_one_short_line() -> None:
     (found,) = problems({**a_run_result(), "stages": "x" * 5000})
     assert found.startswith("$.stages: 'xxx")
