@@ -181,6 +181,8 @@ def _load_section(result: Result) -> str:
         ["send errors", "", _counts_in_words(load["send_errors"])],
         ["refused at the edge", "", _counts_in_words(load["refused_at_edge"])],
     ]
+    if "memory" in result:  # written by runs on the embedded broker, which keeps every byte
+        asked_and_done.append(_broker_memory(result["memory"]))
     return (
         "<h2>Load</h2>"
         + _table(["", "asked", "done"], asked_and_done)
@@ -188,6 +190,15 @@ def _load_section(result: Result) -> str:
         "a sender that fell behind; latencies are measured from when each send was due.</p>"
         + _percentiles_table([("lateness", load["lateness_ms"])])
     )
+
+
+def _broker_memory(memory: Result) -> list[str]:
+    resident = memory.get("broker_rss_mb")
+    at_the_end = "an external broker" if resident is None else f"{resident:,.0f} MB at the end"
+    budget = (
+        f"{memory['budget_mb']:,.0f} MB budget, {memory['estimated_broker_mb']:,.0f} MB estimated"
+    )
+    return ["broker memory", budget, at_the_end]
 
 
 def _outcomes_section(result: Result) -> str:

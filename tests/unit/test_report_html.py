@@ -6,6 +6,7 @@ import re
 from functools import cache
 
 from rxsim.tools.report_html import STUCK_ROWS_SHOWN, render, render_comparison
+from rxsim.tools.run_result import problems
 from tests.support.run_results import (
     HOSTILE_ID,
     LAG,
@@ -164,6 +165,19 @@ def test_the_header_says_what_ran_where_and_when() -> None:
         "<td>prescriptions</td><td>100 scheduled</td><td>100 sent</td>",
     ):
         assert row in page
+
+
+def test_the_broker_memory_is_shown_when_the_run_recorded_it() -> None:
+    assert "broker memory" not in a_report()
+    result = a_run_result()
+    result["memory"] = {"budget_mb": 4000, "estimated_broker_mb": 11.5, "broker_rss_mb": 230.4}
+    assert problems(result) == []
+    page = render(result)
+    assert (
+        "<td>broker memory</td><td>4,000 MB budget, 12 MB estimated</td><td>230 MB at the end</td>"
+    ) in page
+    result["memory"]["broker_rss_mb"] = None
+    assert "<td>an external broker</td>" in render(result)
 
 
 def test_a_comparison_overlays_both_runs_named_by_their_files() -> None:
