@@ -6,7 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
+
+from rxsim.tools import report_html
 
 
 def _ms(ms: float) -> str:
@@ -53,7 +56,7 @@ def summary(result: dict[str, Any]) -> Group:
         latency = stage["latency_ms"]
         if latency["n"]:
             stages.add_row(
-                stage["label"], stage["clock"], f"{latency['n']:,}",
+                escape(stage["label"]), stage["clock"], f"{latency['n']:,}",
                 *(_ms(latency[p]) for p in ("p50", "p90", "p99", "max")),
             )  # fmt: skip
     parts: list[Any] = [counts, stages]
@@ -63,7 +66,7 @@ def summary(result: dict[str, Any]) -> Group:
             held.add_column(column)
         for t in result["thresholds"]:
             value = "nothing" if t["value"] is None else f"{t['value']:g}"
-            held.add_row(t["expression"], value, "yes" if t["passed"] else "[red]no[/]")
+            held.add_row(escape(t["expression"]), value, "yes" if t["passed"] else "[red]no[/]")
         parts.append(held)
     return Group(*parts)
 
@@ -73,8 +76,9 @@ def _bad(n: int) -> str:
 
 
 def write_reports(result: dict[str, Any], stem: Path) -> list[Path]:
-    """The JSON result (and its HTML report); their paths, to print."""
-    json_path = stem.with_suffix(".json")
-    result["reports"] = {"json": str(json_path)}
+    """The JSON result and its HTML report, side by side; their paths, to print."""
+    json_path, html_path = stem.with_suffix(".json"), stem.with_suffix(".html")
+    result["reports"] = {"json": str(json_path), "html": str(html_path)}
     json_path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
-    return [json_path]
+    html_path.write_text(report_html.render(result), encoding="utf-8")
+    return [json_path, html_path]
