@@ -2,13 +2,16 @@
 its line, a synthesised day follows the scenario's curve, a replay's shape per second."""
 
 import gzip
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from rxsim import scenario as scenarios
 from rxsim.tools import trace_file
 from rxsim.tools.load_profile import Replayed
+from rxsim.tools.run_result import SCHEMA_PATH
 from rxsim.tools.trace_file import Header, TraceError
 
 HEADER = Header("recorded", "a test", 3, 2.5, "pilot")
@@ -76,3 +79,20 @@ def test_a_replays_shape_counts_the_sends_of_each_real_second() -> None:
     assert shape.per_second == (2, 2, 0, 0, 1)
     assert (shape.expected(), shape.rate, shape.duration_s) == (5, 2.0, 5.0)
     assert shape.rate_at(1.5) == 2 and shape.rate_at(7) == 0
+
+
+def test_every_line_of_a_synthesised_trace_matches_the_published_schema(tmp_path: Path) -> None:
+    schema = json.loads((SCHEMA_PATH.parent / "trace.schema.json").read_text())
+    header, issuance = (
+        jsonschema.Draft202012Validator({**schema, "$ref": f"#/$defs/{name}"})
+        for name in ("header", "issuance")
+    )
+    path = tmp_path / "day.jsonl"
+    trace_file.synthesise_day(path, scenarios.load("pilot"), "pilot", 5, seed=1)
+    first, *rest = [json.loads(line) for line in path.read_text().splitlines()]
+    header.validate(first)
+    assert len(rest) == first["prescriptions"] == 5
+    for line in rest:
+        issuance.validate(line)
+    assert not header.is_valid({**first, "rxsim_trace": 2})
+    assert not issuance.is_valid({**rest[0], "at": -1})
