@@ -381,6 +381,70 @@ def _run_load(
 
 
 @app.command()
+def bench(
+    scenario: ScenarioOpt = "pilot",
+    start_rate: Annotated[
+        float, typer.Option(min=1, help="the first step's rate per second")
+    ] = 20.0,
+    max_rate: Annotated[float, typer.Option(min=1, help="never ask for more per second")] = 1000.0,
+    step: Annotated[str, typer.Option(help="how long each step sends: 20, 20s, 1m")] = "20s",
+    measure: Annotated[str, typer.Option(help="how long the run at half the rate sends")] = "30s",
+    speedup: SpeedupOpt = None,
+    memory_budget: BudgetOpt = None,
+    out: OutOpt = Path("rxsim-reports"),
+) -> None:
+    """Find the highest rate this machine sustains end to end, measure per-stage latency at half
+    of it, and the raw broker pipe in the same run; print the ratio. Exit 0 when a rate was
+    sustained and nothing sent at half of it was lost or left in flight."""
+    from rxsim.tools import load as loading
+    from rxsim.tools.bench import BenchPlan, run_bench
+    from rxsim.tools.bench_summary import bench_table
+    from rxsim.tools.load_profile import ProfileError, parse_duration
+    from rxsim.tools.load_summary import summary, write_reports
+
+    chosen = _scenario(scenario, speedup)
+    if start_rate > max_rate:
+        _usage(f"--start-rate {start_rate:g} is over --max-rate {max_rate:g}")
+    try:
+        step_s, measure_s = parse_duration(step), parse_duration(measure)
+    except ProfileError as exc:
+        _usage(str(exc))
+    budget = loading.default_budget_mb() if memory_budget is None else memory_budget
+    plan = BenchPlan(
+        chosen, scenario, speedup, start_rate=start_rate, max_rate=max_rate, step_s=step_s,
+        measure_s=measure_s, budget_mb=budget,
+    )  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}"
+    settings = with_free_ports(_settings(scenario, speedup, None))
+    stack = Stack(settings)
+    _start(stack)
+    stack.start_supervisor(lambda restart: _say_restart(stack, restart))
+    try:
+        found = asyncio.run(run_bench(stack, plan, out, console.print))
+    except KeyboardInterrupt:
+        console.print("interrupted.")
+        raise typer.Exit(130) from None
+    except loading.LoadError as exc:
+        console.print(f"[red]error:[/] {exc}; logs: {stack.log_dir}")
+        raise typer.Exit(1) from None
+    finally:
+        stack.stop()
+    console.print(bench_table(found))
+    if found.measure is None:
+        console.print(f"[red]no rate was sustained, down to {found.steps[-1].rate:g}/s[/]")
+        raise typer.Exit(1)
+    result = {**found.measure, "command": "bench", "bench": found.figures()}
+    console.print(summary(result))
+    for path in write_reports(result, stem):
+        console.print(f"wrote {path}", soft_wrap=True)
+    for line in loading.failures(result):
+        console.print(f"[red]{line}[/]", soft_wrap=True)
+    if not result["passed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
 def record(
     out: Annotated[Path, typer.Argument(help="the trace to write (.jsonl, or .jsonl.gz)")],
     day: Annotated[

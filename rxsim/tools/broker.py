@@ -113,6 +113,11 @@ class EmbeddedBroker:
 def ensure_topics(bootstrap: str, partitions: int, timeout: float = 20.0) -> None:
     """Create every rxsim topic that does not exist yet (all with the same partition count,
     so that topics keyed by prescription id stay co-partitioned for the coordinator)."""
+    create_topics(bootstrap, [t.name for t in ALL_TOPICS], partitions, timeout)
+
+
+def create_topics(bootstrap: str, names: list[str], partitions: int, timeout: float = 20.0) -> None:
+    """Create the topics of `names` that do not exist yet."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -127,9 +132,9 @@ def ensure_topics(bootstrap: str, partitions: int, timeout: float = 20.0) -> Non
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(t.name, num_partitions=partitions, replication_factor=1)
-            for t in ALL_TOPICS
-            if t.name not in existing
+            NewTopic(name, num_partitions=partitions, replication_factor=1)
+            for name in names
+            if name not in existing
         ]
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):

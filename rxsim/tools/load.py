@@ -22,6 +22,7 @@ from rich.table import Table
 from rxsim.scenario import Scenario
 from rxsim.tools import run_metrics
 from rxsim.tools.demo import patience
+from rxsim.tools.ledger import Ledger
 from rxsim.tools.load_profile import Profile, Replayed
 from rxsim.tools.observer import Observer
 from rxsim.tools.run_metrics import LagSample, Send, send_of
@@ -157,16 +158,27 @@ async def run_load(
 
 
 def _all_ended(progress: Progress, observer: Observer) -> bool:
-    accepted = [s.submission_id for s in progress.sends if s.accepted]
-    stories = observer.ledger.stories
-    return all(sid in stories for sid in accepted) and not observer.ledger.in_flight()
+    ours = own_ledger(observer.ledger, progress.sends)
+    return ours.total == sum(1 for s in progress.sends if s.accepted) and not ours.in_flight()
+
+
+def own_ledger(ledger: Ledger, sends: list[Send]) -> Ledger:
+    """The stories of the prescriptions this run sent: a stack that ran before (a bench's
+    earlier steps) has others, which are not this run's to count."""
+    ours = {s.submission_id for s in sends if s.accepted}
+    return Ledger(
+        {sid: story for sid, story in ledger.stories.items() if sid in ours},
+        ledger.alerts,
+        ledger.refused,
+    )
 
 
 def build_result(
     plan: LoadPlan, progress: Progress, observer: Observer, started: float, stack: Stack
 ) -> dict[str, Any]:
     assert progress.start_at is not None
-    ledger, sends = observer.ledger, progress.sends
+    sends = progress.sends
+    ledger = own_ledger(observer.ledger, sends)
     due = {s.submission_id: s.due for s in sends if s.submission_id}
     until = time.time()
     shape = plan.shape

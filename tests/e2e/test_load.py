@@ -115,3 +115,22 @@ def test_a_replay_of_no_trace_says_why(tmp_path: Path, content: bytes | None, sa
     assert answer.returncode == 2, answer.stdout + answer.stderr
     assert said in answer.stdout
     assert "Traceback" not in answer.stdout + answer.stderr
+
+
+def test_bench_finds_a_sustained_rate_and_measures_the_raw_pipe(tmp_path: Path) -> None:
+    answer = run(
+        "bench", "--start-rate", "4", "--max-rate", "4", "--step", "6s", "--measure", "4s",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    result = result_in(tmp_path, "bench")
+    bench = result["bench"]
+    assert bench["sustained_rate"] > 0 and bench["steps"][0]["rate"] == 4
+    assert bench["raw_pipe_messages_per_s"] > 0 and bench["messages_per_prescription"] > 1
+    assert bench["ratio_to_raw_pipe"] == round(
+        bench["pipeline_messages_per_s"] / bench["raw_pipe_messages_per_s"], 4
+    )
+    assert result["outcomes"]["lost"] == result["outcomes"]["in_flight"] == 0
+    assert result["load"]["sent"] == result["outcomes"]["issued"]  # its own, not the search's
+    assert "ratio to the raw pipe" in answer.stdout

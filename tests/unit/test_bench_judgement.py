@@ -1,0 +1,32 @@
+"""How `rxsim bench` judges a step, without a broker: lag that holds is sustained, lag that
+grows or a sender that could not keep to the rate is not."""
+
+from rxsim.tools.bench import sustained
+
+
+def samples(lags: list[int]) -> list[tuple[float, int]]:
+    return [(second * 0.5, lag) for second, lag in enumerate(lags)]
+
+
+def test_lag_that_wavers_but_holds_is_sustained() -> None:
+    trend, end, ok = sustained(20, 20, 340, samples([30, 60, 40, 55, 35, 60, 45, 50, 40, 52]))
+    assert ok and end == 52 and abs(trend) < 0.05 * 340
+
+
+def test_lag_that_keeps_growing_is_not_sustained() -> None:
+    growing = samples([10 * step for step in range(30)])  # 20 events more every second
+    trend, _, ok = sustained(20, 20, 340, growing)
+    assert trend == 20 and not ok
+
+
+def test_a_sender_that_fell_short_of_the_rate_is_not_sustained() -> None:
+    assert not sustained(100, 90, 1700, samples([5, 5, 5, 5]))[2]
+    assert sustained(100, 96, 1700, samples([5, 5, 5, 5]))[2]
+
+
+def test_a_large_backlog_at_the_end_is_not_sustained_even_if_flat() -> None:
+    assert not sustained(20, 20, 340, samples([2000] * 10))[2]
+
+
+def test_no_sample_proves_nothing() -> None:
+    assert sustained(20, 20, 340, []) == (0.0, 0, False)
