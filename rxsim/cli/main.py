@@ -44,6 +44,22 @@ SpeedupOpt = Annotated[
 ]
 
 
+EntryOpt = Annotated[
+    str, typer.Option(help="kafka (straight onto rx.issued) or http (the hospital's API)")
+]
+ThresholdOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="must hold, e.g. 'p99(visible) < 200ms'; repeat it for more"),
+]
+BudgetOpt = Annotated[
+    float | None,
+    typer.Option(help="MB the run may leave in the embedded broker [default: half the RAM]"),
+]
+OutOpt = Annotated[
+    Path, typer.Option(help="folder of the run's JSON result, HTML report and sends")
+]
+
+
 def _settings(scenario: str, speedup: float | None, partitions: int | None) -> Settings:
     try:
         scenarios.load(scenario, speedup)
@@ -138,10 +154,14 @@ def demo(
     speedup: SpeedupOpt = None,
     count: Annotated[int | None, typer.Option(help="prescriptions to issue")] = None,
     rate: Annotated[float | None, typer.Option(help="prescriptions per second")] = None,
+    out: OutOpt = Path("rxsim-reports"),
 ) -> None:
-    """Bring the stack up, run a scenario end to end, print the summary. Exit 0 only when every
-    prescription reached a terminal state."""
+    """Bring the stack up, run a scenario end to end, print the summary and write the run's JSON
+    result and HTML report. Exit 0 only when every prescription reached a terminal state."""
     from rxsim.tools.demo import run_scenario, summary
+    from rxsim.tools.demo_report import demo_result
+    from rxsim.tools.load import broker_rss_mb
+    from rxsim.tools.load_summary import write_reports
 
     settings = with_free_ports(_settings(scenario, speedup, None))
     chosen = scenarios.load(scenario, speedup)
@@ -157,14 +177,20 @@ def demo(
     stack = Stack(settings)
     _start(stack)
     stack.start_supervisor(lambda restart: _say_restart(stack, restart))
+    started = time.time()
+    stem = out / f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
         result = asyncio.run(run_scenario(stack, chosen, count, rate, console))
+        broker_rss = broker_rss_mb(stack)
     except KeyboardInterrupt:
         console.print("interrupted.")
         raise typer.Exit(130) from None
     finally:
         stack.stop()
     console.print(summary(result))
+    out.mkdir(parents=True, exist_ok=True)
+    for path in write_reports(demo_result(result, scenario, started, broker_rss, stem), stem):
+        console.print(f"wrote {path}", soft_wrap=True)
     if not result.complete:
         console.print("[red]not every prescription reached a terminal state[/]")
         raise typer.Exit(1)
@@ -228,22 +254,6 @@ def chaos(
     if not figures.passed:
         raise typer.Exit(1)
     console.print("[green]every fault survived: nothing lost, repeated or dropped.[/]")
-
-
-EntryOpt = Annotated[
-    str, typer.Option(help="kafka (straight onto rx.issued) or http (the hospital's API)")
-]
-ThresholdOpt = Annotated[
-    list[str] | None,
-    typer.Option(help="must hold, e.g. 'p99(visible) < 200ms'; repeat it for more"),
-]
-BudgetOpt = Annotated[
-    float | None,
-    typer.Option(help="MB the run may leave in the embedded broker [default: half the RAM]"),
-]
-OutOpt = Annotated[
-    Path, typer.Option(help="folder of the run's JSON result, HTML report and sends")
-]
 
 
 @app.command()

@@ -25,7 +25,8 @@ import httpx
 
 from rxsim.scenario import Scenario
 from rxsim.tools import raw_pipe
-from rxsim.tools.load import LoadPlan, Progress, estimated_broker_mb, run_load, sample_lag
+from rxsim.tools.lag import sample_lag
+from rxsim.tools.load import LoadPlan, Progress, estimated_broker_mb, run_load
 from rxsim.tools.load_profile import Profile
 from rxsim.tools.replay import end_offsets
 from rxsim.tools.sender import SendPlan, Synthetic, start_sender

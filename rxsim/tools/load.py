@@ -22,6 +22,7 @@ from rich.table import Table
 from rxsim.scenario import Scenario
 from rxsim.tools import run_metrics
 from rxsim.tools.demo import patience
+from rxsim.tools.lag import sample_lag
 from rxsim.tools.ledger import Ledger
 from rxsim.tools.load_profile import Profile, Replayed
 from rxsim.tools.observer import Observer
@@ -72,7 +73,7 @@ class LoadPlan:
     command: str  # load | replay
     entry: str
     shape: Profile | Replayed  # what is asked for, second by second
-    source: Synthetic | FromTrace  # what the sender sends
+    source: Synthetic | FromTrace | None  # what the sender sends (None: the hospital's generator)
     scenario: Scenario  # the stack's
     thresholds: tuple[Threshold, ...]
     out: Path  # the run's files: <out>.json, <out>.html, <out>.sends.jsonl
@@ -104,23 +105,11 @@ class Progress:
                 self.sends.append(send_of(line))
 
 
-async def sample_lag(stack: Stack, client: httpx.AsyncClient) -> LagSample:
-    """Each running service's lag by topic, from its /readyz (left out when it does not
-    answer: a restarting service has no lag to tell)."""
-    lag: dict[str, dict[str, int]] = {}
-    for name, url in stack.urls().items():
-        try:
-            answer = await client.get(f"{url}/readyz", timeout=1.0)
-            lag[name] = {str(k): int(v) for k, v in answer.json().get("lag", {}).items()}
-        except (httpx.HTTPError, ValueError, AttributeError):
-            continue
-    return LagSample(time.time(), lag)
-
-
 async def run_load(
     stack: Stack, plan: LoadPlan, show: Callable[[Progress, Observer, bool], Any]
 ) -> tuple[dict[str, Any], Progress]:
     """Send, follow, wait for the end (or patience), and build the result."""
+    assert plan.source is not None, "a load run sends from a source of its own"
     sends_path = plan.out.with_suffix(".sends.jsonl")
     observer = Observer(stack.bootstrap)
     await observer.start()
@@ -154,7 +143,10 @@ async def run_load(
     progress.read_sends(sends_path)
     if progress.start_at is None:
         raise LoadError(f"the sender stopped before its first send (exit {sender.exitcode})")
-    return build_result(plan, progress, observer, started, stack), progress
+    result = build_result(
+        plan, progress, observer.ledger, observer.dead_letters, started, broker_rss_mb(stack)
+    )
+    return result, progress
 
 
 def _all_ended(progress: Progress, observer: Observer) -> bool:
@@ -174,11 +166,18 @@ def own_ledger(ledger: Ledger, sends: list[Send]) -> Ledger:
 
 
 def build_result(
-    plan: LoadPlan, progress: Progress, observer: Observer, started: float, stack: Stack
+    plan: LoadPlan,
+    progress: Progress,
+    seen: Ledger,
+    dead_letters: int,
+    started: float,
+    broker_rss: float | None,
 ) -> dict[str, Any]:
+    """The run's result (schemas/reports/run-result.schema.json): `seen` is what the pipeline
+    showed, `started` the wall-clock second the run began."""
     assert progress.start_at is not None
     sends = progress.sends
-    ledger = own_ledger(observer.ledger, sends)
+    ledger = own_ledger(seen, sends)
     due = {s.submission_id: s.due for s in sends if s.submission_id}
     until = time.time()
     shape = plan.shape
@@ -204,7 +203,7 @@ def build_result(
             "duration_s": shape.duration_s,
             **run_metrics.load_figures(sends, progress.scheduled, shape.duration_s),
         },
-        "outcomes": run_metrics.outcomes(ledger, sends, observer.dead_letters),
+        "outcomes": run_metrics.outcomes(ledger, sends, dead_letters),
         "stages": run_metrics.stage_latencies(ledger, due),
         "timeline": run_metrics.timeline(
             ledger, sends, progress.lags, progress.start_at, shape.rate_at, until
@@ -212,7 +211,7 @@ def build_result(
         "memory": {
             "budget_mb": plan.budget_mb,
             "estimated_broker_mb": estimated_broker_mb(progress.scheduled),
-            "broker_rss_mb": _broker_rss_mb(stack),
+            "broker_rss_mb": broker_rss,
         },
     }
     result["thresholds"] = [threshold.check(result) for threshold in plan.thresholds]
@@ -225,7 +224,7 @@ def build_result(
     return result
 
 
-def _broker_rss_mb(stack: Stack) -> float | None:
+def broker_rss_mb(stack: Stack) -> float | None:
     pid = stack.broker.pid if stack.broker else None
     if pid is None:
         return None

@@ -88,6 +88,7 @@ class Replayed:
     speed: float
     expected_sends: int
     kind: str = "trace"
+    description: str = ""  # said instead of the trace's own description
 
     @classmethod
     def of(cls, times: Iterable[float], speed: float) -> "Replayed":
@@ -120,6 +121,8 @@ class Replayed:
         return [(float(second), float(n)) for second, n in enumerate(self.per_second)]
 
     def describe(self) -> str:
+        if self.description:
+            return self.description
         return (
             f"a trace of {self.expected_sends:,} at ×{self.speed:g} over "
             f"{self.duration_s:g} s (busiest second: {self.rate:g})"

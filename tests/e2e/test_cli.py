@@ -1,5 +1,6 @@
 """The CLI as a user runs it: `rxsim demo`, `rxsim up` and Ctrl-C, and clear errors."""
 
+import json
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from rxsim.tools.broker import free_port
+from rxsim.tools.run_result import problems
 
 RXSIM = [sys.executable, "-m", "rxsim"]
 
@@ -22,13 +24,20 @@ def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*RXSIM, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def test_demo_runs_a_scenario_to_the_end_and_prints_a_summary() -> None:
-    result = run("demo", "--count", "40", "--rate", "20")
+def test_demo_runs_a_scenario_to_the_end_and_prints_a_summary(tmp_path: Path) -> None:
+    result = run("demo", "--count", "40", "--rate", "20", "--out", str(tmp_path))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "every prescription reached a terminal state" in result.stdout
     for line in ("issued", "delivered", "still in flight", "issued → in the citizen's app"):
         assert line in result.stdout
+    # the same reports as a load run: a result valid against its schema, and its page
+    [written] = tmp_path.glob("demo-*.json")
+    report = json.loads(written.read_text())
+    assert problems(report) == [] and report["command"] == "demo"
+    assert report["outcomes"]["issued"] == report["outcomes"]["terminal"] == 40
+    assert written.with_suffix(".html").stat().st_size > 0
+    assert f"wrote {written}" in result.stdout.replace("\n", "")
 
 
 def test_scenarios_are_listed() -> None:

@@ -1,0 +1,35 @@
+"""`rxsim demo`'s run as a run result, so that a demo leaves the same JSON and HTML reports as
+`rxsim load`. The hospital's generator issued the prescriptions, so each one's send is when it
+was issued: no lateness is measured (`rxsim load` measures it)."""
+
+from dataclasses import replace
+from typing import Any
+
+from rxsim.tools.demo import DemoResult
+from rxsim.tools.load import LoadPlan, Progress, build_result
+from rxsim.tools.load_profile import Replayed
+from rxsim.tools.run_metrics import Send
+
+
+def demo_result(
+    demo: DemoResult, scenario_name: str, started: float, broker_rss: float | None, stem: Any
+) -> dict[str, Any]:
+    issued = sorted(
+        (story.issued_at.timestamp(), story.submission_id)
+        for story in demo.ledger.stories.values()
+        if story.issued_at is not None
+    )
+    start_at = issued[0][0] if issued else started
+    sends = [Send(n, at, at, at, sid, None) for n, (at, sid) in enumerate(issued)]
+    shape = replace(
+        Replayed.of((at - start_at for at, _ in issued), 1.0),
+        kind="generator",
+        description=f"the hospital's generator: {len(issued):,} issued",
+    )
+    plan = LoadPlan("demo", "generator", shape, None, demo.scenario, (), stem, float(0))
+    progress = Progress(
+        sends, list(demo.lags), start_at, int(demo.generator.get("target", len(sends)))
+    )
+    result = build_result(plan, progress, demo.ledger, demo.dead_letters, started, broker_rss)
+    result.pop("memory")  # the demo asks for no budget: its size is the scenario's
+    return result
