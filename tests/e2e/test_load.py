@@ -134,3 +134,17 @@ def test_bench_finds_a_sustained_rate_and_measures_the_raw_pipe(tmp_path: Path) 
     assert result["outcomes"]["lost"] == result["outcomes"]["in_flight"] == 0
     assert result["load"]["sent"] == result["outcomes"]["issued"]  # its own, not the search's
     assert "ratio to the raw pipe" in answer.stdout
+
+
+def test_a_scenarios_own_thresholds_are_read_and_checked_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    pilot = (Path(scenarios.SCENARIO_DIR) / "pilot.toml").read_text()
+    assert "[load]" in pilot
+    broken = pilot.replace("[load]", '[load]\nthresholds = ["p99(nowhere) < 1s"]', 1)
+    (tmp_path / "strict.toml").write_text(broken.replace('name = "pilot"', 'name = "strict"'))
+
+    answer = run("load", "--scenario", str(tmp_path / "strict.toml"), timeout=60)
+
+    assert answer.returncode == 2, answer.stdout + answer.stderr
+    assert "threshold 'p99(nowhere) < 1s': no stage 'nowhere'" in answer.stdout
