@@ -5,7 +5,7 @@ import json
 import signal
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.table import Table
@@ -339,7 +339,6 @@ def _run_load(
     memory_budget: float | None, out: Path,
 ) -> None:  # fmt: skip
     from rxsim.tools import load as loading
-    from rxsim.tools.load_summary import summary, write_reports
     from rxsim.tools.run_metrics import STAGE_IDS
     from rxsim.tools.sender import ENTRIES
     from rxsim.tools.thresholds import ThresholdError, parse_threshold
@@ -380,13 +379,7 @@ def _run_load(
         if live is not None:
             live.stop()
         stack.stop()
-    console.print(summary(result))
-    for path in write_reports(result, stem):
-        console.print(f"wrote {path}", soft_wrap=True)
-    for line in loading.failures(result):
-        console.print(f"[red]{line}[/]", soft_wrap=True)
-    if not result["passed"]:
-        raise typer.Exit(1)
+    _report(result, stem)
     console.print("[green]every prescription sent reached an end; every threshold held.[/]")
 
 
@@ -410,7 +403,6 @@ def bench(
     from rxsim.tools.bench import BenchPlan, run_bench
     from rxsim.tools.bench_summary import bench_table
     from rxsim.tools.load_profile import ProfileError, parse_duration
-    from rxsim.tools.load_summary import summary, write_reports
 
     chosen = _scenario(scenario, speedup)
     if start_rate > max_rate:
@@ -445,11 +437,19 @@ def bench(
         console.print(f"[red]no rate was sustained, down to {found.steps[-1].rate:g}/s[/]")
         raise typer.Exit(1)
     result = {**found.measure, "command": "bench", "bench": found.figures()}
+    _report(result, stem)
+
+
+def _report(result: dict[str, Any], stem: Path) -> None:
+    """Print a run's summary, write its JSON and HTML, name each failure; exit 1 if any."""
+    from rxsim.tools.load import failures
+    from rxsim.tools.load_summary import summary, write_reports
+
     console.print(summary(result))
     for path in write_reports(result, stem):
         console.print(f"wrote {path}", soft_wrap=True)
-    for line in loading.failures(result):
-        console.print(f"[red]{line}[/]", soft_wrap=True)
+    for line in failures(result):
+        console.print(f"[red]{line}[/]", soft_wrap=True)  # one line each, to grep
     if not result["passed"]:
         raise typer.Exit(1)
 
