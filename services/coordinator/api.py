@@ -29,8 +29,8 @@ def make_api(app: faust.App, store: PrescriptionStore) -> FastAPI:
     async def read_stats() -> dict[str, Any]:
         """How many prescriptions are in each state."""
         counts: dict[str, int] = {}
-        for _, expiry in store.expiries():
-            counts[expiry.state.value] = counts.get(expiry.state.value, 0) + 1
+        for state in store.states():
+            counts[state.value] = counts.get(state.value, 0) + 1
         return {"by_state": counts, "total": sum(counts.values())}
 
     return api

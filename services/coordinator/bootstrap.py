@@ -14,7 +14,6 @@ from typing import Any
 
 import faust
 
-from rxsim.domain.states import TERMINAL
 from rxsim.messaging import stalls, streams
 from rxsim.messaging.codec import MessageTooLarge
 from rxsim.messaging.settings import Settings
@@ -23,7 +22,8 @@ from schemas import topics
 from schemas.events import DeadlineReached
 from services.coordinator.api import make_api
 from services.coordinator.context import Context, context_for
-from services.coordinator.handlers import due_for_expiry, handle
+from services.coordinator.expiries import reminders
+from services.coordinator.handlers import handle
 from services.coordinator.store import PrescriptionStore
 
 SERVICE = "coordinator"
@@ -51,7 +51,7 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
     """The coordinator's faust app with its agent, timer and web API, ready to run."""
     scenario = scenario or load(settings.scenario, settings.speedup)
     app = streams.make_app(SERVICE, settings)
-    store = PrescriptionStore(app, settings.partitions)
+    store = PrescriptionStore.in_app(app, settings.partitions)
     progress = stalls.Progress()  # where handling stands, per partition
     streams.watch_for_stalls(app, progress)
     base_context = context_for(scenario)
@@ -98,24 +98,17 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
             await streams.park(app, SERVICE, event, f"outcome too large: {exc}")
             return True
         await streams.deliver(app, ready)
-        if encoded is not None:
-            store.put(envelope.subject, encoded)
+        if outcome.record is not None and encoded is not None:
+            store.put(envelope.subject, outcome.record, encoded)
         return True
 
-    deadline_sent: dict[str, float] = {}
+    deadline_sent: dict[str, float] = {}  # id -> when its last deadline was sent (monotonic)
 
     @app.timer(interval=0.5)
     async def send_deadlines() -> None:
         """Tables change only inside a stream, so expiry is a command sent to our own topic."""
-        now, tick = datetime.now(UTC), time.monotonic()
-        for key, expiry in store.expiries():
-            if not due_for_expiry(expiry, now):
-                if expiry.state in TERMINAL:
-                    deadline_sent.pop(key, None)  # remember only what may still expire
-                continue
-            if tick - deadline_sent.get(key, 0.0) < 5.0:
-                continue  # sent recently; its event is on its way
-            deadline_sent[key] = tick
+        due = store.due(datetime.now(UTC))
+        for key, expiry in reminders(due, deadline_sent, time.monotonic()):
             assert expiry.valid_until is not None
             data = DeadlineReached(prescription_id=key, due_at=expiry.valid_until)
             deadline = streams.prepare(

@@ -6,37 +6,60 @@ is JSON we encode ourselves: faust then reads its changelog back exactly as it w
 table of `dict` values is written fine but cannot be recovered: faust calls `dict.from_data`
 and the worker never becomes ready again.)"""
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, MutableMapping
+from datetime import datetime
 
 import faust
 import orjson
 
 from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge
+from schemas.events import State
+from services.coordinator.expiries import ExpiryIndex
 from services.coordinator.record import Expiry, PrescriptionRecord, expiry_of
+
+log = logging.getLogger(__name__)
 
 
 class PrescriptionStore:
-    """Prescription id -> PrescriptionRecord, stored as its JSON."""
+    """Prescription id -> PrescriptionRecord, stored as its JSON; with the records' expiries
+    indexed by due time (see expiries.py), kept as records are stored and rebuilt with the
+    table after a restart."""
 
-    def __init__(self, app: faust.App, partitions: int) -> None:
-        # Each record's expiry fields, with the stored bytes they were read from: the expiry
-        # timer scans every record twice a second and decodes only the ones that changed.
-        self._expiries: dict[str, tuple[bytes, Expiry]] = {}
-        self._table = app.Table(
+    def __init__(self, table: MutableMapping[str, bytes]) -> None:
+        self._table = table
+        self._expiries = ExpiryIndex()
+
+    @classmethod
+    def in_app(cls, app: faust.App, partitions: int) -> "PrescriptionStore":
+        """The store over the app's `prescriptions` table."""
+        table = app.Table(
             "prescriptions",
             key_type=str,
             value_type=bytes,
             default=None,
             partitions=partitions,
         )
+        store = cls(table)
+
+        # faust fills a recovered table from its changelog without going through `put`: index
+        # what it holds once recovery is over (after every rebalance), before any event is read.
+        @table.on_recover
+        async def index_recovered() -> None:
+            log.info("%d prescriptions recovered and indexed", store.rebuild())
+
+        return store
 
     def get(self, prescription_id: str) -> PrescriptionRecord | None:
         stored = self._table.get(prescription_id)
         return PrescriptionRecord.model_validate_json(stored) if stored else None
 
-    def put(self, prescription_id: str, encoded: bytes) -> None:
-        """Store a record already encoded (see `encode`)."""
+    def put(self, prescription_id: str, record: PrescriptionRecord, encoded: bytes) -> None:
+        """Store a record, already encoded (see `encode`)."""
         self._table[prescription_id] = encoded
+        self._expiries.note(
+            prescription_id, Expiry(record.state, record.valid_until, record.correlation_id)
+        )
 
     @staticmethod
     def encode(record: PrescriptionRecord) -> bytes:
@@ -47,13 +70,17 @@ class PrescriptionStore:
             raise MessageTooLarge(len(stored))
         return stored
 
-    def expiries(self) -> Iterator[tuple[str, Expiry]]:
-        """Every record's state, validity and story, decoded once per version stored (also
-        after a restart, when the table was recovered rather than written here)."""
-        for key, stored in list(self._table.items()):
-            if not stored:
-                continue
-            known = self._expiries.get(key)
-            if known is None or known[0] is not stored:
-                known = self._expiries[key] = (stored, expiry_of(orjson.loads(stored)))
-            yield key, known[1]
+    def rebuild(self) -> int:
+        """Index every record the table holds (each decoded once, without validating it); how
+        many."""
+        held = [(key, stored) for key, stored in self._table.items() if stored]
+        self._expiries.rebuild((key, expiry_of(orjson.loads(stored))) for key, stored in held)
+        return len(held)
+
+    def due(self, now: datetime) -> list[tuple[str, Expiry]]:
+        """The records whose validity is over at `now` and that may still expire."""
+        return self._expiries.due(now)
+
+    def states(self) -> Iterator[State]:
+        """Every record's state, as last stored."""
+        return self._expiries.states()
