@@ -28,9 +28,7 @@ def make_api(app: faust.App, store: PrescriptionStore) -> FastAPI:
     @api.get("/stats", tags=["prescriptions"])
     async def read_stats() -> dict[str, Any]:
         """How many prescriptions are in each state."""
-        counts: dict[str, int] = {}
-        for state in store.states():
-            counts[state.value] = counts.get(state.value, 0) + 1
+        counts = {state.value: count for state, count in store.counts().items()}
         return {"by_state": counts, "total": sum(counts.values())}
 
     return api

@@ -6,11 +6,14 @@ records) instead of with what is due.
 `ExpiryIndex` is told every record as it is stored (`note`), or all of them after the table
 was rebuilt from its changelog (`rebuild`). It keeps each record's expiry fields and a heap of
 (valid_until, prescription id); a heap entry whose record has since gone terminal or changed
-validity is dropped when it comes up, so nothing is ever searched for. Plain data: no faust.
+validity is dropped when it comes up, so nothing is ever searched for. It also keeps how many
+records are in each state, for /stats, which counted them by decoding every record. Plain
+data: no faust.
 """
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 
 from rxsim.domain.states import TERMINAL
@@ -27,11 +30,15 @@ class ExpiryIndex:
         self._heap: list[tuple[datetime, str]] = []  # (valid_until, id), lazily cleaned
         # Records whose validity is over and that are not terminal yet: what a tick looks at.
         self._over: set[str] = set()
+        self._counts: Counter[State] = Counter()  # records by state
 
     def note(self, key: str, expiry: Expiry) -> None:
         """A record was stored with these expiry fields."""
         before = self._latest.get(key)
         self._latest[key] = expiry
+        if before is not None:
+            self._uncount(before.state)
+        self._counts[expiry.state] += 1
         if not _may_expire(expiry):
             self._over.discard(key)
         elif before is None or not _may_expire(before) or before.valid_until != expiry.valid_until:
@@ -44,6 +51,7 @@ class ExpiryIndex:
         """Forget everything and index these records: the table after its recovery."""
         self._latest = dict(records)
         self._over = set()
+        self._counts = Counter(expiry.state for expiry in self._latest.values())
         self._heap = [
             (e.valid_until, k)
             for k, e in self._latest.items()
@@ -64,9 +72,14 @@ class ExpiryIndex:
         found = [(key, self._latest[key]) for key in self._over]
         return [(key, expiry) for key, expiry in found if due_for_expiry(expiry, now)]
 
-    def states(self) -> Iterator[State]:
-        """Every record's state."""
-        return (expiry.state for expiry in self._latest.values())
+    def counts(self) -> dict[State, int]:
+        """How many records are in each state (states with none left out)."""
+        return dict(self._counts)
+
+    def _uncount(self, state: State) -> None:
+        self._counts[state] -= 1
+        if not self._counts[state]:
+            del self._counts[state]
 
 
 def _may_expire(expiry: Expiry) -> bool:

@@ -7,7 +7,7 @@ table of `dict` values is written fine but cannot be recovered: faust calls `dic
 and the worker never becomes ready again.)"""
 
 import logging
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from datetime import datetime
 
 import faust
@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 
 class PrescriptionStore:
     """Prescription id -> PrescriptionRecord, stored as its JSON; with the records' expiries
-    indexed by due time (see expiries.py), kept as records are stored and rebuilt with the
-    table after a restart."""
+    indexed by due time and their counts by state (see expiries.py), kept as records are
+    stored and rebuilt with the table after a restart."""
 
     def __init__(self, table: MutableMapping[str, bytes]) -> None:
         self._table = table
@@ -81,6 +81,6 @@ class PrescriptionStore:
         """The records whose validity is over at `now` and that may still expire."""
         return self._expiries.due(now)
 
-    def states(self) -> Iterator[State]:
-        """Every record's state, as last stored."""
-        return self._expiries.states()
+    def counts(self) -> dict[State, int]:
+        """How many records are in each state, as last stored."""
+        return self._expiries.counts()

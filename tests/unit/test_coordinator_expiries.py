@@ -1,8 +1,10 @@
 """The coordinator's expiries by due time: the timer finds exactly what a scan of every record
 would (`due_for_expiry`), records that went terminal or changed validity drop out, the index
-is rebuilt from the table after a restart, and a deadline is sent again only after a pause."""
+is rebuilt from the table after a restart, and a deadline is sent again only after a pause.
+The counts by state (/stats) follow every record stored, and are rebuilt with the index."""
 
 import random
+from collections import Counter
 from datetime import datetime, timedelta
 
 from hypothesis import given
@@ -96,13 +98,33 @@ def test_after_a_restart_the_index_is_rebuilt_from_the_recovered_table() -> None
     # through `put`; the store indexes it once recovery is over.
     restarted = PrescriptionStore({key: bytes(value) for key, value in table.items()})
     assert due_ids(restarted, END) == set()
-    restarted.rebuild()
+    assert restarted.counts() == {}
+    assert restarted.rebuild() == len(states)
 
+    assert restarted.counts() == before.counts() == {state: 1 for state in states}
     held = {r.prescription_id for r in records if r.state in (S.AVAILABLE, S.ORDERED, S.ACCEPTED)}
     for now in (END - SECOND, END, END + timedelta(days=1)):
         assert due_ids(restarted, now) == due_ids(before, now)
     assert due_ids(restarted, END) == held
     assert restarted.due(END) == before.due(END)  # the same fields, correlation id included
+
+
+def test_the_counts_by_state_follow_a_record_to_its_end_and_a_code_issued_again() -> None:
+    refused = record_in(S.REJECTED, "rx1")
+    available = record_in(S.AVAILABLE, "rx2")
+    store = stored({}, refused, available)
+    assert store.counts() == {S.REJECTED: 1, S.AVAILABLE: 1}
+
+    code = available.prescription_id
+    expired = handlers.on_deadline(available, *make.deadline(code), make.context(now=END)).record
+    assert expired is not None
+    store.put(code, expired, store.encode(expired))
+    assert store.counts() == {S.REJECTED: 1, S.EXPIRED: 1}
+
+    # The refused code issued again: the same record, now AVAILABLE.
+    again = record_in(S.AVAILABLE, "rx1")
+    store.put("rx1", again, store.encode(again))
+    assert store.counts() == {S.AVAILABLE: 1, S.EXPIRED: 1}
 
 
 def test_a_rebuild_forgets_what_the_table_no_longer_holds() -> None:
@@ -112,6 +134,7 @@ def test_a_rebuild_forgets_what_the_table_no_longer_holds() -> None:
     table.clear()  # a partition assigned elsewhere in a rebalance
     store.rebuild()
     assert due_ids(store, END) == set()
+    assert store.counts() == {}
 
 
 STATES = list(State)
@@ -135,9 +158,11 @@ def test_the_index_finds_what_a_scan_of_every_record_would(
             now += timedelta(hours=rng.choice([0, 1]))
             scan = {k for k, e in latest.items() if handlers.due_for_expiry(e, now)}
             assert due_ids(index, now) == scan
+            assert index.counts() == Counter(e.state for e in latest.values())
     rebuilt = ExpiryIndex()
     rebuilt.rebuild(latest.items())
     assert due_ids(rebuilt, now) == due_ids(index, now)
+    assert rebuilt.counts() == index.counts()
 
 
 def test_a_deadline_is_sent_again_only_after_a_pause_and_forgotten_once_not_due() -> None:
