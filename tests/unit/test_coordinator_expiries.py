@@ -7,7 +7,7 @@ import random
 from collections import Counter
 from datetime import datetime, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rxsim.domain.states import TERMINAL
@@ -140,6 +140,7 @@ def test_a_rebuild_forgets_what_the_table_no_longer_holds() -> None:
 STATES = list(State)
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(STATES), st.integers(-3, 3))))
 def test_the_index_finds_what_a_scan_of_every_record_would(
     writes: list[tuple[int, State, int]],
