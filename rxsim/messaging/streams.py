@@ -87,7 +87,10 @@ def make_app(service: str, settings: Settings) -> faust.App:
         web_enabled=True,
         web_host=settings.host,
         web_port=settings.port_of(service),
-        producer_linger_ms=5,
+        # No linger: `deliver` flushes after every decision, and aiokafka's flush waits out a
+        # lingering batch instead of sending it at once: with 5 ms, each flush took 6.5 ms on an
+        # idle embedded broker (0.65 ms without), which alone held an agent under 150 events/s.
+        producer_linger_ms=0,
     )
 
 
