@@ -13,6 +13,7 @@ from typing import Any
 import faust
 from fastapi import FastAPI
 from faust.contrib.asgi import serve_asgi
+from faust.types import TP
 from pydantic import BaseModel
 
 from rxsim.messaging import health, http, kafka_io, stalls
@@ -274,8 +275,16 @@ def watch_for_stalls(app: faust.App, progress: stalls.Progress) -> None:
             waiting = ends[tp] - offset
             why = f"{waiting} events waiting, none handled for {stalls.STALL_AFTER_S:.0f} s"
             await _read_again(app, tp, offset, why)
-            consumer._buffered_partitions.discard(tp)
-            consumer.resume_partitions({tp})
+            resume_fetching(consumer, tp)
+
+
+def resume_fetching(consumer: Any, tp: Any) -> None:
+    """Make faust fetch a partition again, as faust's own TP: its resume_partitions adds what
+    it is given to its active partitions unconverted, and a Kafka client's TopicPartition there
+    fails its assertion on the next fetch (the worker crashed, and was restarted)."""
+    faust_tp = TP(tp.topic, tp.partition)
+    consumer._buffered_partitions.discard(faust_tp)
+    consumer.resume_partitions({faust_tp})
 
 
 async def _read_again(

@@ -89,3 +89,28 @@ def test_commits_never_pass_the_next_offset_to_handle() -> None:
     assert progress.commit_limit("tp", 50) == 44  # faust counted 44..49 without handing them
     assert progress.commit_limit("tp", 40) == 40
     assert progress.commit_limit("tp", None) is None
+
+
+def test_a_stalled_partition_is_resumed_as_fausts_own_partition_type() -> None:
+    from aiokafka import TopicPartition
+    from faust.transport.consumer import Consumer
+    from faust.types import TP
+
+    from rxsim.messaging.streams import resume_fetching
+
+    class Fetching:
+        """faust's own resume_partitions and active-partition check, on a consumer's sets."""
+
+        def __init__(self) -> None:
+            self._active_partitions: set[object] | None = set()
+            self._paused_partitions: set[object] = {TP("rx.issued", 1)}
+            self._buffered_partitions: set[object] = {TP("rx.issued", 1)}
+
+        resume_partitions = Consumer.resume_partitions
+        _get_active_partitions = Consumer._get_active_partitions
+
+    consumer = Fetching()
+    resume_fetching(consumer, TopicPartition("rx.issued", 1))  # as highwaters() keys them
+
+    assert consumer._get_active_partitions() == {TP("rx.issued", 1)}  # faust asserts TP here
+    assert not consumer._paused_partitions and not consumer._buffered_partitions
