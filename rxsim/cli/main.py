@@ -165,8 +165,12 @@ def demo(
 
     settings = with_free_ports(_settings(scenario, speedup, None))
     chosen = scenarios.load(scenario, speedup)
-    count = count or chosen.load.prescriptions
-    rate = rate or chosen.load.rate_per_second
+    if count is not None and count < 1:
+        _usage(f"--count must be 1 or more (got {count})")
+    if rate is not None and not rate > 0:
+        _usage(f"--rate must be more than 0 per second (got {rate:g})")
+    count = chosen.load.prescriptions if count is None else count
+    rate = chosen.load.rate_per_second if rate is None else rate
     console.print(f"[bold]{chosen.name}[/]: {chosen.description}")
     pace = f"{rate:g}/s at the peak of the day's curve" if chosen.load.curve else f"{rate:g}/s"
     console.print(

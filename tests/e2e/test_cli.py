@@ -57,6 +57,18 @@ def test_a_busy_broker_port_gives_one_clear_line() -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [(("--count", "-5"), "--count must be 1 or more"), (("--rate", "0"), "--rate must be more")],
+)
+def test_demo_refuses_impossible_numbers_before_starting(args: tuple[str, ...], said: str) -> None:
+    result = run("demo", *args, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert said in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "starting the broker" not in result.stdout
+
+
 def test_unknown_scenario_is_refused_with_the_list() -> None:
     result = run("demo", "--scenario", "nowhere")
     assert result.returncode == 2
