@@ -219,6 +219,7 @@ def build_result(
     result["passed"] = (
         outcomes["lost"] == 0
         and outcomes["in_flight"] == 0
+        and not result["load"]["send_errors"]
         and all(t["passed"] for t in result["thresholds"])
     )
     return result
@@ -244,6 +245,8 @@ def failures(result: dict[str, Any]) -> list[str]:
         lines.append(f"lost: {outcomes['lost']} prescriptions sent were never seen")
     if outcomes["in_flight"]:
         lines.append(f"in flight: {outcomes['in_flight']} prescriptions did not reach an end")
+    for error, n in sorted(result["load"]["send_errors"].items()):
+        lines.append(f"send errors: {n} {error}")
     lines += [
         f"threshold broken: {t['expression']} (measured {_measured(t['value'])})"
         for t in result["thresholds"]

@@ -160,6 +160,8 @@ def _why_not_passed(result: Result) -> list[str]:
         reasons.append(f"{fmt.count(outcomes['lost'])} sent but never seen by the pipeline")
     if outcomes["in_flight"]:
         reasons.append(f"{fmt.count(outcomes['in_flight'])} still in flight at the end")
+    for error, n in sorted(result["load"]["send_errors"].items()):
+        reasons.append(f"{fmt.count(n)} send errors: {error}")
     for threshold in result["thresholds"]:
         if not threshold["passed"]:
             reasons.append(

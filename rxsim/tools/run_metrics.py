@@ -153,6 +153,9 @@ def load_figures(sends: list[Send], scheduled: int, duration_s: float) -> dict[s
             errors[send.error] += 1
         elif send.status not in (None, 202):
             refused[str(send.status)] += 1
+    unsent = scheduled - len(sends)
+    if unsent > 0:  # the sender stopped before its schedule's end (it crashed, or was killed)
+        errors["never sent"] += unsent
     sent = sum(1 for s in sends if s.accepted)
     return {
         "scheduled": scheduled,

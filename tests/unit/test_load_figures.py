@@ -7,7 +7,7 @@ import pytest
 
 from rxsim.tools import run_metrics
 from rxsim.tools.ledger import Ledger, Step, Story
-from rxsim.tools.load import LoadError, check_budget, estimated_broker_mb
+from rxsim.tools.load import LoadError, check_budget, estimated_broker_mb, failures
 from rxsim.tools.run_metrics import STAGE_IDS, Send
 from rxsim.tools.thresholds import ThresholdError, parse_threshold
 from schemas.events import State
@@ -132,3 +132,11 @@ def test_a_run_over_the_memory_budget_is_refused_with_the_figure_and_the_way_out
     with pytest.raises(LoadError, match="--memory-budget") as refused:
         check_budget(100_000, budget_mb=1_000, embedded=True)
     assert f"{estimated_broker_mb(100_000):,.0f} MB" in str(refused.value)
+
+
+def test_sends_the_sender_never_made_are_errors_that_fail_the_run() -> None:
+    sends = [send(0, 0, 0, "a"), send(1, 0.5, 0.5, "b")]
+    load = run_metrics.load_figures(sends, scheduled=5, duration_s=1)
+    assert load["send_errors"] == {"never sent": 3}
+    result = {"outcomes": {"lost": 0, "in_flight": 0}, "load": load, "thresholds": []}
+    assert failures(result) == ["send errors: 3 never sent"]
