@@ -180,6 +180,7 @@ async def _step(
     stack: Stack, client: httpx.AsyncClient, plan: BenchPlan, rate: float, seed: int, out: Path
 ) -> Step:
     sends_path = out / f"bench-step-{seed}.sends.jsonl"
+    sends_path.unlink(missing_ok=True)  # an earlier bench's step: not this one's sends
     profile = Profile("constant", rate, plan.step_s)
     sender = start_sender(
         SendPlan("kafka", Synthetic(profile, plan.scenario_name, plan.speedup, seed),

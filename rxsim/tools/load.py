@@ -111,6 +111,7 @@ async def run_load(
     """Send, follow, wait for the end (or patience), and build the result."""
     assert plan.source is not None, "a load run sends from a source of its own"
     sends_path = plan.out.with_suffix(".sends.jsonl")
+    sends_path.unlink(missing_ok=True)  # a run before with the same name: not this run's sends
     observer = Observer(stack.bootstrap)
     await observer.start()
     progress = Progress()

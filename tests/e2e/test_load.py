@@ -118,15 +118,24 @@ def test_a_replay_of_no_trace_says_why(tmp_path: Path, content: bytes | None, sa
 
 
 def test_bench_finds_a_sustained_rate_and_measures_the_raw_pipe(tmp_path: Path) -> None:
-    answer = run(
-        "bench", "--start-rate", "4", "--max-rate", "4", "--step", "6s", "--measure", "4s",
-        "--out", str(tmp_path),
-    )  # fmt: skip
+    bench = ("bench", "--start-rate", "4", "--max-rate", "4", "--step", "6s", "--measure", "4s",
+             "--out", str(tmp_path))  # fmt: skip
+    before = tmp_path / "before"
+    (before / "bench-step-1.sends.jsonl").parent.mkdir()
+    older = [{"n": n, "due": 1.0, "sent": 1.0, "acked": 1.1, "submission_id": f"old-{n}",
+              "error": None} for n in range(200)]  # fmt: skip
+    (before / "bench-step-1.sends.jsonl").write_text(  # what an older bench left there
+        "".join(json.dumps(line) + "\n" for line in [{"start_at": 1.0, "scheduled": 200}, *older])
+    )
+
+    answer = run(*bench[:-1], str(before))  # the same folder as a run before it
 
     assert answer.returncode == 0, answer.stdout + answer.stderr
-    result = result_in(tmp_path, "bench")
+    assert "Traceback" not in answer.stdout + answer.stderr
+    result = result_in(before, "bench")
     bench = result["bench"]
     assert bench["sustained_rate"] > 0 and bench["steps"][0]["rate"] == 4
+    assert abs(bench["steps"][0]["achieved"] - 4) < 1  # its own sends, not the older run's
     assert bench["raw_pipe_messages_per_s"] > 0 and bench["messages_per_prescription"] > 1
     assert bench["ratio_to_raw_pipe"] == round(
         bench["pipeline_messages_per_s"] / bench["raw_pipe_messages_per_s"], 4

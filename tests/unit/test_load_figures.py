@@ -2,12 +2,13 @@
 loss accounting, latency from when each send was due, the timeline, the memory budget."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from rxsim.tools import run_metrics
 from rxsim.tools.ledger import Ledger, Step, Story
-from rxsim.tools.load import LoadError, check_budget, estimated_broker_mb, failures
+from rxsim.tools.load import LoadError, Progress, check_budget, estimated_broker_mb, failures
 from rxsim.tools.run_metrics import STAGE_IDS, Send
 from rxsim.tools.thresholds import ThresholdError, parse_threshold
 from schemas.events import State
@@ -140,3 +141,16 @@ def test_sends_the_sender_never_made_are_errors_that_fail_the_run() -> None:
     assert load["send_errors"] == {"never sent": 3}
     result = {"outcomes": {"lost": 0, "in_flight": 0}, "load": load, "thresholds": []}
     assert failures(result) == ["send errors: 3 never sent"]
+
+
+def test_a_sends_file_is_read_line_by_line_as_it_grows(tmp_path: Path) -> None:
+    path = tmp_path / "run.sends.jsonl"
+    progress = Progress()
+    progress.read_sends(path)  # not written yet: nothing
+    path.write_bytes(b'{"start_at": 5.0, "scheduled": 2}\n{"n": 0, "due": 5.0, "sent": 5.1')
+    progress.read_sends(path)
+    assert (progress.start_at, progress.scheduled, progress.sends) == (5.0, 2, [])
+    with path.open("ab") as out:  # the rest of the half-written line
+        out.write(b', "acked": 5.2, "submission_id": "a", "error": null}\n')
+    progress.read_sends(path)
+    assert [s.submission_id for s in progress.sends] == ["a"]
