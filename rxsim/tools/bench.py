@@ -6,7 +6,8 @@ of it, and the raw broker pipe measured in the same run.
    services' lag did not grow. After the first rate that
    is not, the search halves the gap between the last sustained and it, `refine` times.
    (`sustained` says exactly how a step is judged.)
-2. Measure: a constant load at half the sustained rate, followed to its end as `rxsim load`
+2. Measure: once the search's prescriptions have ended (no topic grows for 5 s), a constant
+   load at half the sustained rate, followed to its end as `rxsim load`
    does: per-stage percentiles of its own prescriptions, nothing lost.
 3. Raw pipe: as many messages as the pipeline wrote in the whole run (at least 20,000), of the
    same mean size as those of the measure, forwarded through the same broker with no
@@ -15,6 +16,7 @@ of it, and the raw broker pipe measured in the same run.
 """
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,10 +27,11 @@ import httpx
 
 from rxsim.scenario import Scenario
 from rxsim.tools import raw_pipe
+from rxsim.tools.demo import patience
 from rxsim.tools.lag import sample_lag
 from rxsim.tools.load import LoadPlan, Progress, estimated_broker_mb, run_load
 from rxsim.tools.load_profile import Profile
-from rxsim.tools.replay import end_offsets
+from rxsim.tools.replay import StillGrowing, end_offsets, wait_until_quiet
 from rxsim.tools.sender import SendPlan, Synthetic, start_sender
 from rxsim.tools.stack import Stack
 from rxsim.tools.topic_reader import read
@@ -36,6 +39,7 @@ from schemas.topics import ALL_TOPICS
 
 DRAIN_LAG = 20  # events: the backlog counted as drained
 DRAIN_TIMEOUT_S = 120.0
+QUIET_S = 5.0  # no topic growing for this long: the search's prescriptions have ended
 RAW_PIPE_AT_LEAST = 20_000  # messages: fewer would measure the first fetch's wait, not a rate
 
 
@@ -153,6 +157,13 @@ async def run_bench(
         result.sustained_rate = good
     if not good:
         return result
+    # The search's prescriptions go on living (choices, pharmacies, couriers, expiries) long
+    # after their step: measured among them, the half rate would carry their load too.
+    say("waiting for the search's prescriptions to end…")
+    with contextlib.suppress(StillGrowing):
+        await asyncio.to_thread(
+            wait_until_quiet, stack.bootstrap, QUIET_S, patience(plan.scenario, 1, 1.0)
+        )
     before = await asyncio.to_thread(end_offsets, stack.bootstrap)
     half = Profile("constant", good / 2, plan.measure_s)
     say(f"measuring at half of it: {half.describe()}")
