@@ -4,8 +4,9 @@ import asyncio
 import json
 import signal
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.table import Table
@@ -26,6 +27,8 @@ from rxsim.tools.stack import (
     with_free_ports,
     withdraw,
 )
+
+Done = TypeVar("Done")
 
 if TYPE_CHECKING:
     from rxsim.tools.load_profile import Profile, Replayed
@@ -364,25 +367,18 @@ def _run_load(
         f"[bold]{chosen.name}[/]: {shape.describe()} ({shape.expected():,} prescriptions) "
         f"through {entry}; clock ×{chosen.speedup:g}"
     )
-    settings = with_free_ports(_settings(scenario, speedup, None))
-    stack = Stack(settings)
-    _start(stack)
-    stack.start_supervisor(lambda restart: _say_restart(stack, restart))
     show, live = loading.live_view(plan, console)
-    try:
+
+    async def send_and_follow(stack: Stack) -> dict[str, Any]:
         if live is not None:
             live.start()
-        result, _ = asyncio.run(loading.run_load(stack, plan, show))
-    except KeyboardInterrupt:
-        console.print("interrupted.")
-        raise typer.Exit(130) from None
-    except loading.LoadError as exc:
-        console.print(f"[red]error:[/] {exc}; logs: {stack.log_dir}")
-        raise typer.Exit(1) from None
-    finally:
-        if live is not None:
-            live.stop()
-        stack.stop()
+        try:
+            return (await loading.run_load(stack, plan, show))[0]
+        finally:
+            if live is not None:
+                live.stop()
+
+    result = _on_a_stack(scenario, speedup, send_and_follow)
     _report(result, stem)
     console.print("[green]every prescription sent reached an end; every threshold held.[/]")
 
@@ -422,20 +418,7 @@ def bench(
     )  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     stem = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}"
-    settings = with_free_ports(_settings(scenario, speedup, None))
-    stack = Stack(settings)
-    _start(stack)
-    stack.start_supervisor(lambda restart: _say_restart(stack, restart))
-    try:
-        found = asyncio.run(run_bench(stack, plan, out, console.print))
-    except KeyboardInterrupt:
-        console.print("interrupted.")
-        raise typer.Exit(130) from None
-    except loading.LoadError as exc:
-        console.print(f"[red]error:[/] {exc}; logs: {stack.log_dir}")
-        raise typer.Exit(1) from None
-    finally:
-        stack.stop()
+    found = _on_a_stack(scenario, speedup, lambda stack: run_bench(stack, plan, out, console.print))
     console.print(bench_table(found))
     if found.measure is None:
         console.print(f"[red]no rate was sustained, down to {found.steps[-1].rate:g}/s[/]")
@@ -444,15 +427,37 @@ def bench(
     _report(result, stem)
 
 
+def _on_a_stack(
+    scenario: str, speedup: float | None, work: Callable[[Stack], Coroutine[Any, Any, Done]]
+) -> Done:
+    """Start a stack on free ports under the supervisor, run `work` on it, and stop it:
+    Ctrl-C exits 130, a run that cannot go on exits 1 saying why and where the logs are."""
+    from rxsim.tools.load import LoadError
+
+    stack = Stack(with_free_ports(_settings(scenario, speedup, None)))
+    _start(stack)
+    stack.start_supervisor(lambda restart: _say_restart(stack, restart))
+    try:
+        return asyncio.run(work(stack))
+    except KeyboardInterrupt:
+        console.print("interrupted.")
+        raise typer.Exit(130) from None
+    except LoadError as exc:
+        console.print(f"[red]error:[/] {exc}; logs: {stack.log_dir}")
+        raise typer.Exit(1) from None
+    finally:
+        stack.stop()
+
+
 def _report(result: dict[str, Any], stem: Path) -> None:
     """Print a run's summary, write its JSON and HTML, name each failure; exit 1 if any."""
-    from rxsim.tools.load import failures
     from rxsim.tools.load_summary import summary, write_reports
+    from rxsim.tools.run_result import why_not_passed
 
     console.print(summary(result))
     for path in write_reports(result, stem):
         console.print(f"wrote {path}", soft_wrap=True)
-    for line in failures(result):
+    for line in why_not_passed(result):
         console.print(f"[red]{line}[/]", soft_wrap=True)  # one line each, to grep
     if not result["passed"]:
         raise typer.Exit(1)

@@ -238,28 +238,6 @@ def broker_rss_mb(stack: Stack) -> float | None:
     return round(int(kb) / 1000, 1) if kb else None
 
 
-def failures(result: dict[str, Any]) -> list[str]:
-    """One line per reason the run did not pass, to print and to grep."""
-    lines = []
-    outcomes = result["outcomes"]
-    if outcomes["lost"]:
-        lines.append(f"lost: {outcomes['lost']} prescriptions sent were never seen")
-    if outcomes["in_flight"]:
-        lines.append(f"in flight: {outcomes['in_flight']} prescriptions did not reach an end")
-    for error, n in sorted(result["load"]["send_errors"].items()):
-        lines.append(f"send errors: {n} {error}")
-    lines += [
-        f"threshold broken: {t['expression']} (measured {_measured(t['value'])})"
-        for t in result["thresholds"]
-        if not t["passed"]
-    ]
-    return lines
-
-
-def _measured(value: float | None) -> str:
-    return "nothing" if value is None else f"{value:g}"
-
-
 def live_view(plan: LoadPlan, console: Console) -> tuple[Callable[..., Any], Live | None]:
     """A live table on a terminal; a line every 5 s elsewhere (CI logs, pipes)."""
     live = Live(console=console, refresh_per_second=2) if console.is_terminal else None

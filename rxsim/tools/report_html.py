@@ -16,6 +16,7 @@ from plotly.colors import qualitative
 
 from rxsim.tools import report_format as fmt
 from rxsim.tools.report_compare import changes
+from rxsim.tools.run_result import why_not_passed
 
 Result = dict[str, Any]
 
@@ -148,27 +149,9 @@ def _verdict(result: Result) -> str:
     if result["passed"]:
         words = "Passed: nothing lost or still in flight, and every threshold held."
         return f'<p class="verdict passed">{esc(words)}</p>'
-    reasons = _why_not_passed(result) or ["the run says it did not pass"]
+    reasons = why_not_passed(result) or ["the run says it did not pass"]
     items = "".join(f"<li>{esc(reason)}</li>" for reason in reasons)
     return f'<div class="verdict failed"><strong>Did not pass:</strong><ul>{items}</ul></div>'
-
-
-def _why_not_passed(result: Result) -> list[str]:
-    outcomes = result["outcomes"]
-    reasons = []
-    if outcomes["lost"]:
-        reasons.append(f"{fmt.count(outcomes['lost'])} sent but never seen by the pipeline")
-    if outcomes["in_flight"]:
-        reasons.append(f"{fmt.count(outcomes['in_flight'])} still in flight at the end")
-    for error, n in sorted(result["load"]["send_errors"].items()):
-        reasons.append(f"{fmt.count(n)} send errors: {error}")
-    for threshold in result["thresholds"]:
-        if not threshold["passed"]:
-            reasons.append(
-                f"threshold {threshold['expression']} broken "
-                f"(measured {_measured(threshold['value'])})"
-            )
-    return reasons
 
 
 def _load_section(result: Result) -> str:

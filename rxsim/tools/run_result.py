@@ -84,3 +84,25 @@ def read(path: Path) -> dict[str, Any]:
 def _refuse_constant(name: str) -> None:
     # Python's json reads NaN and Infinity, which JSON does not have and no figure can be.
     raise ValueError(f"{name} is not a JSON number")
+
+
+def why_not_passed(result: dict[str, Any]) -> list[str]:
+    """One line per reason the run did not pass, to print and to grep."""
+    lines = []
+    outcomes = result["outcomes"]
+    if outcomes["lost"]:
+        lines.append(f"lost: {outcomes['lost']} prescriptions sent were never seen")
+    if outcomes["in_flight"]:
+        lines.append(f"in flight: {outcomes['in_flight']} prescriptions did not reach an end")
+    for error, n in sorted(result["load"]["send_errors"].items()):
+        lines.append(f"send errors: {n} {error}")
+    lines += [
+        f"threshold broken: {t['expression']} (measured {_measured(t['value'])})"
+        for t in result["thresholds"]
+        if not t["passed"]
+    ]
+    return lines
+
+
+def _measured(value: float | None) -> str:
+    return "nothing" if value is None else f"{value:g}"

@@ -8,8 +8,9 @@ import pytest
 
 from rxsim.tools import run_metrics
 from rxsim.tools.ledger import Ledger, Step, Story
-from rxsim.tools.load import LoadError, Progress, check_budget, estimated_broker_mb, failures
+from rxsim.tools.load import LoadError, Progress, check_budget, estimated_broker_mb
 from rxsim.tools.run_metrics import STAGE_IDS, Send
+from rxsim.tools.run_result import why_not_passed
 from rxsim.tools.thresholds import ThresholdError, parse_threshold
 from schemas.events import State
 
@@ -140,7 +141,7 @@ def test_sends_the_sender_never_made_are_errors_that_fail_the_run() -> None:
     load = run_metrics.load_figures(sends, scheduled=5, duration_s=1)
     assert load["send_errors"] == {"never sent": 3}
     result = {"outcomes": {"lost": 0, "in_flight": 0}, "load": load, "thresholds": []}
-    assert failures(result) == ["send errors: 3 never sent"]
+    assert why_not_passed(result) == ["send errors: 3 never sent"]
 
 
 def test_a_sends_file_is_read_line_by_line_as_it_grows(tmp_path: Path) -> None:

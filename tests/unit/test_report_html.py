@@ -127,9 +127,10 @@ def test_a_run_that_did_not_pass_says_each_reason() -> None:
     page = render(result)
 
     assert "<strong>Did not pass:</strong>" in page
-    assert "<li>3 sent but never seen by the pipeline</li>" in page
-    assert "<li>2 still in flight at the end</li>" in page
-    assert "<li>threshold in_flight == 0 broken (measured 2)</li>" in page
+    # the same lines as the terminal prints (rxsim.tools.run_result.why_not_passed)
+    assert "<li>lost: 3 prescriptions sent were never seen</li>" in page
+    assert "<li>in flight: 2 prescriptions did not reach an end</li>" in page
+    assert "<li>threshold broken: in_flight == 0 (measured 2)</li>" in page
     assert '<td>in_flight == 0</td><td class="n">2</td><td><span class="bad">broken</span>' in page
     assert '<td class="n">110</td><td><span class="good">held</span>' in page
 
