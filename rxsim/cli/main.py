@@ -227,6 +227,7 @@ def chaos(
     """Run fault campaigns against a local stack and print one table of what survived. Exit 0
     only when every kill and stop was survived and every figure expected to be 0 is 0."""
     from rxsim.tools.chaos import CAMPAIGNS, ChaosError, Plan, run_chaos
+    from rxsim.tools.chaos_figures import Figures
 
     unknown = set(campaign or ()) - set(CAMPAIGNS)
     if unknown:
@@ -235,24 +236,13 @@ def chaos(
         raise typer.Exit(2)
     chosen = tuple(c for c in CAMPAIGNS if c in (campaign or CAMPAIGNS))
     plan = Plan(chosen, rounds, count, rate, fhir_inputs, seed)
-    settings = with_free_ports(_settings(scenario, speedup, None))
-    stack = Stack(settings)
-    _start(stack)
-    stack.start_supervisor(lambda restart: _say_restart(stack, restart))
-    console.print(f"campaigns: {', '.join(chosen)}; logs: {stack.log_dir}")
     started = time.monotonic()
-    try:
-        figures = asyncio.run(
-            run_chaos(stack, scenarios.load(scenario, speedup), plan, console.print)
-        )
-    except KeyboardInterrupt:
-        console.print("interrupted.")
-        raise typer.Exit(130) from None
-    except ChaosError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
-    finally:
-        stack.stop()
+
+    async def campaign_on(stack: Stack) -> Figures:
+        console.print(f"campaigns: {', '.join(chosen)}; logs: {stack.log_dir}")
+        return await run_chaos(stack, scenarios.load(scenario, speedup), plan, console.print)
+
+    figures = _on_a_stack(scenario, speedup, campaign_on, ChaosError)
     console.print(figures.table(f"rxsim chaos · {time.monotonic() - started:.0f} s"))
     if json_path:
         json_path.write_text(json.dumps(figures.as_json(), indent=2) + "\n")
@@ -428,11 +418,17 @@ def bench(
 
 
 def _on_a_stack(
-    scenario: str, speedup: float | None, work: Callable[[Stack], Coroutine[Any, Any, Done]]
+    scenario: str,
+    speedup: float | None,
+    work: Callable[[Stack], Coroutine[Any, Any, Done]],
+    cannot_go_on: type[Exception] | None = None,
 ) -> Done:
     """Start a stack on free ports under the supervisor, run `work` on it, and stop it:
-    Ctrl-C exits 130, a run that cannot go on exits 1 saying why and where the logs are."""
+    Ctrl-C exits 130; a run that cannot go on (a LoadError, or `cannot_go_on`) exits 1
+    saying why and where the logs are."""
     from rxsim.tools.load import LoadError
+
+    stops = (LoadError,) if cannot_go_on is None else (LoadError, cannot_go_on)
 
     stack = Stack(with_free_ports(_settings(scenario, speedup, None)))
     _start(stack)
@@ -442,7 +438,7 @@ def _on_a_stack(
     except KeyboardInterrupt:
         console.print("interrupted.")
         raise typer.Exit(130) from None
-    except LoadError as exc:
+    except stops as exc:
         console.print(f"[red]error:[/] {exc}; logs: {stack.log_dir}")
         raise typer.Exit(1) from None
     finally:
