@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from kafka import TopicPartition
 
 from rxsim.scenario import Scenario
 from rxsim.tools import raw_pipe
@@ -174,7 +175,7 @@ async def run_bench(
     measured, _ = await run_load(stack, measure_plan, lambda *_: None)
     result.measure = measured
     after = await asyncio.to_thread(end_offsets, stack.bootstrap)
-    written = sum(after.get(tp, 0) - before.get(tp, 0) for tp in after)
+    written = _written(before, after)
     prescriptions = max(1, measured["load"]["sent"])
     result.messages_per_prescription = written / prescriptions
     result.mean_message_bytes = await asyncio.to_thread(_mean_bytes, stack.bootstrap, before)
@@ -204,15 +205,14 @@ async def _step(
         sample = await sample_lag(stack, client)
         progress.read_sends(sends_path)
         if progress.start_at is not None:
-            total = sum(sum(topics.values()) for topics in sample.lag.values())
-            lags.append((sample.at - progress.start_at, total))
+            lags.append((sample.at - progress.start_at, sample.total))
         await asyncio.sleep(0.5)
     sender.join()
     after = await asyncio.to_thread(end_offsets, stack.bootstrap)
     progress.read_sends(sends_path)
     sent = [s for s in progress.sends if s.accepted]
     achieved = len(sent) / plan.step_s
-    events_per_s = sum(after[tp] - before.get(tp, 0) for tp in after) / plan.step_s
+    events_per_s = _written(before, after) / plan.step_s
     trend, end, ok = sustained(rate, achieved, events_per_s, lags)
     return Step(rate, round(achieved, 1), round(trend, 2), end, ok)
 
@@ -221,7 +221,7 @@ async def _drain(stack: Stack, client: httpx.AsyncClient) -> None:
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     while time.monotonic() < deadline:
         sample = await sample_lag(stack, client)
-        if sum(sum(topics.values()) for topics in sample.lag.values()) <= DRAIN_LAG:
+        if sample.total <= DRAIN_LAG:
             return
         await asyncio.sleep(0.5)
 
@@ -230,13 +230,12 @@ def _mean_bytes(bootstrap: str, since: dict[Any, int]) -> int:
     """The mean size of the messages written after the `since` offsets."""
     total = count = 0
     for record in read(bootstrap, [t.name for t in ALL_TOPICS]):
-        if record.offset >= since.get(_tp(record.topic, record.partition), 0):
+        if record.offset >= since.get(TopicPartition(record.topic, record.partition), 0):
             total += len(record.value or b"")
             count += 1
     return total // count if count else 0
 
 
-def _tp(topic: str, partition: int) -> Any:
-    from kafka import TopicPartition
-
-    return TopicPartition(topic, partition)
+def _written(before: dict[Any, int], after: dict[Any, int]) -> int:
+    """Messages written between two readings of every topic's end offsets."""
+    return sum(end - before.get(tp, 0) for tp, end in after.items())

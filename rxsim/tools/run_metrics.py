@@ -172,6 +172,11 @@ class LagSample:
     at: float  # wall-clock seconds
     lag: dict[str, dict[str, int]]  # service -> topic -> events not yet handled
 
+    @property
+    def total(self) -> int:
+        """Events not yet handled, over every service and topic."""
+        return sum(sum(topics.values()) for topics in self.lag.values())
+
 
 def timeline(
     ledger: Ledger,
@@ -205,11 +210,12 @@ def timeline(
             ended_times.append(ended)
     issued_times.sort()
     ended_times.sort()
+    taken = [sample.at for sample in lags]
     points = []
     for second in range(seconds):
         end = start_at + second + 1
         hist = by_second.get(second)
-        sample = _nearest(lags, end)
+        sample = _nearest(lags, taken, end)
         points.append(
             {
                 "t_s": second,
@@ -229,7 +235,8 @@ def timeline(
     return points
 
 
-def _nearest(lags: list[LagSample], at: float) -> LagSample | None:
-    """The last sample taken by `at` (within two seconds), if any."""
-    earlier = [s for s in lags if s.at <= at + 0.5]
-    return earlier[-1] if earlier and at - earlier[-1].at < 2 else None
+def _nearest(lags: list[LagSample], taken: list[float], at: float) -> LagSample | None:
+    """The last sample taken by `at` (within two seconds), if any; `taken`: the samples'
+    times, in the order they were taken, so a bisection finds it."""
+    index = bisect.bisect_right(taken, at + 0.5) - 1
+    return lags[index] if index >= 0 and at - taken[index] < 2 else None
