@@ -163,7 +163,6 @@ def demo(
     result and HTML report. Exit 0 only when every prescription reached a terminal state."""
     from rxsim.tools.demo import run_scenario, summary
     from rxsim.tools.demo_report import demo_result
-    from rxsim.tools.load import broker_rss_mb
     from rxsim.tools.load_summary import write_reports
 
     settings = with_free_ports(_settings(scenario, speedup, None))
@@ -188,7 +187,6 @@ def demo(
     stem = out / f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
         result = asyncio.run(run_scenario(stack, chosen, count, rate, console))
-        broker_rss = broker_rss_mb(stack)
     except KeyboardInterrupt:
         console.print("interrupted.")
         raise typer.Exit(130) from None
@@ -196,7 +194,7 @@ def demo(
         stack.stop()
     console.print(summary(result))
     out.mkdir(parents=True, exist_ok=True)
-    for path in write_reports(demo_result(result, scenario, started, broker_rss, stem), stem):
+    for path in write_reports(demo_result(result, started, stem), stem):
         console.print(f"wrote {path}", soft_wrap=True)
     if not result.complete:
         console.print("[red]not every prescription reached a terminal state[/]")

@@ -11,9 +11,7 @@ from rxsim.tools.load_profile import Replayed
 from rxsim.tools.run_metrics import Send
 
 
-def demo_result(
-    demo: DemoResult, scenario_name: str, started: float, broker_rss: float | None, stem: Any
-) -> dict[str, Any]:
+def demo_result(demo: DemoResult, started: float, stem: Any) -> dict[str, Any]:
     issued = sorted(
         (story.issued_at.timestamp(), story.submission_id)
         for story in demo.ledger.stories.values()
@@ -26,10 +24,8 @@ def demo_result(
         kind="generator",
         description=f"the hospital's generator: {len(issued):,} issued",
     )
-    plan = LoadPlan("demo", "generator", shape, None, demo.scenario, (), stem, float(0))
+    plan = LoadPlan("demo", "generator", shape, None, demo.scenario, (), stem, None)
     progress = Progress(
         sends, list(demo.lags), start_at, int(demo.generator.get("target", len(sends)))
     )
-    result = build_result(plan, progress, demo.ledger, demo.dead_letters, started, broker_rss)
-    result.pop("memory")  # the demo asks for no budget: its size is the scenario's
-    return result
+    return build_result(plan, progress, demo.ledger, demo.dead_letters, started, None)

@@ -77,7 +77,7 @@ class LoadPlan:
     scenario: Scenario  # the stack's
     thresholds: tuple[Threshold, ...]
     out: Path  # the run's files: <out>.json, <out>.html, <out>.sends.jsonl
-    budget_mb: float
+    budget_mb: float | None  # None: the run asked for no budget (a demo's size is its scenario's)
 
 
 @dataclass
@@ -209,12 +209,13 @@ def build_result(
         "timeline": run_metrics.timeline(
             ledger, sends, progress.lags, progress.start_at, shape.rate_at, until
         ),
-        "memory": {
+    }
+    if plan.budget_mb is not None:
+        result["memory"] = {
             "budget_mb": plan.budget_mb,
             "estimated_broker_mb": estimated_broker_mb(progress.scheduled),
             "broker_rss_mb": broker_rss,
-        },
-    }
+        }
     result["thresholds"] = [threshold.check(result) for threshold in plan.thresholds]
     outcomes = result["outcomes"]
     result["passed"] = (
