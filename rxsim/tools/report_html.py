@@ -434,15 +434,7 @@ def throughput_figure(runs: Sequence[Run]) -> go.Figure:
              "terminal": "terminal"}  # fmt: skip
     for run in runs:
         for key, name in names.items():
-            figure.add_trace(
-                go.Scatter(
-                    x=_seconds(run),
-                    y=[point[key] for point in run.result["timeline"]],
-                    name=run.label(name),
-                    mode="lines",
-                    line={"color": SERIES_COLOURS[key], "dash": RUN_DASHES[run.index]},
-                )
-            )
+            figure.add_trace(_timeline_series(run, key, name, mode="lines"))
     return _time_axis(figure, "per second")
 
 
@@ -451,16 +443,21 @@ def latency_figure(runs: Sequence[Run]) -> go.Figure:
     for run in runs:
         for key, name in (("visible_p50_ms", "p50"), ("visible_p99_ms", "p99")):
             figure.add_trace(
-                go.Scatter(
-                    x=_seconds(run),
-                    y=[point[key] for point in run.result["timeline"]],
-                    name=run.label(name),
-                    mode="lines+markers",
-                    connectgaps=False,
-                    line={"color": SERIES_COLOURS[key], "dash": RUN_DASHES[run.index]},
-                )
+                _timeline_series(run, key, name, mode="lines+markers", connectgaps=False)
             )
     return _time_axis(figure, "ms")
+
+
+def _timeline_series(run: Run, key: str, name: str, **style: Any) -> go.Scatter:
+    """One figure of the timeline, second by second, in its series' colour and its run's
+    dash."""
+    return go.Scatter(
+        x=_seconds(run),
+        y=[point[key] for point in run.result["timeline"]],
+        name=run.label(name),
+        line={"color": SERIES_COLOURS[key], "dash": RUN_DASHES[run.index]},
+        **style,
+    )
 
 
 def lag_by_service(result: Result) -> dict[str, list[int | None]]:
