@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import orjson
 
 from rxsim.fhir import bundles, synthetic
 from rxsim.messaging.settings import SERVICES
@@ -23,6 +22,7 @@ from rxsim.tools.chaos_figures import Figures
 from rxsim.tools.demo import patience
 from rxsim.tools.ledger import dispensed_twice
 from rxsim.tools.observer import Observer
+from rxsim.tools.sender import post_prescription
 from rxsim.tools.stack import Stack
 from schemas import topics
 
@@ -224,11 +224,7 @@ class Chaos:
             what = f"FHIR input {number} (seed {self.plan.seed}): {'; '.join(done)}"
             self.figures.fhir_inputs += 1
             try:
-                response = await self.hospital.post(
-                    "/prescriptions",
-                    content=orjson.dumps(payload),
-                    headers={"content-type": "application/fhir+json"},
-                )
+                response = await post_prescription(self.hospital, payload)
             except httpx.TransportError as exc:
                 self.figures.fail("server_errors", f"{what}: no answer ({exc!r})")
                 continue

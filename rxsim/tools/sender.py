@@ -103,6 +103,16 @@ async def _send_all(plan: SendPlan) -> None:
             await entry.stop()
 
 
+async def post_prescription(hospital: httpx.AsyncClient, bundle: Any) -> httpx.Response:
+    """POST a Bundle (or anything, as a hostile sender would) to the hospital's edge as FHIR
+    JSON."""
+    return await hospital.post(
+        "/prescriptions",
+        content=orjson.dumps(bundle),
+        headers={"content-type": "application/fhir+json"},
+    )
+
+
 def _line(out: IO[bytes], line: dict[str, Any]) -> None:
     out.write(orjson.dumps(line) + b"\n")
 
@@ -176,11 +186,7 @@ class _HttpEntry:
         sent = time.time()
         line: dict[str, Any] = {"n": index, "due": due, "sent": sent}
         try:
-            answer = await self.client.post(
-                "/prescriptions",
-                content=orjson.dumps(bundle),
-                headers={"content-type": "application/fhir+json"},
-            )
+            answer = await post_prescription(self.client, bundle)
         except httpx.HTTPError as exc:
             _line(out, {**line, "acked": None, "error": type(exc).__name__})
             return
