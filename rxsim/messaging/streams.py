@@ -16,15 +16,12 @@ from faust.contrib.asgi import serve_asgi
 from pydantic import BaseModel
 
 from rxsim.messaging import health, http, kafka_io, stalls
-from rxsim.messaging.codec import (
-    Undecodable,
-    dead_letter_of,
-    decode,
-    derived_id,
-    encode_bounded,
-    new_event,
-)
-from rxsim.messaging.outgoing import Outgoing
+from rxsim.messaging.codec import Undecodable, dead_letter_of, decode
+
+# Preparing events is the same for every service; the pharmacy's bootstrap finds it here.
+from rxsim.messaging.outgoing import Prepared as Prepared
+from rxsim.messaging.outgoing import prepare as prepare
+from rxsim.messaging.outgoing import prepare_caused as prepare_caused
 from rxsim.messaging.settings import (
     GROUP_SESSION_TIMEOUT_S,
     READY_MAX_LAG,
@@ -128,54 +125,10 @@ async def park(app: faust.App, service: str, event: Any, reason: str) -> None:
         )
 
 
-Prepared = tuple[str, bytes, bytes]  # topic name, key, encoded envelope
-
-
-def prepare(
-    service: str,
-    topic: Topic,
-    key: str,
-    data: BaseModel,
-    correlation_id: str,
-    causation_id: str | None,
-    event_id: str | None = None,
-) -> Prepared:
-    """An event encoded and ready to send; raises MessageTooLarge if it could not be carried,
-    so a caller can check every event of a decision before sending any."""
-    topics.check_write(service, topic)
-    event = new_event(
-        topic,
-        source=f"rxsim/{service}",
-        subject=vars(data)["prescription_id"],
-        data=data,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        event_id=event_id,
-    )
-    return topic.name, key.encode(), encode_bounded(event)
-
-
 async def send(app: faust.App, prepared: Prepared) -> None:
     """Hand an event to the producer (`deliver` waits until the broker has it)."""
     topic_name, key, value = prepared
     await app.send(topic_name, key=key, value=value)
-
-
-def prepare_caused(service: str, cause_id: str, outs: list[Outgoing]) -> list[Prepared]:
-    """What handling event `cause_id` decided to publish, each event prepared with an id
-    derived from its cause (see `deliver`)."""
-    return [
-        prepare(
-            service,
-            out.topic,
-            out.key,
-            out.data,
-            out.correlation_id,
-            out.causation_id,
-            derived_id(cause_id, index),
-        )
-        for index, out in enumerate(outs)
-    ]
 
 
 async def deliver(app: faust.App, ready: list[Prepared]) -> None:
