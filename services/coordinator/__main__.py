@@ -1,6 +1,6 @@
+from rxsim.messaging.http import serve
 from rxsim.messaging.settings import get_settings
-from rxsim.messaging.streams import run_worker
-from services.coordinator.bootstrap import bootstrap
+from services.coordinator.bootstrap import SERVICE, bootstrap
 
 if __name__ == "__main__":
-    run_worker(bootstrap(get_settings()))
+    serve(SERVICE, bootstrap(get_settings()))

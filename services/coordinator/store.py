@@ -1,42 +1,30 @@
-"""Where the coordinator keeps each prescription's record: a faust table, so that the broker
-(its changelog topic) can rebuild it after a restart.
-
-Keys and values are declared as str and bytes (the app's serializers are raw), and the record
-is JSON we encode ourselves: faust then reads its changelog back exactly as it wrote it. (A
-table of `dict` values is written fine but cannot be recovered: faust calls `dict.from_data`
-and the worker never becomes ready again.)"""
+"""Where the coordinator keeps each prescription's record: the worker's `prescriptions` table
+(prescription id -> the record's JSON, per partition), which the broker (its changelog topic)
+rebuilds after a restart. Records are encoded here; a batch reads and writes them through its
+overlay (rxsim/messaging/tables.py), the HTTP API and the expiry timer through the table."""
 
 from collections.abc import Iterator
 
-import faust
 import orjson
 
 from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge
+from rxsim.messaging.tables import Below, Table
 from services.coordinator.record import Expiry, PrescriptionRecord, expiry_of
 
 
 class PrescriptionStore:
     """Prescription id -> PrescriptionRecord, stored as its JSON."""
 
-    def __init__(self, app: faust.App, partitions: int) -> None:
+    def __init__(self, table: Table) -> None:
         # Each record's expiry fields, with the stored bytes they were read from: the expiry
         # timer scans every record twice a second and decodes only the ones that changed.
         self._expiries: dict[str, tuple[bytes, Expiry]] = {}
-        self._table = app.Table(
-            "prescriptions",
-            key_type=str,
-            value_type=bytes,
-            default=None,
-            partitions=partitions,
-        )
+        self._table = table
 
-    def get(self, prescription_id: str) -> PrescriptionRecord | None:
-        stored = self._table.get(prescription_id)
+    def get(self, prescription_id: str, view: Below | None = None) -> PrescriptionRecord | None:
+        """A record as stored, or as a batch has made it so far (`view`: its overlay)."""
+        stored = (view or self._table).get(prescription_id)
         return PrescriptionRecord.model_validate_json(stored) if stored else None
-
-    def put(self, prescription_id: str, encoded: bytes) -> None:
-        """Store a record already encoded (see `encode`)."""
-        self._table[prescription_id] = encoded
 
     @staticmethod
     def encode(record: PrescriptionRecord) -> bytes:
@@ -50,7 +38,7 @@ class PrescriptionStore:
     def expiries(self) -> Iterator[tuple[str, Expiry]]:
         """Every record's state, validity and story, decoded once per version stored (also
         after a restart, when the table was recovered rather than written here)."""
-        for key, stored in list(self._table.items()):
+        for key, stored in self._table.items():
             if not stored:
                 continue
             known = self._expiries.get(key)
