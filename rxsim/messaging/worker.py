@@ -48,7 +48,11 @@ from schemas.topics import Topic
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 1000  # records per batch: bounds how much one round trip may carry
+# Records per batch. A batch is decided without a pause for anything else on the event loop
+# (the HTTP API, heartbeats) and its first event waits for the last one before anything is
+# sent: measured, a coordinator batch of 1,000 held /readyz for over a second (mostly FHIR
+# validation of issues); 200 keeps that to a few hundred ms and still shares each round trip.
+MAX_BATCH = 200
 POLL_MS = 200  # how long a poll waits for records before the loop looks around again
 # How long a partition waits, once an event of it cannot be handled yet, before it is read
 # again from that event (the coordinator waiting for a prescription's issue).
@@ -274,24 +278,37 @@ class Worker:
 
     async def assigned(self, partitions: Iterable[Any]) -> None:
         """Partitions given: start each where the group committed (else at its beginning),
-        and restore the table's partitions before anything is handled."""
+        and restore the table's partitions before anything is handled. aiokafka only logs
+        what fails here, and the worker would wait unready for ever: so a failure ends the
+        process, and its supervisor starts it again."""
         assert self._consumer is not None
         names = {t.name for t in self.reads}
         mine = [tp for tp in partitions if tp.topic in names]
         async with self._lock:
-            committed = {tp: await self._consumer.committed(tp) for tp in mine}
-            unknown = [tp for tp, offset in committed.items() if offset is None]
-            starts = await self._consumer.beginning_offsets(unknown) if unknown else {}
-            for tp in mine:
-                self.positions[tp] = committed[tp] if committed[tp] is not None else starts[tp]
-            numbers = {tp.partition for tp in mine} - set(self.table.partitions)
-            began = time.monotonic()
-            count = await self._restore(sorted(numbers))
+            try:
+                await self._start_at(mine)
+                numbers = {tp.partition for tp in mine} - set(self.table.partitions)
+                began = time.monotonic()
+                count = await self._restore(sorted(numbers))
+            except Exception:
+                log.exception("%s: could not take its partitions; stopping", self.service)
+                os.kill(os.getpid(), signal.SIGTERM)
+                raise
             log.info(
                 "%s: %s partitions assigned, %s records of %s restored in %.1f s",
                 self.service, len(mine), count, self.table.name, time.monotonic() - began,
             )  # fmt: skip
             self._restored = True
+
+    async def _start_at(self, partitions: list[Any]) -> None:
+        """Each partition's next offset to handle: the group's committed offset, else the
+        partition's beginning (what the consumer reads first then)."""
+        assert self._consumer is not None
+        committed = {tp: await self._consumer.committed(tp) for tp in partitions}
+        unknown = [tp for tp, offset in committed.items() if offset is None]
+        starts = await self._consumer.beginning_offsets(unknown) if unknown else {}
+        for tp in partitions:
+            self.positions[tp] = committed[tp] if committed[tp] is not None else starts[tp]
 
     async def _restore(self, numbers: list[int]) -> int:
         """Read changelog partitions `numbers` from their beginning to their end offset into
