@@ -1,5 +1,6 @@
-"""What the faust-streaming services (coordinator, pharmacy) share: the app's configuration,
-decoding with dead letters, sending events, and running the worker with its FastAPI side."""
+"""What a faust-streaming service (the pharmacy; the coordinator runs on rxsim/messaging/worker.py)
+needs: the app's configuration, decoding with dead letters, sending events, and running the
+worker with its FastAPI side."""
 
 import asyncio
 import logging
@@ -17,11 +18,7 @@ from pydantic import BaseModel
 
 from rxsim.messaging import health, http, kafka_io, stalls
 from rxsim.messaging.codec import Undecodable, dead_letter_of, decode
-
-# Preparing events is the same for every service; the pharmacy's bootstrap finds it here.
-from rxsim.messaging.outgoing import Prepared as Prepared
-from rxsim.messaging.outgoing import prepare as prepare
-from rxsim.messaging.outgoing import prepare_caused as prepare_caused
+from rxsim.messaging.outgoing import Prepared
 from rxsim.messaging.settings import (
     GROUP_SESSION_TIMEOUT_S,
     READY_MAX_LAG,
@@ -183,19 +180,6 @@ async def each_in_order(
             else:
                 await asyncio.sleep(stalls.HOLD_PAUSE_S)
                 await consumer.seek_wait({tp: offset})
-
-
-def behind_on(app: faust.App, progress: stalls.Progress, topic: Topic) -> bool:
-    """Whether events of `topic`, one this worker's agents read, are waiting that it has not
-    handled (a partition not fetched yet counts as waiting)."""
-    consumer: Any = app.consumer
-    for tp in agent_partitions(app):
-        if tp.topic == topic.name:
-            end = consumer.highwater(tp)
-            handled_to = progress.next_offset.get(tp, consumer._committed_offset.get(tp)) or 0
-            if end is None or end > handled_to:
-                return True
-    return False
 
 
 def _limit_commits(consumer: Any, progress: stalls.Progress) -> None:
