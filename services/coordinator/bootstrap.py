@@ -72,12 +72,13 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
         before anything is sent or stored (the worker parks the event). HOLD: not yet (see
         `waits_for_its_issue`); the worker handles rx.issued of a batch first."""
         record = store.get(envelope.subject, view)
+        place = (event.topic, event.partition, event.offset)
         if record is None:
-            place = (event.topic, event.partition, event.offset)
             waited = time.monotonic() - waiting_since.setdefault(place, time.monotonic())
             if waits_for_its_issue(event.topic, worker.behind_on(topics.RX_ISSUED), waited):
                 return HOLD
-            waiting_since.pop(place)
+        if waiting_since:
+            waiting_since.pop(place, None)  # its wait is over: its issue came, or time ran out
         outcome = handle(topic.name, record, envelope, data, context())
         if outcome.note:
             log.info("%s %s: %s", envelope.type, envelope.subject, outcome.note)
