@@ -1,5 +1,6 @@
-"""What the faust-streaming services (coordinator, pharmacy) share: the app's configuration,
-decoding with dead letters, sending events, and running the worker with its FastAPI side."""
+"""What a faust-streaming service (the pharmacy; the coordinator runs on rxsim/messaging/worker.py)
+needs: the app's configuration, decoding with dead letters, sending events, and running the
+worker with its FastAPI side."""
 
 import asyncio
 import logging
@@ -17,15 +18,8 @@ from faust.types import TP
 from pydantic import BaseModel
 
 from rxsim.messaging import health, http, kafka_io, stalls
-from rxsim.messaging.codec import (
-    Undecodable,
-    dead_letter_of,
-    decode,
-    derived_id,
-    encode_bounded,
-    new_event,
-)
-from rxsim.messaging.outgoing import Outgoing
+from rxsim.messaging.codec import Undecodable, dead_letter_of, decode
+from rxsim.messaging.outgoing import Prepared
 from rxsim.messaging.settings import (
     GROUP_SESSION_TIMEOUT_S,
     READY_MAX_LAG,
@@ -132,54 +126,10 @@ async def park(app: faust.App, service: str, event: Any, reason: str) -> None:
         )
 
 
-Prepared = tuple[str, bytes, bytes]  # topic name, key, encoded envelope
-
-
-def prepare(
-    service: str,
-    topic: Topic,
-    key: str,
-    data: BaseModel,
-    correlation_id: str,
-    causation_id: str | None,
-    event_id: str | None = None,
-) -> Prepared:
-    """An event encoded and ready to send; raises MessageTooLarge if it could not be carried,
-    so a caller can check every event of a decision before sending any."""
-    topics.check_write(service, topic)
-    event = new_event(
-        topic,
-        source=f"rxsim/{service}",
-        subject=vars(data)["prescription_id"],
-        data=data,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        event_id=event_id,
-    )
-    return topic.name, key.encode(), encode_bounded(event)
-
-
 async def send(app: faust.App, prepared: Prepared) -> None:
     """Hand an event to the producer (`deliver` waits until the broker has it)."""
     topic_name, key, value = prepared
     await app.send(topic_name, key=key, value=value)
-
-
-def prepare_caused(service: str, cause_id: str, outs: list[Outgoing]) -> list[Prepared]:
-    """What handling event `cause_id` decided to publish, each event prepared with an id
-    derived from its cause (see `deliver`)."""
-    return [
-        prepare(
-            service,
-            out.topic,
-            out.key,
-            out.data,
-            out.correlation_id,
-            out.causation_id,
-            derived_id(cause_id, index),
-        )
-        for index, out in enumerate(outs)
-    ]
 
 
 async def deliver(app: faust.App, ready: list[Prepared]) -> None:
@@ -234,19 +184,6 @@ async def each_in_order(
             else:
                 await asyncio.sleep(stalls.HOLD_PAUSE_S)
                 await consumer.seek_wait({tp: offset})
-
-
-def behind_on(app: faust.App, progress: stalls.Progress, topic: Topic) -> bool:
-    """Whether events of `topic`, one this worker's agents read, are waiting that it has not
-    handled (a partition not fetched yet counts as waiting)."""
-    consumer: Any = app.consumer
-    for tp in agent_partitions(app):
-        if tp.topic == topic.name:
-            end = consumer.highwater(tp)
-            handled_to = progress.next_offset.get(tp, consumer._committed_offset.get(tp)) or 0
-            if end is None or end > handled_to:
-                return True
-    return False
 
 
 def _limit_commits(consumer: Any, progress: stalls.Progress) -> None:
@@ -308,13 +245,19 @@ async def _read_again(
 
 
 def _fetch_state(app: faust.App, tp: Any) -> str:
-    """What faust and its Kafka client say of a partition, for the log."""
+    """What faust and its Kafka client say of a partition, for the log. Diagnostics only,
+    never a reason to stop: faust's own bookkeeping can fail an assertion while it rebalances
+    (measured: a pharmacy thousands of events behind crashed on `_get_active_partitions`)."""
     consumer: Any = app.consumer
-    said = [
-        f"active={tp in consumer._get_active_partitions()}",
-        f"paused={tp in consumer._paused_partitions}",
-        f"buffered={tp in consumer._buffered_partitions}",
-    ]
+    said: list[str] = []
+    try:
+        said += [
+            f"active={tp in consumer._get_active_partitions()}",
+            f"paused={tp in consumer._paused_partitions}",
+            f"buffered={tp in consumer._buffered_partitions}",
+        ]
+    except Exception as exc:  # AssertionError included
+        said.append(f"faust state unknown: {exc!r}")
     try:
         client = consumer._thread._consumer
         state = client._subscription.subscription.assignment.state_value(tp)
@@ -323,7 +266,7 @@ def _fetch_state(app: faust.App, tp: Any) -> str:
             f"position={state.position if state.has_valid_position else None}",
             f"records held={tp in client._fetcher._records}",
         ]
-    except Exception as exc:  # diagnostics only: never a reason to stop
+    except Exception as exc:
         said.append(f"client state unknown: {exc!r}")
     return ", ".join(said)
 

@@ -1,21 +1,36 @@
 """The coordinator's HTTP API: a prescription's state and history, and counts by state."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-import faust
 from fastapi import FastAPI, HTTPException
 
-from rxsim.messaging import streams
+from rxsim.messaging.http import add_health
+from rxsim.messaging.settings import READY_MAX_LAG
+from rxsim.messaging.worker import Worker
 from services.coordinator.store import PrescriptionStore
 
 
-def make_api(app: faust.App, store: PrescriptionStore) -> FastAPI:
+def make_api(worker: Worker, store: PrescriptionStore) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await worker.start()
+        yield
+        await worker.stop()
+
     api = FastAPI(
         title="rxsim coordinator",
         version="0.1.0",
         description="The national health-data coordinator: prescription state and history.",
+        lifespan=lifespan,
     )
-    streams.add_health(api, app)
+    add_health(
+        api,
+        worker.readiness,
+        "Ready: partitions assigned, the prescriptions table restored, the consumer running "
+        f"and no more than {READY_MAX_LAG} events behind.",
+    )
 
     @api.get("/prescriptions/{prescription_id}", tags=["prescriptions"])
     async def read_prescription(prescription_id: str) -> dict[str, Any]:

@@ -1,25 +1,31 @@
 """The coordinator's composition root: the national hub every prescription passes through.
 
-`bootstrap(settings)` wires the faust app, its `prescriptions` table (prescription id ->
-PrescriptionRecord, changelog-backed), the agent that applies `handlers.handle` to every event
-the coordinator reads, the expiry timer and the HTTP API. Importing this module starts
-nothing. What the coordinator reads and writes is declared once, in schemas/topics.py.
+`bootstrap(settings)` wires the batched worker (rxsim/messaging/worker.py), its `prescriptions`
+table (prescription id -> PrescriptionRecord, changelog-backed), `decide`, which applies
+`handlers.handle` to every event the coordinator reads, the expiry timer and the HTTP API.
+Importing this module starts nothing. What the coordinator reads and writes is declared once,
+in schemas/topics.py.
 """
 
 import logging
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
-import faust
+from fastapi import FastAPI
+from pydantic import BaseModel
 
-from rxsim.messaging import stalls, streams
-from rxsim.messaging.codec import MessageTooLarge
+from rxsim.messaging.batch import HOLD, Hold
+from rxsim.messaging.codec import Record
+from rxsim.messaging.outgoing import Prepared, prepare, prepare_caused
 from rxsim.messaging.settings import Settings
+from rxsim.messaging.tables import Overlay
+from rxsim.messaging.worker import Worker
 from rxsim.scenario import Scenario, load
 from schemas import topics
+from schemas.envelope import Envelope
 from schemas.events import DeadlineReached
+from schemas.topics import Topic
 from services.coordinator.api import make_api
 from services.coordinator.context import Context, context_for
 from services.coordinator.expiries import reminders
@@ -47,13 +53,9 @@ def waits_for_its_issue(topic_name: str, issues_waiting: bool, waited: float) ->
     return topic_name in ABOUT_ISSUED and issues_waiting and waited < ISSUE_WAIT_S
 
 
-def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App:
-    """The coordinator's faust app with its agent, timer and web API, ready to run."""
+def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
+    """The coordinator's web app, whose lifespan runs its worker and expiry timer."""
     scenario = scenario or load(settings.scenario, settings.speedup)
-    app = streams.make_app(SERVICE, settings)
-    store = PrescriptionStore.in_app(app, settings.partitions)
-    progress = stalls.Progress()  # where handling stands, per partition
-    streams.watch_for_stalls(app, progress)
     base_context = context_for(scenario)
 
     def context() -> Context:
@@ -61,60 +63,52 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> faust.App
 
     waiting_since: dict[tuple[str, int, int], float] = {}  # an event's place -> since when
 
-    @app.agent(streams.inbound(app, topics.reads_of(SERVICE)))
-    async def coordinate(stream: Any) -> None:
-        await streams.each_in_order(app, stream, progress, coordinate_one)
-
-    async def coordinate_one(event: Any) -> bool:
-        """Decide; check that every event and the record can be carried; publish and wait
-        until the broker has it; only then store the record (see streams.deliver for why).
-        False: not yet (see `waits_for_its_issue`)."""
-        decoded = await streams.decode_or_dead_letter(app, SERVICE, event)
-        if decoded is None:
-            return True
-        envelope, data = decoded
-        record = store.get(envelope.subject)
+    def decide(
+        topic: Topic, event: Record, envelope: Envelope, data: BaseModel, view: Overlay
+    ) -> list[Prepared] | Hold:
+        """Decide one event against its prescription's record as the batch has made it so
+        far; write the new record to `view` and answer what to send. Every event and the
+        record are encoded here, so one that could not be carried raises MessageTooLarge
+        before anything is sent or stored (the worker parks the event). HOLD: not yet (see
+        `waits_for_its_issue`); the worker handles rx.issued of a batch first."""
+        record = store.get(envelope.subject, view)
+        place = (event.topic, event.partition, event.offset)
         if record is None:
-            message = event.message
-            place = (message.topic, message.partition, message.offset)
             waited = time.monotonic() - waiting_since.setdefault(place, time.monotonic())
-            behind = streams.behind_on(app, progress, topics.RX_ISSUED)
-            if waits_for_its_issue(message.topic, behind, waited):
-                return False
-            waiting_since.pop(place)
-        try:
-            outcome = handle(event.message.topic, record, envelope, data, context())
-        except Exception as exc:  # a bug must not stop the pipeline: park the message
-            log.exception("handler failed")
-            await streams.park(app, SERVICE, event, f"handler error: {exc!r}")
-            return True
+            if waits_for_its_issue(event.topic, worker.behind_on(topics.RX_ISSUED), waited):
+                return HOLD
+        if waiting_since:
+            waiting_since.pop(place, None)  # its wait is over: its issue came, or time ran out
+        outcome = handle(topic.name, record, envelope, data, context())
         if outcome.note:
             log.info("%s %s: %s", envelope.type, envelope.subject, outcome.note)
-        try:
-            ready = streams.prepare_caused(SERVICE, envelope.id, outcome.out)
-            encoded = store.encode(outcome.record) if outcome.record is not None else None
-        except MessageTooLarge as exc:  # never a crash: park what led to it
-            log.error("%s %s: %s", envelope.type, envelope.subject, exc)
-            await streams.park(app, SERVICE, event, f"outcome too large: {exc}")
-            return True
-        await streams.deliver(app, ready)
-        if outcome.record is not None and encoded is not None:
-            store.put(envelope.subject, outcome.record, encoded)
-        return True
+        ready = prepare_caused(SERVICE, envelope.id, outcome.out)
+        if outcome.record is not None:
+            store.put(envelope.subject, outcome.record, view)
+        return ready
 
+    worker = Worker(
+        SERVICE,
+        settings,
+        topics.reads_of(SERVICE),
+        "prescriptions",
+        decide,
+        first=[topics.RX_ISSUED],
+    )
+    store = PrescriptionStore(worker.table)
     deadline_sent: dict[str, float] = {}  # id -> when its last deadline was sent (monotonic)
 
-    @app.timer(interval=0.5)
     async def send_deadlines() -> None:
-        """Tables change only inside a stream, so expiry is a command sent to our own topic."""
+        """Records change only as events are handled, so expiry is a command sent to our own
+        topic (and replayable)."""
         due = store.due(datetime.now(UTC))
         for key, expiry in reminders(due, deadline_sent, time.monotonic()):
             assert expiry.valid_until is not None
             data = DeadlineReached(prescription_id=key, due_at=expiry.valid_until)
-            deadline = streams.prepare(
+            deadline = prepare(
                 SERVICE, topics.COORDINATOR_DEADLINES, key, data, expiry.correlation_id, None
             )
-            await streams.send(app, deadline)  # a new id each time: a repeat is a new reminder
+            await worker.send(deadline)  # a new id each time: a repeat is a new reminder
 
-    streams.serve(app, make_api(app, store), settings, SERVICE)
-    return app
+    worker.every(0.5, send_deadlines)
+    return make_api(worker, store)

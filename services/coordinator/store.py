@@ -1,20 +1,16 @@
-"""Where the coordinator keeps each prescription's record: a faust table, so that the broker
-(its changelog topic) can rebuild it after a restart.
-
-Keys and values are declared as str and bytes (the app's serializers are raw), and the record
-is JSON we encode ourselves: faust then reads its changelog back exactly as it wrote it. (A
-table of `dict` values is written fine but cannot be recovered: faust calls `dict.from_data`
-and the worker never becomes ready again.)"""
+"""Where the coordinator keeps each prescription's record: the worker's `prescriptions` table
+(prescription id -> the record's JSON, per partition), which the broker (its changelog topic)
+rebuilds after a restart. Records are encoded here; a batch reads and writes them through its
+overlay (rxsim/messaging/tables.py), the HTTP API and the expiry timer through the table."""
 
 import logging
-from collections.abc import MutableMapping
 from datetime import datetime
 
-import faust
 import orjson
 
 from rxsim.domain.states import TERMINAL
 from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge
+from rxsim.messaging.tables import Below, Overlay, Table
 from schemas.events import State
 from services.coordinator.expiries import ExpiryIndex
 from services.coordinator.record import Expiry, PrescriptionRecord, expiry_of
@@ -24,59 +20,40 @@ log = logging.getLogger(__name__)
 
 class PrescriptionStore:
     """Prescription id -> PrescriptionRecord, stored as its JSON; with the records' expiries
-    indexed by due time and their counts by state (see expiries.py), kept as records are
-    stored and rebuilt with the table after a restart."""
+    indexed by due time and their counts by state (see expiries.py), kept as the table
+    changes and rebuilt when partitions are restored or dropped."""
 
-    def __init__(self, table: MutableMapping[str, bytes]) -> None:
-        self._table = table
+    def __init__(self, table: Table) -> None:
+        self.table = table
         self._expiries = ExpiryIndex()
-        # The record last stored under an id, with the bytes it was stored as: the next event
-        # about it takes this object instead of validating those bytes again, which was a
-        # fifth of what the coordinator spent on a choice or a pharmacy's report. Only records
-        # that are not terminal are kept, so this holds what is in flight, not the history.
+        # The record last written under an id, with the bytes it was written as: the next
+        # event about it takes this object instead of validating those bytes again, which was
+        # a fifth of what the coordinator spent on a choice or a pharmacy's report. Only
+        # records that are not terminal are kept, so this holds what is in flight, not the
+        # history.
         self._decoded: dict[str, tuple[bytes, PrescriptionRecord]] = {}
+        table.watch(self)
 
-    @classmethod
-    def in_app(cls, app: faust.App, partitions: int) -> "PrescriptionStore":
-        """The store over the app's `prescriptions` table."""
-        table = app.Table(
-            "prescriptions",
-            key_type=str,
-            value_type=bytes,
-            default=None,
-            partitions=partitions,
-        )
-        store = cls(table)
-
-        # faust fills a recovered table from its changelog without going through `put`: index
-        # what it holds once recovery is over (after every rebalance), before any event is read.
-        @table.on_recover
-        async def index_recovered() -> None:
-            log.info("%d prescriptions recovered and indexed", store.rebuild())
-
-        return store
-
-    def get(self, prescription_id: str) -> PrescriptionRecord | None:
-        """The record stored under this id, for the caller to change as it likes."""
-        stored = self._table.get(prescription_id)
+    def get(self, prescription_id: str, view: Below | None = None) -> PrescriptionRecord | None:
+        """A record as stored, or as a batch has made it so far (`view`: its overlay), for the
+        caller to change as it likes."""
+        stored = (view or self.table).get(prescription_id)
         if not stored:
             return None
         # Taken out, not looked up: handlers change the record they are given, also when they
-        # then store nothing, so a kept object is handed out once and only `put` keeps one
-        # again. It is used only while the table still holds the very bytes it was stored as
-        # (not after a recovery or a rebalance wrote others).
+        # then write nothing, so a kept object is handed out once and only `put` keeps one
+        # again. It is used only while the very bytes it was written as are what is read.
         kept = self._decoded.pop(prescription_id, None)
-        if kept is not None and kept[0] == stored:
+        if kept is not None and kept[0] is stored:
             return kept[1]
         return PrescriptionRecord.model_validate_json(stored)
 
-    def put(self, prescription_id: str, record: PrescriptionRecord, encoded: bytes) -> None:
-        """Store a record, already encoded (see `encode`). The record object is kept for the
-        next `get` of this id: the caller must not change it afterwards."""
-        self._table[prescription_id] = encoded
-        self._expiries.note(
-            prescription_id, Expiry(record.state, record.valid_until, record.correlation_id)
-        )
+    def put(self, prescription_id: str, record: PrescriptionRecord, view: Overlay) -> None:
+        """Write a record to a batch's overlay; it reaches the table with the batch. Raise
+        MessageTooLarge if its changelog message could not be carried. The record object is
+        kept for the next `get` of this id: the caller must not change it afterwards."""
+        encoded = self.encode(record)
+        view.put(prescription_id, encoded)
         if record.state in TERMINAL:
             self._decoded.pop(prescription_id, None)
         else:
@@ -91,12 +68,31 @@ class PrescriptionStore:
             raise MessageTooLarge(len(stored))
         return stored
 
-    def rebuild(self) -> int:
-        """Index every record the table holds (each decoded once, without validating it); how
-        many."""
-        held = [(key, stored) for key, stored in self._table.items() if stored]
+    # -- the table's watcher (rxsim/messaging/tables.py) ---------------------------------
+
+    def stored(self, key: str, value: bytes | None) -> None:
+        """A batch stored a record: index its expiry, from the kept object when there is
+        one (no decoding)."""
+        if value is None:
+            return
+        kept = self._decoded.get(key)
+        if kept is not None and kept[0] is value:
+            record = kept[1]
+            self._expiries.note(
+                key, Expiry(record.state, record.valid_until, record.correlation_id)
+            )
+        else:
+            self._expiries.note(key, expiry_of(orjson.loads(value)))
+
+    def reset(self, table: Table) -> None:
+        """Partitions were restored or dropped: index every record the table holds (each
+        decoded once, without validating it)."""
+        self._decoded.clear()
+        held = list(table.items())
         self._expiries.rebuild((key, expiry_of(orjson.loads(stored))) for key, stored in held)
-        return len(held)
+        log.info("%d prescriptions indexed", len(held))
+
+    # -- what the timer and the API ask -------------------------------------------------
 
     def due(self, now: datetime) -> list[tuple[str, Expiry]]:
         """The records whose validity is over at `now` and that may still expire."""

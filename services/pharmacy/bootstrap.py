@@ -19,6 +19,7 @@ import faust
 
 from rxsim.messaging import stalls, streams
 from rxsim.messaging.codec import MessageTooLarge
+from rxsim.messaging.outgoing import prepare_caused
 from rxsim.messaging.settings import Settings
 from rxsim.messaging.tasks import spawn
 from rxsim.scenario import Scenario, load
@@ -125,7 +126,7 @@ class Pharmacies:
             timers[f"{cause_id}/step/{index}"] = Scheduled(due, timer.then)
         new = PharmacyRecord(stock, current.book, timers)
         stored = record.encode(new)
-        ready = streams.prepare_caused(SERVICE, cause_id, outcome.out)
+        ready = prepare_caused(SERVICE, cause_id, outcome.out)
         await streams.deliver(self.app, ready)
         self.table[pharmacy_id] = stored
         self._cache[pharmacy_id] = (stored, new)

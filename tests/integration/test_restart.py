@@ -111,3 +111,6 @@ async def test_a_killed_service_is_restarted_and_the_run_completes(
     assert answer.json()["prescription_id"] == code
     listed = client["citizen_app"].get(f"/citizens/{cccd}/prescriptions").json()
     assert code in [rx["prescription_id"] for rx in listed]
+    # Its counts by state were rebuilt with its table, not begun again from nothing.
+    total = client["coordinator"].get("/stats").json()["total"]
+    assert total >= len(stories) + 1

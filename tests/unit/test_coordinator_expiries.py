@@ -11,12 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rxsim.domain.states import TERMINAL
+from rxsim.messaging.tables import Table
 from schemas.events import State
 from services.coordinator import handlers
 from services.coordinator.expiries import RESEND_AFTER_S, ExpiryIndex, reminders
 from services.coordinator.record import Expiry, PrescriptionRecord
 from services.coordinator.store import PrescriptionStore
 from tests.support import factories as make
+from tests.support.tables import write
 
 S = State
 END = make.T0 + make.VALIDITY  # when a record issued at T0 expires
@@ -28,11 +30,11 @@ def record_in(state: State, code: str) -> PrescriptionRecord:
     return make.record_in(state).model_copy(update={"prescription_id": code})
 
 
-def stored(table: dict[str, bytes], *records: PrescriptionRecord) -> PrescriptionStore:
-    """A store over `table` (a dict stands in for the faust table), with `records` put."""
+def stored(table: Table, *records: PrescriptionRecord) -> PrescriptionStore:
+    """A store over `table`, with `records` written as batches write them."""
     store = PrescriptionStore(table)
     for record in records:
-        store.put(record.prescription_id, record, store.encode(record))
+        write(store, record.prescription_id, record)
     return store
 
 
@@ -42,7 +44,7 @@ def due_ids(store: PrescriptionStore | ExpiryIndex, now: datetime) -> set[str]:
 
 def test_a_record_is_due_once_its_validity_is_over_and_until_it_expires() -> None:
     record = make.record_in(S.AVAILABLE)
-    store = stored({}, record)
+    store = stored(Table("prescriptions"), record)
     code = record.prescription_id
 
     assert due_ids(store, END - SECOND) == set()
@@ -51,7 +53,7 @@ def test_a_record_is_due_once_its_validity_is_over_and_until_it_expires() -> Non
 
     expired = handlers.on_deadline(record, *make.deadline(code), make.context(now=END)).record
     assert expired is not None and expired.state == S.EXPIRED
-    store.put(code, expired, store.encode(expired))
+    write(store, code, expired)
     assert due_ids(store, END + SECOND) == set()
 
 
@@ -59,22 +61,26 @@ def test_a_record_that_went_terminal_before_its_validity_ended_never_comes_due()
     ended = [record_in(state, state.value) for state in (S.CANCELLED, S.PICKED_UP, S.DELIVERED)]
     available = record_in(S.AVAILABLE, "available")
     # Each stored first while it could still expire, then once it ended, before END.
-    store = stored({}, *[r.model_copy(update={"state": S.ORDERED}) for r in ended], available)
+    store = stored(
+        Table("prescriptions"),
+        *[r.model_copy(update={"state": S.ORDERED}) for r in ended],
+        available,
+    )
     for record in ended:
         assert record.state in TERMINAL
-        store.put(record.prescription_id, record, store.encode(record))
+        write(store, record.prescription_id, record)
 
     assert due_ids(store, END + timedelta(days=1)) == {"available"}
 
 
 def test_a_held_record_past_its_validity_comes_due_only_when_it_may_expire() -> None:
     dispensed = make.record_in(S.DISPENSED)
-    store = stored({}, dispensed)
+    store = stored(Table("prescriptions"), dispensed)
     assert due_ids(store, END + SECOND) == set()  # sold, being handed over: it does not expire
 
     # Part of an item was sold and the rest is offered again: it may expire again, at once.
     offered = dispensed.model_copy(update={"state": S.AVAILABLE})
-    store.put(offered.prescription_id, offered, store.encode(offered))
+    write(store, offered.prescription_id, offered)
     assert due_ids(store, END + 2 * SECOND) == {offered.prescription_id}
 
 
@@ -82,7 +88,7 @@ def test_a_new_validity_replaces_the_old_deadline() -> None:
     # A code refused once and issued again later: its new record is valid from the new issue.
     first = make.record_in(S.AVAILABLE)
     later = first.model_copy(update={"valid_until": END + timedelta(days=2)})
-    store = stored({}, first, later)
+    store = stored(Table("prescriptions"), first, later)
 
     assert due_ids(store, END + SECOND) == set()  # the first deadline no longer counts
     assert due_ids(store, END + timedelta(days=2)) == {first.prescription_id}
@@ -91,15 +97,17 @@ def test_a_new_validity_replaces_the_old_deadline() -> None:
 def test_after_a_restart_the_index_is_rebuilt_from_the_recovered_table() -> None:
     states = (S.AVAILABLE, S.ORDERED, S.ACCEPTED, S.DISPENSED, S.EXPIRED, S.DELIVERED, S.REJECTED)
     records = [record_in(state, state.value) for state in states]
-    table: dict[str, bytes] = {}
+    table = Table("prescriptions")
     before = stored(table, *records)
 
-    # A restarted worker: faust fills the table from its changelog (copies of the bytes), not
-    # through `put`; the store indexes it once recovery is over.
-    restarted = PrescriptionStore({key: bytes(value) for key, value in table.items()})
+    # A restarted worker fills its table from the changelog (copies of the bytes), not through
+    # `put`, then tells the store, which indexes it.
+    again = Table("prescriptions")
+    restarted = PrescriptionStore(again)
+    again.partition(0).update((key, bytes(value)) for key, value in table.items())
     assert due_ids(restarted, END) == set()
     assert restarted.counts() == {}
-    assert restarted.rebuild() == len(states)
+    again.reset()
 
     assert restarted.counts() == before.counts() == {state: 1 for state in states}
     held = {r.prescription_id for r in records if r.state in (S.AVAILABLE, S.ORDERED, S.ACCEPTED)}
@@ -112,27 +120,27 @@ def test_after_a_restart_the_index_is_rebuilt_from_the_recovered_table() -> None
 def test_the_counts_by_state_follow_a_record_to_its_end_and_a_code_issued_again() -> None:
     refused = record_in(S.REJECTED, "rx1")
     available = record_in(S.AVAILABLE, "rx2")
-    store = stored({}, refused, available)
+    store = stored(Table("prescriptions"), refused, available)
     assert store.counts() == {S.REJECTED: 1, S.AVAILABLE: 1}
 
     code = available.prescription_id
     expired = handlers.on_deadline(available, *make.deadline(code), make.context(now=END)).record
     assert expired is not None
-    store.put(code, expired, store.encode(expired))
+    write(store, code, expired)
     assert store.counts() == {S.REJECTED: 1, S.EXPIRED: 1}
 
     # The refused code issued again: the same record, now AVAILABLE.
     again = record_in(S.AVAILABLE, "rx1")
-    store.put("rx1", again, store.encode(again))
+    write(store, "rx1", again)
     assert store.counts() == {S.AVAILABLE: 1, S.EXPIRED: 1}
 
 
 def test_a_rebuild_forgets_what_the_table_no_longer_holds() -> None:
     available = make.record_in(S.AVAILABLE)
-    table: dict[str, bytes] = {}
+    table = Table("prescriptions")
     store = stored(table, available)
-    table.clear()  # a partition assigned elsewhere in a rebalance
-    store.rebuild()
+    table.drop(0)  # a partition assigned elsewhere in a rebalance
+    table.reset()
     assert due_ids(store, END) == set()
     assert store.counts() == {}
 

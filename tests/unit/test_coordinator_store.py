@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rxsim.domain.reference.country import DRUGS
+from rxsim.messaging.tables import Table
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import Fulfilment, State
@@ -18,12 +19,15 @@ from services.coordinator import handlers
 from services.coordinator.record import PrescriptionRecord
 from services.coordinator.store import PrescriptionStore
 from tests.support import factories as make
+from tests.support.tables import write
 
 END = make.T0 + make.VALIDITY
 
 
-def validated(table: dict[str, bytes], key: str) -> PrescriptionRecord:
-    return PrescriptionRecord.model_validate_json(table[key])
+def validated(table: Table, key: str) -> PrescriptionRecord:
+    stored = table.get(key)
+    assert stored is not None
+    return PrescriptionRecord.model_validate_json(stored)
 
 
 def no_validation(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,11 +40,11 @@ def no_validation(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_record_stored_last_is_handed_to_the_next_event_without_validating_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    table: dict[str, bytes] = {}
+    table = Table("prescriptions")
     store = PrescriptionStore(table)
     record = make.record_in(State.ORDERED)
     code = record.prescription_id
-    store.put(code, record, store.encode(record))
+    write(store, code, record)
     expected = validated(table, code)
 
     no_validation(monkeypatch)
@@ -48,11 +52,11 @@ def test_the_record_stored_last_is_handed_to_the_next_event_without_validating_i
 
 
 def test_a_record_changed_but_not_stored_is_read_again_from_the_table() -> None:
-    table: dict[str, bytes] = {}
+    table = Table("prescriptions")
     store = PrescriptionStore(table)
     record = make.record_in(State.AVAILABLE)
     code = record.prescription_id
-    store.put(code, record, store.encode(record))
+    write(store, code, record)
 
     taken = store.get(code)  # a handler changes it, then decides to store nothing
     assert taken is not None
@@ -65,25 +69,27 @@ def test_a_record_changed_but_not_stored_is_read_again_from_the_table() -> None:
 
 
 def test_bytes_written_behind_the_store_or_recovered_after_a_restart_are_validated() -> None:
-    table: dict[str, bytes] = {}
+    table = Table("prescriptions")
     store = PrescriptionStore(table)
     record = make.record_in(State.AVAILABLE)
     code = record.prescription_id
-    store.put(code, record, store.encode(record))
+    write(store, code, record)
 
     accepted = make.record_in(State.ACCEPTED)
-    table[code] = store.encode(accepted)  # e.g. a rebalance recovered a newer version
+    table.partition(0)[code] = store.encode(accepted)  # e.g. restored from the changelog
     assert store.get(code) == accepted
 
-    restarted = PrescriptionStore(dict(table))
+    again = Table("prescriptions")
+    again.partition(0).update(table.items())
+    restarted = PrescriptionStore(again)
     assert restarted.get(code) == accepted
 
 
 def test_terminal_records_are_not_kept_in_memory() -> None:
-    table: dict[str, bytes] = {}
+    table = Table("prescriptions")
     store = PrescriptionStore(table)
     delivered = make.record_in(State.DELIVERED, fulfilment=Fulfilment.DELIVERY)
-    store.put(delivered.prescription_id, delivered, store.encode(delivered))
+    write(store, delivered.prescription_id, delivered)
     assert store._decoded == {}
     assert store.get(delivered.prescription_id) == delivered
 
@@ -157,7 +163,7 @@ def test_handing_out_the_kept_record_decides_what_validating_the_stored_json_doe
 ) -> None:
     """The same story told to the store and to a table read back by validation every time:
     the same records stored, the same events sent, the same notes (or the same error)."""
-    kept_table: dict[str, bytes] = {}
+    kept_table = Table("prescriptions")
     kept = PrescriptionStore(kept_table)
     plain: dict[str, bytes] = {}
     issued: Step = (topics.RX_ISSUED, make.issued(make.bundle()), None, make.T0)
@@ -165,7 +171,7 @@ def test_handing_out_the_kept_record_decides_what_validating_the_stored_json_doe
     steps, last = [issued], issued
     if start is not None:
         record = _record_from(start, fulfilment, drug)
-        kept.put(code, record, kept.encode(record))
+        write(kept, code, record)
         plain[code] = kept.encode(record)
         steps = []
     for spec in specs:
@@ -185,7 +191,7 @@ def test_handing_out_the_kept_record_decides_what_validating_the_stored_json_doe
             if outcome.record is not None:
                 encoded = PrescriptionStore.encode(outcome.record)
                 if table is kept_table:
-                    kept.put(code, outcome.record, encoded)
+                    write(kept, code, outcome.record)
                 else:
                     plain[code] = encoded
             results.append((encoded, said, outcome.note))
@@ -206,4 +212,4 @@ def _record_from(start: State | str, fulfilment: Fulfilment, drug: str) -> Presc
 
 
 def _validated_or_none(table: dict[str, bytes], key: str) -> PrescriptionRecord | None:
-    return validated(table, key) if key in table else None
+    return PrescriptionRecord.model_validate_json(table[key]) if key in table else None

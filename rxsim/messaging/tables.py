@@ -1,0 +1,114 @@
+"""A worker's tables as plain data: key -> bytes, per partition, kept in memory and rebuilt
+from a changelog topic (see rxsim/messaging/worker.py). No I/O here, so restore and the
+overlay a batch decides against are tested without a broker."""
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Protocol
+
+
+class Below(Protocol):
+    def get(self, key: str, /) -> bytes | None: ...
+
+
+class Overlay:
+    """What a batch has made of one partition of a table so far, over the state stored before
+    it: reads see the batch's own writes, and nothing reaches the table until the batch's
+    events and changelog are with the broker. A `child` holds one event's writes, kept
+    (`absorb`) only if deciding that event ended well: a handler that fails halfway leaves
+    nothing behind."""
+
+    def __init__(self, below: Below) -> None:
+        self._below = below
+        self.changes: dict[str, bytes | None] = {}  # None: deleted
+
+    def get(self, key: str, /) -> bytes | None:
+        if key in self.changes:
+            return self.changes[key]
+        return self._below.get(key)
+
+    def put(self, key: str, value: bytes | None) -> None:
+        self.changes[key] = value
+
+    def child(self) -> "Overlay":
+        return Overlay(self)
+
+    def absorb(self, child: "Overlay") -> None:
+        self.changes.update(child.changes)
+
+
+class Watcher(Protocol):
+    """Told of what changes a table, to keep something derived from it (an index)."""
+
+    def stored(self, key: str, value: bytes | None, /) -> None:
+        """A batch stored this value under this key (None: deleted)."""
+
+    def reset(self, table: "Table", /) -> None:
+        """Partitions were restored or dropped: derive everything again from `table`."""
+
+
+class Table:
+    """One table: for each partition this worker owns, key -> value. A key lives in the
+    partition of the events about it (topics keyed alike are co-partitioned), so a partition's
+    state moves with the partition when the group rebalances."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.partitions: dict[int, dict[str, bytes]] = {}
+        self._watchers: list[Watcher] = []
+
+    def watch(self, watcher: Watcher) -> None:
+        """Tell `watcher` of every change from now on."""
+        self._watchers.append(watcher)
+
+    def reset(self) -> None:
+        """Tell the watchers that partitions came or went (after a restore or a drop)."""
+        for watcher in self._watchers:
+            watcher.reset(self)
+
+    def partition(self, number: int) -> dict[str, bytes]:
+        return self.partitions.setdefault(number, {})
+
+    def get(self, key: str) -> bytes | None:
+        """A key's value, in whichever partition holds it (for reads outside a batch: the
+        HTTP API; a batch reads through its partition's overlay)."""
+        for values in self.partitions.values():
+            found = values.get(key)
+            if found is not None:
+                return found
+        return None
+
+    def items(self) -> Iterator[tuple[str, bytes]]:
+        """Every key and value, over a copy: callers may await while iterating."""
+        for values in list(self.partitions.values()):
+            yield from list(values.items())
+
+    def apply(self, number: int, changes: Mapping[str, bytes | None]) -> None:
+        """Store what a batch changed in a partition (None deletes)."""
+        values = self.partition(number)
+        for key, value in changes.items():
+            if value is None:
+                values.pop(key, None)
+            else:
+                values[key] = value
+            for watcher in self._watchers:
+                watcher.stored(key, value)
+
+    def drop(self, number: int) -> None:
+        """Forget a partition this worker no longer owns."""
+        self.partitions.pop(number, None)
+
+
+def apply_changelog(
+    values: dict[str, bytes], records: Iterable[tuple[bytes | None, bytes | None]]
+) -> None:
+    """Rebuild a partition's state from its changelog records (key, value), read in offset
+    order: the last value of each key wins, and a record without a value (a tombstone)
+    deletes its key."""
+    for key, value in records:
+        if key is None:
+            continue  # not ours: every write here has a key
+        name = key.decode()
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = value
