@@ -30,6 +30,11 @@ Hold = Literal["hold"]
 Decide = Callable[[Topic, Record, Envelope, BaseModel, Overlay], list[Prepared] | Hold]
 
 
+class Park(Exception):
+    """Raised by a decision for an event it must not handle (not a bug: no traceback): the
+    event is parked in rx.deadletter with this reason."""
+
+
 @dataclass
 class Plan:
     """What a batch decided, to be done in this order: send `sends` and wait for all; write
@@ -122,6 +127,9 @@ def _one(
     scratch = overlay.child()
     try:
         out = decide(topic, record, envelope, data, scratch)
+    except Park as exc:
+        sends.append(_dead_letter(service, record, str(exc)))
+        return None
     except MessageTooLarge as exc:  # never a crash: park what led to it
         log.error("%s %s: %s", envelope.type, envelope.subject, exc)
         sends.append(_dead_letter(service, record, f"outcome too large: {exc}"))

@@ -39,8 +39,8 @@ class Overlay:
 class Watcher(Protocol):
     """Told of what changes a table, to keep something derived from it (an index)."""
 
-    def stored(self, key: str, value: bytes | None, /) -> None:
-        """A batch stored this value under this key (None: deleted)."""
+    def stored(self, partition: int, key: str, value: bytes | None, /) -> None:
+        """A batch stored this value under this key of this partition (None: deleted)."""
 
     def reset(self, table: "Table", /) -> None:
         """Partitions were restored or dropped: derive everything again from `table`."""
@@ -77,6 +77,13 @@ class Table:
                 return found
         return None
 
+    def locate(self, key: str) -> int | None:
+        """The partition that holds a key (None: none this worker owns holds it)."""
+        for number, values in self.partitions.items():
+            if key in values:
+                return number
+        return None
+
     def items(self) -> Iterator[tuple[str, bytes]]:
         """Every key and value, over a copy: callers may await while iterating."""
         for values in list(self.partitions.values()):
@@ -91,7 +98,7 @@ class Table:
             else:
                 values[key] = value
             for watcher in self._watchers:
-                watcher.stored(key, value)
+                watcher.stored(number, key, value)
 
     def drop(self, number: int) -> None:
         """Forget a partition this worker no longer owns."""

@@ -43,7 +43,7 @@ from rxsim.messaging.batch import Decide
 from rxsim.messaging.kafka_io import Consumer, Producer, partitions_of, stop_within
 from rxsim.messaging.outgoing import Prepared
 from rxsim.messaging.settings import GROUP_SESSION_TIMEOUT_S, STOP_TIMEOUT_S, Settings
-from rxsim.messaging.tables import Table, apply_changelog
+from rxsim.messaging.tables import Overlay, Table, apply_changelog
 from schemas.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -210,16 +210,7 @@ class Worker:
             first=self.first,
             rewound=self._rewound,
         )
-        sent = [await self._producer.send(t, value=v, key=k) for t, k, v in plan.sends]
-        await asyncio.gather(*sent)
-        written = [
-            await self._producer.send(self.changelog, key=key.encode(), value=value, partition=n)
-            for n, changes in plan.writes.items()
-            for key, value in changes.items()
-        ]
-        await asyncio.gather(*written)
-        for number, changes in plan.writes.items():
-            self.table.apply(number, changes)
+        await self._publish(plan.sends, plan.writes)
         await self._commit(plan.commits)
         for tp, offset in plan.rewinds.items():
             self._consumer.seek(tp, offset)
@@ -227,6 +218,23 @@ class Worker:
             self._consumer.seek(tp, offset)
             self._consumer.pause(tp)
             self._held[tp] = time.monotonic() + HOLD_PAUSE_S
+
+    async def _publish(
+        self, sends: list[Prepared], writes: dict[int, dict[str, bytes | None]]
+    ) -> None:
+        """Send what was decided and wait until the broker has all of it; then write the
+        changed records to the changelog and wait; only then store them in memory."""
+        assert self._producer is not None
+        sent = [await self._producer.send(t, value=v, key=k) for t, k, v in sends]
+        await asyncio.gather(*sent)
+        written = [
+            await self._producer.send(self.changelog, key=key.encode(), value=value, partition=n)
+            for n, changes in writes.items()
+            for key, value in changes.items()
+        ]
+        await asyncio.gather(*written)
+        for number, changes in writes.items():
+            self.table.apply(number, changes)
 
     async def _commit(self, offsets: dict[Any, int]) -> None:
         assert self._consumer is not None
@@ -343,6 +351,25 @@ class Worker:
         return count
 
     # -- what the service asks ---------------------------------------------------------
+
+    async def decide_here(
+        self, partition: int, decide: Callable[[Overlay], list[Prepared] | None]
+    ) -> bool:
+        """A decision that no event brought (a step that fell due, a request to the HTTP
+        API), about state in one partition of the table: `decide` reads and writes through
+        the partition's overlay and answers what to send (None: nothing decided). Taken
+        between batches and published like one (sent, acked, written, stored), so a crash
+        repeats it rather than losing it. False if nothing was decided or this worker does
+        not own the partition (any more)."""
+        async with self._lock:
+            if not self._restored or partition not in self.table.partitions:
+                return False
+            view = Overlay(self.table.partition(partition))
+            sends = decide(view)
+            if sends is None:
+                return False
+            await self._publish(sends, {partition: view.changes} if view.changes else {})
+            return True
 
     async def send(self, prepared: Prepared) -> None:
         """Hand an event to the producer, without waiting for the broker (a timer's command:

@@ -70,7 +70,7 @@ class PrescriptionStore:
 
     # -- the table's watcher (rxsim/messaging/tables.py) ---------------------------------
 
-    def stored(self, key: str, value: bytes | None) -> None:
+    def stored(self, partition: int, key: str, value: bytes | None) -> None:
         """A batch stored a record: index its expiry, from the kept object when there is
         one (no decoding)."""
         if value is None:

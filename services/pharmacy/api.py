@@ -1,26 +1,42 @@
 """The pharmacies' HTTP API: who they are, their stock, and pickups at the counter."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, HTTPException
 
-from rxsim.messaging import streams
+from rxsim.messaging.http import add_health
+from rxsim.messaging.settings import READY_MAX_LAG
+from rxsim.messaging.worker import Worker
 from services.pharmacy import domain, orders
 
 if TYPE_CHECKING:  # the composition root imports this module, not the other way at run time
     from services.pharmacy.bootstrap import Pharmacies
 
 
-def make_api(pharmacies: "Pharmacies") -> FastAPI:
+def make_api(worker: Worker, pharmacies: "Pharmacies") -> FastAPI:
     scenario = pharmacies.scenario
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await worker.start()
+        yield
+        await worker.stop()
+
     api = FastAPI(
         title="rxsim pharmacy",
         version="0.1.0",
         description="Simulated pharmacies: stock, orders awaiting pickup.",
+        lifespan=lifespan,
     )
-    streams.add_health(api, pharmacies.app)
+    add_health(
+        api,
+        worker.readiness,
+        "Ready: partitions assigned, the orders table restored, the consumer running and no "
+        f"more than {READY_MAX_LAG} events behind.",
+    )
 
     @api.get("/pharmacies", tags=["pharmacies"])
     async def list_pharmacies(province: str | None = None) -> list[dict[str, str]]:
@@ -35,7 +51,7 @@ def make_api(pharmacies: "Pharmacies") -> FastAPI:
             raise HTTPException(404, f"no pharmacy {pharmacy_id!r}")
         catalog = list(scenario.catalog.drug_by_code)
         opening = domain.initial_stock(scenario.seed, pharmacy_id, catalog, scenario.behaviour)
-        return {**opening, **pharmacies.stock_of(pharmacy_id)}
+        return {**opening, **pharmacies.store.stock(None, pharmacy_id)}
 
     @api.post(
         "/pharmacies/{pharmacy_id}/pickups/{prescription_id}",
@@ -44,10 +60,19 @@ def make_api(pharmacies: "Pharmacies") -> FastAPI:
     )
     async def record_pickup(pharmacy_id: str, prescription_id: str) -> dict[str, str]:
         """The citizen collected a dispensed prescription at the counter."""
-        collected = await pharmacies.decide(
-            pharmacy_id,
-            f"pickup/{uuid.uuid4()}",  # a new request each time; a repeat finds nothing held
-            lambda now, ctx: orders.collect_at_counter(now.book, pharmacy_id, prescription_id),
+        cause = f"pickup/{uuid.uuid4()}"  # a new request each time; a repeat finds nothing held
+        partition = pharmacies.store.partition_of(pharmacy_id, prescription_id)
+        collected = partition is not None and await worker.decide_here(
+            partition,
+            lambda view: pharmacies.apply(
+                view,
+                pharmacy_id,
+                prescription_id,
+                cause,
+                lambda order, _, __: orders.collect_at_counter(
+                    order.book, pharmacy_id, prescription_id
+                ),
+            ),
         )
         if not collected:
             raise HTTPException(

@@ -1,9 +1,11 @@
-"""What the pharmacy stores for each pharmacy, so that a restarted worker carries on where it
-stopped: its stock, its order book, and the steps it has scheduled (when each is due).
+"""What the pharmacy stores, so that a restarted worker carries on where it stopped: for each
+order (a prescription at a pharmacy) its part of the order book and the steps scheduled for it
+(when each is due); for each pharmacy its stock. JSON we encode ourselves (orjson).
 
-One record per pharmacy id, in one table message, so that stock, book and timers change
-together or not at all. It is JSON we encode ourselves (orjson): the table is declared
-str/bytes, which faust can recover after a restart (a table of `dict` values cannot)."""
+One record per order rather than per pharmacy: a decision is about one prescription, and a
+pharmacy's whole book (the events it handled, what it took and sold) made every decision
+write 100–170 KB to the changelog. Stock is the one thing orders of a pharmacy share; it is
+small, and written with the order in the same batch (see services/pharmacy/store.py)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,8 +42,10 @@ class Scheduled:
 
 
 @dataclass
-class PharmacyRecord:
-    stock: Stock = field(default_factory=dict)
+class OrderRecord:
+    """One prescription at one pharmacy: the order book with this prescription's entries only
+    (orders.py decides against an OrderBook), and the steps scheduled for it."""
+
     book: OrderBook = field(default_factory=OrderBook)
     timers: dict[str, Scheduled] = field(default_factory=dict)  # step id -> when and what
 
@@ -113,7 +117,7 @@ def _step_of(raw: dict[str, Any], book: OrderBook) -> Step | None:
     return CitizenCollects(order, raw["correlation_id"])
 
 
-def encode(record: PharmacyRecord) -> bytes:
+def encode(record: OrderRecord) -> bytes:
     """The record as stored; raise MessageTooLarge if its changelog message could not be
     carried, so a caller can check it before sending anything."""
     book = record.book
@@ -121,7 +125,6 @@ def encode(record: PharmacyRecord) -> bytes:
     kept = {prescription_id for prescription_id, _ in taken}
     stored = orjson.dumps(
         {
-            "stock": record.stock,
             "in_hand": {rx: _holding(h) for rx, h in book.in_hand.items()},
             "cancelled_before_order": sorted(book.cancelled_before_order),
             "sold_here": sorted(book.sold_here & kept),
@@ -139,7 +142,7 @@ def encode(record: PharmacyRecord) -> bytes:
     return stored
 
 
-def decode(stored: bytes) -> PharmacyRecord:
+def decode(stored: bytes) -> OrderRecord:
     raw = orjson.loads(stored)
     book = OrderBook(
         in_hand={rx: _holding_of(h) for rx, h in raw["in_hand"].items()},
@@ -154,4 +157,13 @@ def decode(stored: bytes) -> PharmacyRecord:
         then = _step_of(s["then"], book)
         if then is not None:
             timers[step_id] = Scheduled(datetime.fromisoformat(s["due"]), then)
-    return PharmacyRecord(raw["stock"], book, timers)
+    return OrderRecord(book, timers)
+
+
+def encode_stock(stock: Stock) -> bytes:
+    """A pharmacy's stock as stored: units per drug, for the drugs it was asked for."""
+    return orjson.dumps(stock)
+
+
+def decode_stock(stored: bytes) -> Stock:
+    return dict(orjson.loads(stored))

@@ -208,8 +208,8 @@ def test_a_table_tells_its_watchers_each_value_stored_and_when_partitions_came_o
     seen: list[Any] = []
 
     class Watcher:
-        def stored(self, key: str, value: bytes | None) -> None:
-            seen.append((key, value))
+        def stored(self, partition: int, key: str, value: bytes | None) -> None:
+            seen.append((partition, key, value))
 
         def reset(self, table: Table) -> None:
             seen.append(sorted(table.items()))
@@ -220,7 +220,8 @@ def test_a_table_tells_its_watchers_each_value_stored_and_when_partitions_came_o
     table.apply(1, {"rx-3": b"c"})
     table.drop(1)
     table.reset()
-    assert seen == [("rx-1", b"a"), ("rx-2", None), ("rx-3", b"c"), [("rx-1", b"a")]]
+    assert seen == [(0, "rx-1", b"a"), (0, "rx-2", None), (1, "rx-3", b"c"), [("rx-1", b"a")]]
+    assert table.locate("rx-1") == 0 and table.locate("rx-3") is None
 
 
 class Clients:

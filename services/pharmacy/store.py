@@ -1,0 +1,173 @@
+"""Where the pharmacy keeps its state: the worker's `orders` table (rxsim/messaging/worker.py),
+which the broker (its changelog topic) rebuilds after a restart. Two kinds of key live in the
+partition of the pharmacy they name (the topics the pharmacy reads are keyed by pharmacy id):
+
+- `order/<pharmacy id>/<prescription id>`: that order's `record.OrderRecord`;
+- `stock/<pharmacy id>`: the pharmacy's stock, for the drugs it was asked for.
+
+A batch reads and writes them through its overlay; the HTTP API reads the table. The store
+also keeps every scheduled step in an index by due time (`StepIndex`), told of each record as
+the table stores it and rebuilt when partitions are restored or dropped, so a restarted worker
+takes every pending step once its table is back."""
+
+import heapq
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+
+from rxsim.messaging.tables import Below, Overlay, Table
+from services.pharmacy import record
+from services.pharmacy.domain import Stock
+from services.pharmacy.record import OrderRecord
+
+log = logging.getLogger(__name__)
+
+ORDER, STOCK = "order", "stock"
+
+
+def order_key(pharmacy_id: str, prescription_id: str) -> str:
+    return f"{ORDER}/{pharmacy_id}/{prescription_id}"
+
+
+def stock_key(pharmacy_id: str) -> str:
+    return f"{STOCK}/{pharmacy_id}"
+
+
+@dataclass(frozen=True, order=True)
+class StepDue:
+    """A scheduled step to take: when, which, and where its order is stored."""
+
+    due: datetime
+    step_id: str
+    partition: int
+    pharmacy_id: str
+    prescription_id: str
+
+
+class StepIndex:
+    """Every stored step by due time. A heap entry whose step has since been taken (or armed
+    again) is dropped when it comes up, so nothing is ever searched for."""
+
+    def __init__(self) -> None:
+        self._heap: list[StepDue] = []
+        self._steps: dict[str, StepDue] = {}  # step id -> as last stored
+        self._of_order: dict[str, set[str]] = {}  # order key -> its step ids
+
+    def note(self, partition: int, key: str, due_by_step: dict[str, datetime]) -> None:
+        """The order under `key` was stored with these steps (step id -> due)."""
+        _, pharmacy_id, prescription_id = key.split("/", 2)
+        for gone in self._of_order.pop(key, set()) - set(due_by_step):
+            self._steps.pop(gone, None)
+        if due_by_step:
+            self._of_order[key] = set(due_by_step)
+        for step_id, due in due_by_step.items():
+            step = StepDue(due, step_id, partition, pharmacy_id, prescription_id)
+            if self._steps.get(step_id) != step:
+                self._steps[step_id] = step
+                heapq.heappush(self._heap, step)
+
+    def clear(self) -> None:
+        self._heap, self._steps, self._of_order = [], {}, {}
+
+    def due(self, now: datetime) -> list[StepDue]:
+        """The steps due at `now`, each handed out once (`again` puts one back)."""
+        found = []
+        while self._heap and self._heap[0].due <= now:
+            step = heapq.heappop(self._heap)
+            if self._steps.get(step.step_id) == step:
+                del self._steps[step.step_id]
+                found.append(step)
+        return found
+
+    def again(self, step: StepDue) -> None:
+        """A step whose decision failed: take it again at its new due time."""
+        self._steps[step.step_id] = step
+        heapq.heappush(self._heap, step)
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+
+class PharmacyStore:
+    """The pharmacy's orders and stocks over the worker's table (see the module)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.steps = StepIndex()
+        # The order record last written under a key, with the bytes it was written as: the
+        # next event about it takes this object instead of decoding them again. Only orders
+        # still under way are kept (held, awaiting pickup, or with steps to take).
+        self._decoded: dict[str, tuple[bytes, OrderRecord]] = {}
+        table.watch(self)
+
+    def order(self, view: Below, pharmacy_id: str, prescription_id: str) -> OrderRecord:
+        """An order as a batch has made it so far, for the caller to change as it likes (an
+        empty one if the pharmacy never heard of it)."""
+        key = order_key(pharmacy_id, prescription_id)
+        stored = view.get(key)
+        if not stored:
+            return OrderRecord()
+        # Taken out, not looked up: decisions change the book they are given, also when they
+        # then write nothing, so a kept object is handed out once and only `put_order` keeps
+        # one again. It is used only while the very bytes it was written as are what is read.
+        kept = self._decoded.pop(key, None)
+        if kept is not None and kept[0] is stored:
+            return kept[1]
+        return record.decode(stored)
+
+    def put_order(
+        self, view: Overlay, pharmacy_id: str, prescription_id: str, order: OrderRecord
+    ) -> None:
+        """Write an order to a batch's overlay (raise MessageTooLarge if it could not be
+        carried). The caller must not change `order` afterwards."""
+        key = order_key(pharmacy_id, prescription_id)
+        encoded = record.encode(order)
+        view.put(key, encoded)
+        book = order.book
+        if order.timers or book.in_hand or book.awaiting_pickup:
+            self._decoded[key] = (encoded, order)
+        else:
+            self._decoded.pop(key, None)
+
+    def stock(self, view: Below | None, pharmacy_id: str) -> Stock:
+        """A pharmacy's stock as stored (or as a batch has made it): the drugs it was asked
+        for; the rest is its opening stock (domain.with_opening_stock)."""
+        stored = (view or self.table).get(stock_key(pharmacy_id))
+        return record.decode_stock(stored) if stored else {}
+
+    def put_stock(self, view: Overlay, pharmacy_id: str, stock: Stock) -> None:
+        view.put(stock_key(pharmacy_id), record.encode_stock(stock))
+
+    def partition_of(self, pharmacy_id: str, prescription_id: str) -> int | None:
+        """Which partition of the table holds this order here (None: none this worker owns)."""
+        return self.table.locate(order_key(pharmacy_id, prescription_id))
+
+    # -- the table's watcher (rxsim/messaging/tables.py) ---------------------------------
+
+    def stored(self, partition: int, key: str, value: bytes | None) -> None:
+        """A batch stored a value: index an order's steps, from the kept object when there is
+        one (no decoding)."""
+        if not key.startswith(ORDER + "/"):
+            return
+        self.steps.note(partition, key, self._due_by_step(key, value))
+
+    def reset(self, table: Table) -> None:
+        """Partitions were restored or dropped: index every stored step again."""
+        self._decoded.clear()
+        self.steps.clear()
+        for partition, values in list(table.partitions.items()):
+            for key, value in list(values.items()):
+                if key.startswith(ORDER + "/"):
+                    self.steps.note(partition, key, self._due_by_step(key, value))
+        log.info("%d scheduled steps indexed", len(self.steps))
+
+    def _due_by_step(self, key: str, value: bytes | None) -> dict[str, datetime]:
+        if value is None:
+            return {}
+        kept = self._decoded.get(key)
+        if kept is not None and kept[0] is value:
+            return {step_id: s.due for step_id, s in kept[1].timers.items()}
+        timers = orjson.loads(value)["timers"]
+        return {step_id: datetime.fromisoformat(s["due"]) for step_id, s in timers.items()}

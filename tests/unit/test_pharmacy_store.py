@@ -1,0 +1,164 @@
+"""The pharmacy's state on the batched worker, without a broker: a decision reads and writes one
+order and its pharmacy's stock through a batch's overlay; the steps it schedules are indexed by
+due time once the table stores them, taken once, and indexed again after a restart; and what
+a decision writes does not grow with the pharmacy's history (one record per order)."""
+
+from datetime import timedelta
+
+import pytest
+
+from rxsim.messaging.batch import Park
+from rxsim.messaging.codec import decode
+from rxsim.messaging.tables import Overlay, Table
+from rxsim.scenario import load
+from schemas import topics
+from schemas.events import Fulfilment, OrderPlaced, PharmacyUpdated
+from services.pharmacy import record
+from services.pharmacy.bootstrap import Pharmacies
+from services.pharmacy.store import PharmacyStore, StepDue, StepIndex, order_key, stock_key
+from tests.support import factories as make
+
+from .test_pharmacy_orders import AMOX, CLEAN, PARA, an_order, cancellation, placed
+
+SCENARIO = load("pilot").model_copy(update={"behaviour": CLEAN})
+
+
+class Stack:
+    """A pharmacy store over a table, deciding at a clock the test moves, and committing each
+    decision as the worker does: through an overlay, applied once published."""
+
+    def __init__(self, table: Table | None = None) -> None:
+        self.table = table or Table("orders")
+        self.store = PharmacyStore(self.table)
+        self.now = make.T0
+        self.pharmacies = Pharmacies(self.store, SCENARIO, clock=lambda: self.now)
+        self.written: list[int] = []  # bytes written per decision
+
+    def commit(self, view: Overlay) -> None:
+        self.written.append(sum(len(v or b"") for v in view.changes.values()))
+        self.table.apply(0, view.changes)
+
+    def receive(self, order: OrderPlaced) -> list[str]:
+        view = Overlay(self.table.partition(0))
+        sent = self.pharmacies.receive(placed(order), order, view)
+        self.commit(view)
+        return kinds(sent)
+
+    def cancel(self, order: OrderPlaced) -> list[str]:
+        view = Overlay(self.table.partition(0))
+        sent = self.pharmacies.receive(*cancellation(order), view)
+        self.commit(view)
+        return kinds(sent)
+
+    def steps_due(self, after: timedelta) -> list[str]:
+        """Move the clock and take every step due, as the step timer does."""
+        self.now += after
+        view = Overlay(self.table.partition(0))
+        sent = self.pharmacies.take_steps(view, self.store.steps.due(self.now))
+        self.commit(view)
+        return kinds(sent)
+
+
+def kinds(sent: list[tuple[str, bytes, bytes]]) -> list[str]:
+    found = []
+    for topic, _, value in sent:
+        _, data = decode(topics.BY_NAME[topic], value)
+        if isinstance(data, PharmacyUpdated):
+            found.append(data.kind)
+    return found
+
+
+DAY = timedelta(days=1)
+
+
+def test_an_order_is_accepted_prepared_and_collected_by_its_steps_each_taken_once() -> None:
+    stack = Stack()
+    order = an_order(Fulfilment.PICKUP, simulated=True)
+    assert stack.receive(order) == ["accepted"]
+    assert len(stack.store.steps) == 1  # preparing
+    stock = record.decode_stock(stack.table.partition(0)[stock_key(order.pharmacy_id)])
+    assert stock[AMOX] < SCENARIO.behaviour.stock_units and PARA in stock
+
+    assert stack.steps_due(DAY) == ["dispensed"]
+    assert stack.steps_due(DAY) == ["picked_up"]
+    assert stack.steps_due(DAY) == []
+    assert len(stack.store.steps) == 0
+    assert (
+        record.decode(
+            stack.table.partition(0)[order_key(order.pharmacy_id, "01001abcdefg-c")]
+        ).timers
+        == {}
+    )
+
+
+def test_a_step_not_yet_due_waits_and_a_cancellation_meanwhile_returns_the_order() -> None:
+    stack = Stack()
+    order = an_order(Fulfilment.DELIVERY)
+    stack.receive(order)
+    assert stack.steps_due(timedelta(0)) == []  # preparation takes minutes
+    assert stack.cancel(order) == []
+    assert stack.steps_due(DAY) == ["returned"]
+
+
+def test_after_a_restart_the_steps_stored_are_indexed_again_and_taken() -> None:
+    stack = Stack()
+    order = an_order(Fulfilment.DELIVERY)
+    stack.receive(order)
+
+    restored = Table("orders")  # a new worker: its table restored from the changelog
+    again = Stack(restored)
+    again.now = stack.now
+    restored.partition(0).update((k, bytes(v)) for k, v in stack.table.items())
+    assert len(again.store.steps) == 0
+    restored.reset()
+    assert len(again.store.steps) == 1
+    assert again.steps_due(DAY) == ["dispensed", "out_for_delivery"]
+
+
+def test_an_order_for_a_pharmacy_of_no_known_country_is_parked() -> None:
+    stack = Stack()
+    stranger = an_order().model_copy(update={"pharmacy_id": "nowhere"})
+    with pytest.raises(Park, match="unknown pharmacy nowhere"):
+        stack.receive(stranger)
+
+
+def test_what_a_decision_writes_does_not_grow_with_the_pharmacys_history() -> None:
+    stack = Stack()
+    for n in range(300):
+        order = an_order(Fulfilment.PICKUP, simulated=True)
+        order = order.model_copy(update={"prescription_id": f"01001rx{n:07d}-c"})
+        stack.receive(order)
+        stack.steps_due(DAY)
+        stack.steps_due(DAY)
+    early, late = stack.written[:30], stack.written[-30:]
+    assert max(late) <= 1.2 * max(early)
+
+
+def test_the_step_index_hands_out_a_step_once_and_follows_each_order_stored() -> None:
+    index = StepIndex()
+    key = order_key("ph", "rx")
+    index.note(3, key, {"a": make.T0, "b": make.T0 + DAY})
+    assert [s.step_id for s in index.due(make.T0)] == ["a"]
+    assert index.due(make.T0) == []
+    index.note(3, key, {"b": make.T0 + 2 * DAY})  # "a" taken; "b" moved
+    assert index.due(make.T0 + DAY) == []
+    [b] = index.due(make.T0 + 2 * DAY)
+    assert b == StepDue(make.T0 + 2 * DAY, "b", 3, "ph", "rx")
+    index.again(b)
+    assert index.due(make.T0 + 2 * DAY) == [b]
+    index.note(3, key, {})  # the order has no steps left
+    assert len(index) == 0
+
+
+def test_a_kept_order_is_used_only_while_the_table_holds_the_bytes_it_was_written_as() -> None:
+    stack = Stack()
+    order = an_order(Fulfilment.DELIVERY)
+    stack.receive(order)
+    key = order_key(order.pharmacy_id, order.prescription_id)
+    view = Overlay(stack.table.partition(0))
+    first = stack.store.order(view, order.pharmacy_id, order.prescription_id)
+    # a decision changed it, then wrote nothing: the next read decodes what is stored
+    first.book.in_hand.clear()
+    second = stack.store.order(view, order.pharmacy_id, order.prescription_id)
+    assert second is not first and order.prescription_id in second.book.in_hand
+    assert second == record.decode(stack.table.partition(0)[key])
