@@ -124,7 +124,7 @@ def decode(topic: Topic, raw: bytes | None) -> tuple[Envelope, BaseModel]:
 
 
 class Record(Protocol):
-    """A consumed record as aiokafka and faust both give it (raw bytes, where it came from)."""
+    """A consumed record as aiokafka gives it (raw bytes, where it came from)."""
 
     topic: str
     partition: int

@@ -9,8 +9,8 @@ SERVICES = ("hospital", "coordinator", "pharmacy", "citizen_app")
 # How long a consumer group waits for a silent member before giving its partitions to others
 # (every consumer of every service uses it; the supervisor waits it out before a restart).
 GROUP_SESSION_TIMEOUT_S = 10.0
-# The services that read their topics as a consumer group (the coordinator's batched worker,
-# the pharmacy's faust worker); the others read by assignment and rebuild their views from the
+# The services that read their topics as a consumer group (the coordinator's and the
+# pharmacy's batched workers); the others read by assignment and rebuild their views from the
 # beginning, so no group waits for them.
 GROUP_CONSUMERS = ("coordinator", "pharmacy")
 # A service more events than this behind the topics it reads is not ready (`/readyz` answers
@@ -21,7 +21,7 @@ READY_MAX_LAG = 1000
 # Seconds a service gives each step of its shutdown after SIGTERM: requests still being
 # answered, then each Kafka client's stop. Stopping a client flushes what is still to send and
 # leaves the consumer group, which needs the broker: with the broker gone, aiokafka retries
-# until its request timeout (40 s, 1200 s in faust) and the process would not exit. Giving up
+# until its request timeout (40 s) and the process would not exit. Giving up
 # loses nothing a restart cannot recover: every service rebuilds from the broker alone, and
 # the coordinator and the pharmacy store state only once the broker has what they sent.
 STOP_TIMEOUT_S = 3  # whole seconds: what uvicorn takes

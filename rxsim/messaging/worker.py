@@ -1,11 +1,12 @@
 """A lean stream worker on plain aiokafka: one consumer in the group `rxsim-<service>`, a table
 (key -> bytes per partition, in memory) backed by a compacted changelog topic, and batches.
 
-Why not faust: faust costs ~470 µs per event here (2,140 events/s through a bare agent), and a
-faust service awaited a producer flush per event before storing its state, one broker round
-trip per event, serially; restarted faust workers also passed over events or stopped fetching
-partitions (see stalls.py, kept for the pharmacy). Here each batch costs one round trip for
-all its events, and the loop is ours, so in-order handling needs no guard around it.
+Why not faust-streaming, which the coordinator and the pharmacy ran on before: faust costs
+~470 µs per event here (2,140 events/s through a bare agent), and a faust service awaited a
+producer flush per event before storing its state, one broker round trip per event, serially;
+restarted faust workers also passed over events or stopped fetching partitions, which a guard
+around faust's internals had to catch. Here each batch costs one round trip for all its
+events, and the loop is ours, so in-order handling needs no guard around it.
 
 The order that keeps every event (a crash anywhere repeats events, never loses one; handlers
 are idempotent and sent ids derive from their cause):
@@ -61,8 +62,7 @@ TOPIC_EXISTS = 36  # Kafka's TOPIC_ALREADY_EXISTS error code
 
 
 def changelog_name(service: str, table: str) -> str:
-    """The changelog topic of a table (the name faust gave it, so a stack's state carries
-    over: the same keys and raw values)."""
+    """The changelog topic of a table."""
     return f"rxsim-{service}-{table}-changelog"
 
 

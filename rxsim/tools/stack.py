@@ -34,8 +34,8 @@ MAX_RESTARTS = 5  # per service: a service that keeps dying is left stopped, and
 # Seconds between a service's death and its restart, times the how-many-th restart it is. For a
 # consumer group's member the first wait outlasts the group's session: the new process then
 # joins a group its dead predecessor has left, and takes all its partitions in one rebalance
-# (with the dead member still in the group, faust was seen to skip events of a partition handed
-# over in a second one). A service that reads by assignment comes back at once.
+# (with the dead member still in the group, the group rebalances twice, and each rebalance
+# restores the tables again). A service that reads by assignment comes back at once.
 RESTART_PAUSE = GROUP_SESSION_TIMEOUT_S + 1.0
 QUICK_RESTART_PAUSE = 0.5
 READINESS_EVERY_S = 2.0  # how often the supervisor asks each service's /readyz, when asked to

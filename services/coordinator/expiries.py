@@ -8,7 +8,7 @@ was rebuilt from its changelog (`rebuild`). It keeps each record's expiry fields
 (valid_until, prescription id); a heap entry whose record has since gone terminal or changed
 validity is dropped when it comes up, so nothing is ever searched for. It also keeps how many
 records are in each state, for /stats, which counted them by decoding every record. Plain
-data: no faust.
+data: no broker.
 """
 
 import heapq

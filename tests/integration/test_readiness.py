@@ -1,8 +1,8 @@
 """/readyz tells the truth about a real consumer: the aiokafka Follower, reading a real broker,
 is not ready while it is far behind what it reads (its handler is held up here), ready again
-once it has caught up, and not ready once its consumer has stopped. The faust services decide
-with the same function (tests/unit/test_readiness.py); their consumer's lag is what their
-commits say."""
+once it has caught up, and not ready once its consumer has stopped. The batched workers decide
+with the same function (tests/unit/test_readiness.py); their lag is the next offset each has
+to handle against its partition's end."""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
