@@ -29,7 +29,7 @@ from kafka import TopicPartition
 from rxsim.scenario import Scenario
 from rxsim.tools import raw_pipe
 from rxsim.tools.demo import patience
-from rxsim.tools.lag import sample_lag
+from rxsim.tools.lag import LagSampler
 from rxsim.tools.load import LoadPlan, Progress, estimated_broker_mb, run_load
 from rxsim.tools.load_profile import Profile
 from rxsim.tools.replay import StillGrowing, end_offsets, wait_until_quiet
@@ -124,6 +124,7 @@ async def run_bench(
 ) -> BenchResult:
     result = BenchResult()
     async with httpx.AsyncClient() as client:
+        lags = LagSampler(stack, client)
         good, bad, refined, asked = 0.0, None, 0, 0
         rate, seed = plan.start_rate, plan.seed
         while True:
@@ -131,7 +132,7 @@ async def run_bench(
             if estimated_broker_mb(asked + int(rate * plan.measure_s)) > plan.budget_mb:
                 say(f"{rate:,.0f}/s would take the broker past its memory budget: stopped here")
                 break
-            step = await _step(stack, client, plan, rate, seed, out)
+            step = await _step(stack, lags, plan, rate, seed, out)
             result.steps.append(step)
             seed += 1
             say(
@@ -139,7 +140,7 @@ async def run_bench(
                 f"{step.lag_trend_per_s:+,.1f}/s, {step.lag_at_end} behind at the end: "
                 + ("sustained" if step.sustained else "not sustained")
             )
-            await _drain(stack, client)
+            await _drain(lags)
             if step.sustained:
                 good = max(good, rate)
             else:
@@ -189,7 +190,7 @@ async def run_bench(
 
 
 async def _step(
-    stack: Stack, client: httpx.AsyncClient, plan: BenchPlan, rate: float, seed: int, out: Path
+    stack: Stack, sampler: LagSampler, plan: BenchPlan, rate: float, seed: int, out: Path
 ) -> Step:
     sends_path = out / f"bench-step-{seed}.sends.jsonl"
     sends_path.unlink(missing_ok=True)  # an earlier bench's step: not this one's sends
@@ -202,7 +203,7 @@ async def _step(
     lags: list[tuple[float, int]] = []
     before = await asyncio.to_thread(end_offsets, stack.bootstrap)
     while sender.is_alive():
-        sample = await sample_lag(stack, client)
+        sample = await sampler.sample()
         progress.read_sends(sends_path)
         if progress.start_at is not None:
             lags.append((sample.at - progress.start_at, sample.total))
@@ -217,10 +218,10 @@ async def _step(
     return Step(rate, round(achieved, 1), round(trend, 2), end, ok)
 
 
-async def _drain(stack: Stack, client: httpx.AsyncClient) -> None:
+async def _drain(sampler: LagSampler) -> None:
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     while time.monotonic() < deadline:
-        sample = await sample_lag(stack, client)
+        sample = await sampler.sample()
         if sample.total <= DRAIN_LAG:
             return
         await asyncio.sleep(0.5)

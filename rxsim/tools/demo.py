@@ -15,7 +15,7 @@ from rich.table import Table
 from rxsim.domain.reasons import Reason
 from rxsim.scenario import Scenario
 from rxsim.scenario.load_curve import due_times
-from rxsim.tools.lag import sample_lag
+from rxsim.tools.lag import LagSampler
 from rxsim.tools.ledger import SIMULATED_STAGES, Ledger
 from rxsim.tools.observer import Observer
 from rxsim.tools.run_metrics import LagSample
@@ -93,12 +93,13 @@ async def run_scenario(
             (
                 await client.post("/generator/runs", json={"count": count, "rate": rate})
             ).raise_for_status()
+            sampler = LagSampler(stack, client)
             with progress:
                 issued_bar = progress.add_task("issued", total=count, info="")
                 done_bar = progress.add_task("terminal", total=count, info="")
                 while time.monotonic() < give_up:
                     generator = (await client.get("/generator/runs/current")).json()
-                    lags.append(await sample_lag(stack, client))
+                    lags.append(await sampler.sample())
                     ledger = observer.ledger
                     outcomes = ledger.outcomes()
                     info = "  ".join(f"{k.lower()} {v}" for k, v in sorted(outcomes.items()))

@@ -22,7 +22,7 @@ from rich.table import Table
 from rxsim.scenario import Scenario
 from rxsim.tools import run_metrics
 from rxsim.tools.demo import patience
-from rxsim.tools.lag import sample_lag
+from rxsim.tools.lag import LagSampler
 from rxsim.tools.ledger import Ledger
 from rxsim.tools.load_profile import Profile, Replayed
 from rxsim.tools.observer import Observer
@@ -123,9 +123,10 @@ async def run_load(
     drain_s = patience(plan.scenario, 1, 1.0)
     try:
         async with httpx.AsyncClient() as client:
+            lags = LagSampler(stack, client)
             while True:
                 progress.read_sends(sends_path)
-                progress.lags.append(await sample_lag(stack, client))
+                progress.lags.append(await lags.sample())
                 sending = sender.is_alive()
                 show(progress, observer, sending)
                 if not sending and _all_ended(progress, observer):

@@ -2,6 +2,7 @@
 grows or a sender that could not keep to the rate is not."""
 
 from rxsim.tools.bench import sustained
+from rxsim.tools.lag import Lags, carried
 
 
 def samples(lags: list[int]) -> list[tuple[float, int]]:
@@ -30,3 +31,20 @@ def test_a_large_backlog_at_the_end_is_not_sustained_even_if_flat() -> None:
 
 def test_no_sample_proves_nothing() -> None:
     assert sustained(20, 20, 340, []) == (0.0, 0, False)
+
+
+def test_a_service_too_busy_to_answer_keeps_the_lag_it_last_told() -> None:
+    # Measured: at 341 prescriptions/s the coordinator, thousands of events behind and
+    # falling further, answered /readyz too late for the step's last samples; read as no lag,
+    # the step looked caught up (lag 0 at its end) and was judged sustained.
+    last: Lags = {}
+    growing = [
+        {"coordinator": {"rx.issued": 500 * n}, "pharmacy": {"pharmacy.orders": 2}}
+        for n in range(1, 9)
+    ]
+    too_busy: list[Lags] = [{"pharmacy": {"pharmacy.orders": 1}}] * 4
+    totals = [sum(sum(t.values()) for t in carried(a, last).values()) for a in growing + too_busy]
+    assert totals[-4:] == [4001] * 4
+    assert not sustained(341, 341, 4500, samples(totals))[2]
+    as_if_none = [sum(sum(t.values()) for t in a.values()) for a in growing + too_busy]
+    assert sustained(341, 341, 4500, samples(as_if_none))[2]  # what was judged before
