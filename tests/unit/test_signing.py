@@ -25,9 +25,7 @@ FACILITY = make.ONBOARDED_HOSPITAL.code
 
 
 def resource(bundle: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(
-        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind
-    )
+    return next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind)
 
 
 def reason(bundle: dict[str, Any], signature: str | None, keys: Any = KEYS) -> Reason | None:
