@@ -154,8 +154,8 @@ class FacilityKeys:
         return FacilityKeys(seed, simulated, registered)
 
 
-def _issue(code: Reason, message: str) -> Issue:
-    return Issue(WHERE, code, message, "security")
+def _issue(code: Reason, message: str, where: str = WHERE) -> Issue:
+    return Issue(where, code, message, "security")
 
 
 def verify(
@@ -182,7 +182,13 @@ def verify(
             f"signed by facility {facility!r}, issued by facility {issuer!r}",
         )
     if not keys.knows(facility):
-        return _issue(Reason.UNKNOWN_FACILITY, f"no key is registered for facility {facility!r}")
+        # Named as the national rule names it: the facility is the element at fault.
+        return _issue(
+            Reason.UNKNOWN_FACILITY,
+            f"Cơ sở khám chữa bệnh {facility} không có trong danh mục và chưa đăng ký khóa "
+            "công khai (unknown facility code, and no public key registered for it)",
+            "Organization.identifier",
+        )
     public = keys.key(facility, kid)
     if public is None:
         return _issue(
