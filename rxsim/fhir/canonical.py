@@ -29,7 +29,7 @@ def canonical(document: dict[str, Any] | list[Any]) -> bytes:
     raw = _sorted(document)
     if b"e+" in raw or raw.translate(None, _BELOW_U_E000):
         return _reference(document)  # an exponent or a late character: possibly apart from JCS
-    if any(end in raw for end in _INTEGRAL_FLOAT_ENDS) or raw.endswith(b".0"):
+    if b".0" in raw and (any(end in raw for end in _INTEGRAL_FLOAT_ENDS) or raw.endswith(b".0")):
         raw = _sorted(_integral_floats_as_ints(document))  # maybe only text: then unchanged
     return raw
 
