@@ -25,5 +25,11 @@ class Envelope(BaseModel):
     causationid: str | None = Field(
         default=None, description="id of the event that caused this one"
     )
-    signature: str | None = Field(default=None, description="reserved: facility signature")
+    signature: str | None = Field(
+        default=None,
+        description="on rx.issued, the issuing facility's signature of the Bundle: a JWS "
+        "(RFC 7515) in compact form with a detached payload, HEADER..SIGNATURE, alg EdDSA, "
+        "over the JCS (RFC 8785) form of `data`; its protected header names the facility "
+        "and the key id (the key's RFC 7638 thumbprint)",
+    )
     data: dict[str, Any]

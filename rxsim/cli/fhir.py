@@ -1,4 +1,4 @@
-"""`rxsim fhir wrap`: FHIR helpers for talking to the stack by hand."""
+"""`rxsim fhir wrap`, `keygen`, `sign`: FHIR helpers for talking to the stack by hand."""
 
 import sys
 from pathlib import Path
@@ -94,3 +94,82 @@ def fhir_wrap(
         prescriber=("BS. Trần Thị Lan", f"000123/{facility}-CCHN"),
     )
     print(json.dumps(bundle, ensure_ascii=False, indent=2))
+
+
+@fhir_app.command("keygen")
+def fhir_keygen(
+    out: Annotated[Path, typer.Argument(help="where to write the new private key (PEM, PKCS#8)")],
+    facility: Annotated[str, typer.Option(help="the facility code the key signs for")],
+) -> None:
+    """Make an Ed25519 key pair for a hospital system: the private key to a file it keeps,
+    and the public key as the scenario's [security.public_keys] line that registers it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from rxsim.fhir import signing
+
+    if out.exists():
+        console.print(f"[red]error:[/] {out} exists: a private key is not overwritten")
+        raise typer.Exit(2)
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    out.touch(mode=0o600)
+    out.write_bytes(private)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    print(f"# key id {signing.key_id(key.public_key())}; private key in {out}")
+    print("[security.public_keys]")
+    print(f'"{facility}" = """\n{public.decode().strip()}\n"""')
+
+
+@fhir_app.command("sign")
+def fhir_sign(
+    path: Annotated[Path, typer.Argument(help="a prescription Bundle ('-' reads standard input)")],
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            help="the facility's Ed25519 private key (PEM); default: the simulated key of the "
+            "Bundle's facility in --scenario"
+        ),
+    ] = None,
+    envelope: Annotated[
+        bool,
+        typer.Option(
+            "--envelope", help="print the whole rx.issued event, signed, ready to produce"
+        ),
+    ] = False,
+    scenario: ScenarioOpt = "pilot",
+) -> None:
+    """Sign a prescription Bundle as its facility (the Organization's facility code): print
+    the signature for the envelope's `signature`, or the whole event with --envelope."""
+    import json
+
+    from rxsim.fhir import parse, signing
+    from rxsim.messaging import codec
+    from schemas import topics
+
+    text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    bundle = json.loads(text)
+    facility = parse.facility_code(bundle) if isinstance(bundle, dict) else None
+    code = parse.prescription_code(bundle) if isinstance(bundle, dict) else None
+    if facility is None or code is None:
+        console.print("[red]error:[/] not a prescription Bundle with a facility code and a code")
+        raise typer.Exit(2)
+    if key is None:
+        signer = signing.simulated_signer(scenarios.load(scenario).seed, facility)
+    else:
+        signer = signing.Signer(facility, signing.private_key_from_pem(key.read_bytes()))
+    signature = signer.sign(bundle)
+    if not envelope:
+        print(signature)
+        return
+    event = codec.new_event(
+        topics.RX_ISSUED, source=f"urn:facility:{facility}", subject=code, data=bundle,
+        signature=signature,
+    )  # fmt: skip
+    print(json.dumps(event, ensure_ascii=False))

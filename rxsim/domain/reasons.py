@@ -34,6 +34,28 @@ class Reason(StrEnum):
     MISSING_QUANTITY = "MISSING_QUANTITY", "a drug line has no quantity to dispense"
     SUBJECT_MISMATCH = "SUBJECT_MISMATCH", "the event's subject is not the prescription's code"
 
+    # The facility's signature (envelope `signature`, rxsim.fhir.signing): checked before the
+    # national rules, so nothing unsigned or forged is read further. A signer in no national
+    # list and with no registered key is UNKNOWN_FACILITY.
+    SIGNATURE_MISSING = "SIGNATURE_MISSING", "the prescription is not signed by its facility"
+    SIGNATURE_MALFORMED = (
+        "SIGNATURE_MALFORMED",
+        "the signature is not a detached JWS (compact) with alg EdDSA",
+    )
+    SIGNATURE_FACILITY_MISMATCH = (
+        "SIGNATURE_FACILITY_MISMATCH",
+        "signed by a facility other than the one that issued the prescription",
+    )
+    SIGNATURE_UNKNOWN_KEY = (
+        "SIGNATURE_UNKNOWN_KEY",
+        "signed with a key the coordinator's registry does not hold for that facility",
+    )
+    SIGNATURE_INVALID = (
+        "SIGNATURE_INVALID",
+        "the signature does not match: the prescription was changed after signing, or another "
+        "key signed it",
+    )
+
     # The national rules (rxsim.domain.rules.registry says which rule gives which).
     PRESCRIPTION_CODE_FORMAT = "PRESCRIPTION_CODE_FORMAT", "the code is not xxxxxyyyyyyy-z"
     PRESCRIPTION_CODE_FACILITY = (

@@ -46,6 +46,12 @@ def patient(citizen: Citizen, guardian: str | None = None) -> dict[str, Any]:
     return resource
 
 
+def decimal(value: float) -> float | int:
+    """A FHIR decimal as JSON: a whole number without a fraction (1, not 1.0), as JCS writes
+    it, so that signing a Bundle takes the canonical form's fast path."""
+    return int(value) if float(value).is_integer() else value
+
+
 def body_weight(kg: float, patient_url: str) -> dict[str, Any]:
     """The child's weight, an Observation (LOINC 29463-7) about the Patient."""
     return {
@@ -62,7 +68,7 @@ def body_weight(kg: float, patient_url: str) -> dict[str, Any]:
         },
         "subject": {"reference": patient_url},
         "valueQuantity": {
-            "value": kg,
+            "value": decimal(kg),
             "unit": "kg",
             "system": "http://unitsofmeasure.org",
             "code": "kg",
@@ -174,7 +180,7 @@ def medication_request(
             {
                 "text": f"Uống {dose:g} {drug.unit}/lần, {times} lần/ngày, trong {days} ngày",
                 "timing": {"repeat": {"frequency": times, "period": 1, "periodUnit": "d"}},
-                "doseAndRate": [{"doseQuantity": {"value": dose, "unit": drug.unit}}],
+                "doseAndRate": [{"doseQuantity": {"value": decimal(dose), "unit": drug.unit}}],
             }
         ],
         "dispenseRequest": {

@@ -280,3 +280,13 @@ def parse_prescription(payload: Any) -> Prescription:
         weight_kg=content.weight_kg([resource for _, resource in found.get("Observation", [])]),
         guardian=content.guardian(patient),
     )
+
+
+def facility_code(bundle: dict[str, Any]) -> str | None:
+    """The issuing facility's code (the first Organization's), read without validating the
+    Bundle: the hospital signs as this facility."""
+    for entry in bundle.get("entry") or []:
+        resource = entry.get("resource") or {}
+        if resource.get("resourceType") == "Organization":
+            return _identifier(resource, SYSTEM_FACILITY)
+    return None

@@ -50,9 +50,11 @@ def new_event(
     correlation_id: str | None = None,
     causation_id: str | None = None,
     event_id: str | None = None,
+    signature: str | None = None,
 ) -> dict[str, Any]:
     """A CloudEvents envelope for `topic`, as a plain dict ready to encode; a new id unless
-    the caller derives one (see `derived_id`)."""
+    the caller derives one (see `derived_id`). `signature`: the issuing facility's, on
+    rx.issued (rxsim.fhir.signing)."""
     event_id = event_id or str(uuid.uuid4())
     body = data.model_dump(mode="json", exclude_none=True) if isinstance(data, BaseModel) else data
     return {
@@ -66,6 +68,7 @@ def new_event(
         "dataschema": topic.dataschema,
         "correlationid": correlation_id or event_id,
         "causationid": causation_id,
+        **({"signature": signature} if signature is not None else {}),
         "data": body,
     }
 

@@ -84,6 +84,7 @@ class Publisher:
         subject: str,
         correlation_id: str | None = None,
         causation_id: str | None = None,
+        signature: str | None = None,
     ) -> dict[str, Any]:
         topics.check_write(self.service, topic)
         event = new_event(
@@ -93,6 +94,7 @@ class Publisher:
             data=data,
             correlation_id=correlation_id,
             causation_id=causation_id,
+            signature=signature,
         )
         await self.send_raw(topic.name, key.encode(), encode_bounded(event))
         return event

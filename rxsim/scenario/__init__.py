@@ -13,9 +13,10 @@ from rxsim.domain.reference.catalog import DIAGNOSES, DRUGS
 from rxsim.domain.reference.country import Country
 from rxsim.domain.reference.formulary import Catalog
 from rxsim.domain.rules.switches import Rules
+from rxsim.fhir.signing import FacilityKeys
 from rxsim.scenario.clock import Clock
 from rxsim.scenario.faults import Faults, unmet
-from rxsim.scenario.sections import Behaviour, CatalogFiles, Load, Population, Section
+from rxsim.scenario.sections import Behaviour, CatalogFiles, Load, Population, Section, Security
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -49,6 +50,7 @@ class Scenario(Section):
     faults: Faults = Faults()
     rules: Rules = Rules()
     catalog_files: CatalogFiles = Field(default=CatalogFiles(), alias="catalog")
+    security: Security = Security()
 
     # Derived data are cached by their inputs, not on the instance, so that a model_copy()
     # with another seed or population never carries a stale country along.
@@ -68,6 +70,12 @@ class Scenario(Section):
     def catalog(self) -> Catalog:
         """The drugs and diagnoses in use: the scenario's CSV files, else rxsim's own."""
         return _catalog(self.catalog_files)
+
+    def facility_keys(self) -> FacilityKeys:
+        """The registry of facility public keys the coordinator verifies signatures against:
+        every facility of the country's simulated key, and the keys `[security]` registers."""
+        codes = frozenset(f.code for f in self.country.facilities)
+        return FacilityKeys.of(self.seed, codes, self.security.public_keys)
 
     @property
     def clock(self) -> Clock:
@@ -118,6 +126,14 @@ def load(name_or_path: str, speedup: float | None = None) -> Scenario:
             if key.endswith("_csv") and isinstance(value, str)
             else value
             for key, value in files.items()
+        }
+    keys = (raw.get("security") or {}).get("public_keys")
+    if isinstance(keys, dict):  # a key given as a file is read here, relative to the scenario
+        raw["security"]["public_keys"] = {
+            facility: value
+            if not isinstance(value, str) or value.lstrip().startswith("-----BEGIN")
+            else (path.parent / value).read_text(encoding="ascii")
+            for facility, value in keys.items()
         }
     scenario = Scenario.model_validate(raw)
     scenario.catalog  # noqa: B018  (read the CSV files now)

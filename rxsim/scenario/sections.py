@@ -1,5 +1,6 @@
-"""The sections of a scenario file: who is onboarded, how much load, how people behave, and
-where a real catalog comes from (rules and faults have modules of their own)."""
+"""The sections of a scenario file: who is onboarded, how much load, how people behave, where
+a real catalog comes from, and whose signatures are trusted (rules and faults have modules of
+their own)."""
 
 from pathlib import Path
 from typing import Literal
@@ -8,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from rxsim.domain.reference.country import CLINIC_NUMBERS_FROM
 from rxsim.domain.reference.provinces import PROVINCE_CODE
+from rxsim.fhir import signing
 
 
 class Section(BaseModel):
@@ -101,3 +103,30 @@ class CatalogFiles(Section):
 
     drugs_csv: Path | None = None
     diagnoses_csv: Path | None = None
+
+
+class Security(Section):
+    """Who may issue prescriptions: every prescription on rx.issued carries its facility's
+    signature (rxsim.fhir.signing), checked against the simulated facilities' keys and the
+    public keys registered here."""
+
+    require_signatures: bool = Field(
+        default=True,
+        description="refuse an unsigned prescription (SIGNATURE_MISSING); false for a pilot "
+        "whose systems cannot sign yet. A signature that is there is always checked",
+    )
+    public_keys: dict[str, str] = Field(
+        default={},
+        description="facility code -> its Ed25519 public key in PEM (`openssl pkey -pubout`), "
+        "or the path of a PEM file relative to the scenario file",
+    )
+
+    @field_validator("public_keys")
+    @classmethod
+    def _ed25519_pem(cls, keys: dict[str, str]) -> dict[str, str]:
+        for facility, pem in keys.items():
+            try:
+                signing.public_key_from_pem(pem)
+            except ValueError as exc:
+                raise ValueError(f"public key of facility {facility}: {exc}") from None
+        return keys

@@ -197,7 +197,8 @@ async def _step(
     profile = Profile("constant", rate, plan.step_s)
     sender = start_sender(
         SendPlan("kafka", Synthetic(profile, plan.scenario_name, plan.speedup, seed),
-                 stack.bootstrap, stack.settings.url_of("hospital"), sends_path)
+                 stack.bootstrap, stack.settings.url_of("hospital"), sends_path,
+                 plan.scenario.seed)
     )  # fmt: skip
     progress = Progress()
     lags: list[tuple[float, int]] = []

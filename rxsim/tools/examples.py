@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from rxsim.domain.reference.country import DRUGS
-from rxsim.fhir import bundles, synthetic
+from rxsim.fhir import bundles, signing, synthetic
 from rxsim.messaging import codec
 from rxsim.scenario import load
 from schemas import topics
@@ -38,7 +38,11 @@ Event = dict[str, Any]
 ORDINARY_DRUGS = [drug for drug in DRUGS if drug.type_letter == "c"]  # deliverable to the home
 
 
-def _event(topic: Topic, service: str, data: Any, cause: Event | None = None) -> Event:
+def _event(
+    topic: Topic, service: str, data: Any, cause: Event | None = None, seed: int | None = None
+) -> Event:
+    """An event as `service` sends it; a prescription is signed by its hospital of the
+    scenario `seed`."""
     return codec.new_event(
         topic,
         source=f"rxsim/{service}",
@@ -46,6 +50,7 @@ def _event(topic: Topic, service: str, data: Any, cause: Event | None = None) ->
         data=data,
         correlation_id=cause["correlationid"] if cause else None,
         causation_id=cause["id"] if cause else None,
+        signature=signing.simulated_signature(data, seed) if seed is not None else None,
     )
 
 
@@ -81,7 +86,7 @@ def story(seed: int = 2025) -> list[tuple[Topic, Event]]:
     bundle = synthetic.prescription(
         rng, code=code, hospital=hospital, citizen=citizen, drugs=rng.sample(ORDINARY_DRUGS, 2)
     )
-    issued = _event(topics.RX_ISSUED, "hospital", bundle)
+    issued = _event(topics.RX_ISSUED, "hospital", bundle, seed=scenario.seed)
     outcome = handlers.on_issued(None, Envelope.model_validate(issued), ctx)
     record = outcome.record
     assert record is not None and record.state == "AVAILABLE", (outcome.note, outcome.out)

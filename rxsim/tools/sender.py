@@ -22,6 +22,7 @@ import orjson
 
 from rxsim import fhir
 from rxsim import scenario as scenarios
+from rxsim.fhir import signing
 from rxsim.messaging.codec import encode_bounded, new_event
 from rxsim.messaging.kafka_io import Producer
 from rxsim.tools import trace_file
@@ -70,6 +71,7 @@ class SendPlan:
     bootstrap: str
     hospital_url: str
     out: Path  # a first line {"start_at", "scheduled"}, then one JSON line per send
+    stack_seed: int  # the stack's scenario seed: its hospitals' keys sign what goes to Kafka
 
 
 def start_sender(plan: SendPlan) -> multiprocessing.process.BaseProcess:
@@ -88,7 +90,11 @@ def run_sender(plan: SendPlan) -> None:
 async def _send_all(plan: SendPlan) -> None:
     scheduled, sends = plan.source.sends()
     with plan.out.open("wb", buffering=0) as out:
-        entry = _KafkaEntry(plan.bootstrap) if plan.entry == "kafka" else _HttpEntry(plan)
+        entry = (
+            _KafkaEntry(plan.bootstrap, plan.stack_seed)
+            if plan.entry == "kafka"
+            else _HttpEntry(plan)
+        )
         await entry.start()
         # The schedule starts once the clients are connected, so that starting is not lateness.
         start_at = time.time() + START_AFTER_S
@@ -119,10 +125,12 @@ def _line(out: IO[bytes], line: dict[str, Any]) -> None:
 
 class _KafkaEntry:
     """Straight onto rx.issued, as the hospital publishes: the same envelope, keyed by the
-    prescription code. The Bundles are valid FHIR by construction (the generator's faults break
-    national rules, not structure), as the hospital's own generator trusts them too."""
+    prescription code and signed with the issuing hospital's key of the stack's scenario. The
+    Bundles are valid FHIR by construction (the generator's faults break national rules, not
+    structure), as the hospital's own generator trusts them too."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, seed: int) -> None:
+        self.seed = seed
         self.producer = Producer(
             bootstrap_servers=bootstrap,
             linger_ms=5,
@@ -136,7 +144,14 @@ class _KafkaEntry:
 
     async def send(self, index: int, due: float, bundle: dict[str, Any], out: IO[bytes]) -> None:
         code = fhir.prescription_code(bundle) or f"no-code-{index}"
-        event = new_event(topics.RX_ISSUED, source="rxsim/hospital", subject=code, data=bundle)
+        signature = signing.simulated_signature(bundle, self.seed)
+        event = new_event(
+            topics.RX_ISSUED,
+            source="rxsim/hospital",
+            subject=code,
+            data=bundle,
+            signature=signature,
+        )
         sent = time.time()
         line = {"n": index, "due": due, "sent": sent, "submission_id": event["id"], "code": code}
         try:

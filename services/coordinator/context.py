@@ -1,5 +1,5 @@
 """What the coordinator's decisions know besides the event and the record: the time, the
-scenario's rules, and who is known and onboarded."""
+scenario's rules, who is known and onboarded, and whose signatures it trusts."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from rxsim.domain import rules as rx_rules
 from rxsim.domain.reference.country import Hospital
 from rxsim.domain.rules.switches import Rules
+from rxsim.fhir.signing import FacilityKeys
 from rxsim.scenario import Scenario
 
 
@@ -21,6 +22,8 @@ class Context:
     validity: timedelta  # real time, already scaled by the scenario's clock
     facilities: Mapping[str, Hospital] = field(default_factory=dict)  # by code, with their beds
     catalog: rx_rules.Lookup = field(default_factory=rx_rules.Lookup)
+    keys: FacilityKeys = field(default_factory=lambda: FacilityKeys(seed=0))  # trusts no one
+    require_signatures: bool = True
 
 
 def context_for(scenario: Scenario, now: datetime | None = None) -> Context:
@@ -36,4 +39,6 @@ def context_for(scenario: Scenario, now: datetime | None = None) -> Context:
         validity=scenario.validity / scenario.speedup,
         facilities=country.hospital_by_code,
         catalog=rx_rules.Lookup(scenario.catalog.drug_by_code, scenario.catalog.diagnosis_by_code),
+        keys=scenario.facility_keys(),
+        require_signatures=scenario.security.require_signatures,
     )

@@ -9,6 +9,7 @@ from rxsim.domain import rules as rx_rules
 from rxsim.domain.prescription import Issue
 from rxsim.domain.reasons import Reason
 from rxsim.domain.states import TERMINAL, can_move
+from rxsim.fhir import signing
 from rxsim.messaging.outgoing import Outgoing
 from schemas import topics
 from schemas.envelope import Envelope
@@ -80,6 +81,12 @@ def on_issued(record: PrescriptionRecord | None, event: Envelope, ctx: Context) 
     if rx.code != event.subject:
         issue = rx_rules.subject_mismatch(event.subject, rx.code)
         return _reject_submission(stored, event, event.subject, rx.facility_code, [issue], ctx)
+    if event.signature or ctx.require_signatures:
+        # Before the duplicate check and the rules: nothing a facility did not sign, or that
+        # changed since, is taken further (and a forgery cannot burn a real code).
+        forged = signing.verify(event.data, event.signature, ctx.keys, rx.facility_code)
+        if forged is not None:
+            return _reject_submission(stored, event, rx.code, rx.facility_code, [forged], ctx)
     if record is not None and record.state != State.REJECTED and ctx.rules.duplicate_code:
         return _reject_submission(
             stored, event, rx.code, rx.facility_code, [rx_rules.duplicate_code(rx.code)], ctx

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from rxsim import fhir
+from rxsim.fhir import signing
 from rxsim.messaging.codec import now
 from rxsim.messaging.kafka_io import Publisher
 from rxsim.messaging.tasks import spawn
@@ -47,10 +48,12 @@ class Desk:
         return rx.code, await self.publish(bundle, rx.code)
 
     async def publish(self, bundle: dict[str, Any], code: str, run_id: str | None = None) -> str:
-        """Publish a prescription to rx.issued (caused by a generator run, if `run_id`); its
-        submission id."""
+        """Publish a prescription to rx.issued (caused by a generator run, if `run_id`), signed
+        with its facility's key: what an outside system posts to this edge, the hospital has
+        accepted as its own, so it signs it; its submission id."""
+        signature = signing.simulated_signature(bundle, self.scenario.seed)
         event = await self.publisher.publish(
-            topics.RX_ISSUED, code, bundle, subject=code, causation_id=run_id
+            topics.RX_ISSUED, code, bundle, subject=code, causation_id=run_id, signature=signature
         )
         self.view.submitted(event["id"], code, now())
         return str(event["id"])

@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from rxsim.domain.reference.country import DRUG_BY_CODE
-from rxsim.fhir import bundles, synthetic
+from rxsim.fhir import bundles, signing, synthetic
 from rxsim.messaging import codec
 from rxsim.scenario import load
 from rxsim.tools import examples, hostile
@@ -26,7 +26,8 @@ from tests.support.stack_client import STACK_SCENARIO, StackClient, eventually
 
 pytestmark = pytest.mark.integration
 
-COUNTRY = load(str(STACK_SCENARIO)).country
+SCENARIO = load(str(STACK_SCENARIO))
+COUNTRY = SCENARIO.country
 HOSPITAL = COUNTRY.hospital_by_code["01001"]  # Hà Nội, onboarded in the pilot
 rng = random.Random()
 
@@ -52,7 +53,10 @@ def a_valid_issued_event(code: str) -> dict[str, Any]:
     bundle = synthetic.prescription(
         rng, code=code, hospital=HOSPITAL, citizen=citizen, drugs=[DRUG_BY_CODE["VD-25123-18"]]
     )
-    return codec.new_event(topics.RX_ISSUED, source="rxsim/test", subject=code, data=bundle)
+    signature = signing.simulated_signature(bundle, SCENARIO.seed)
+    return codec.new_event(
+        topics.RX_ISSUED, source="rxsim/test", subject=code, data=bundle, signature=signature
+    )
 
 
 class Bad(NamedTuple):

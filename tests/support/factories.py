@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from rxsim import fhir
 from rxsim.domain.reference.country import DRUGS, Citizen, Country, Drug, Hospital
 from rxsim.domain.rules.switches import Rules
-from rxsim.fhir import bundles, synthetic
+from rxsim.fhir import bundles, signing, synthetic
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -120,9 +120,13 @@ def envelope(
     event_id: str | None = None,
     correlation_id: str | None = None,
     time: datetime = T0,
+    signed: bool = True,
 ) -> Envelope:
+    """An envelope of `topic`; a prescription on rx.issued is signed as its hospital signs it,
+    unless `signed` is False."""
     event_id = event_id or new_id()
     body = data.model_dump(mode="json", exclude_none=True) if isinstance(data, BaseModel) else data
+    sign = signed and topic == topics.RX_ISSUED
     return Envelope(
         id=event_id,
         source="rxsim/tests",
@@ -132,6 +136,7 @@ def envelope(
         datacontenttype=topic.datacontenttype,
         dataschema=topic.dataschema,
         correlationid=correlation_id or event_id,
+        signature=signing.simulated_signature(body, SEED) if sign else None,
         data=body,
     )
 
@@ -142,6 +147,7 @@ def issued(
     event_id: str | None = None,
     correlation_id: str | None = None,
     time: datetime = T0,
+    signed: bool = True,
 ) -> Envelope:
     try:
         subject = fhir.parse_prescription(payload).code
@@ -154,7 +160,11 @@ def issued(
         event_id=event_id,
         correlation_id=correlation_id,
         time=time,
+        signed=signed,
     )
+
+
+KEYS = signing.FacilityKeys(SEED, frozenset(f.code for f in COUNTRY.facilities))
 
 
 def context(
@@ -162,6 +172,7 @@ def context(
     now: datetime = T0,
     rules: Rules | None = None,
     onboarded: frozenset[str] | None = None,
+    require_signatures: bool = True,
 ) -> Context:
     return Context(
         now=now,
@@ -173,6 +184,8 @@ def context(
         known_pharmacies=frozenset(COUNTRY.pharmacy_by_id),
         validity=VALIDITY,
         facilities=COUNTRY.hospital_by_code,
+        keys=KEYS,
+        require_signatures=require_signatures,
     )
 
 

@@ -176,7 +176,6 @@ def test_a_code_whose_submission_was_rejected_may_be_submitted_again() -> None:
     ("hospital", "code", "reason_code"),
     [
         (make.NOT_ONBOARDED_HOSPITAL, None, "FACILITY_NOT_ONBOARDED"),
-        (make.UNKNOWN_HOSPITAL, None, "UNKNOWN_FACILITY"),
         (
             make.ONBOARDED_HOSPITAL,
             make.code_for(make.ONBOARDED_HOSPITAL).upper(),
@@ -188,7 +187,7 @@ def test_a_code_whose_submission_was_rejected_may_be_submitted_again() -> None:
             "PRESCRIPTION_CODE_FACILITY",
         ),
     ],
-    ids=["not-onboarded", "unknown-facility", "malformed-code", "code-of-another-facility"],
+    ids=["not-onboarded", "malformed-code", "code-of-another-facility"],
 )
 def test_a_prescription_breaking_a_rule_is_rejected_with_its_reason_code(
     hospital: Hospital, code: str | None, reason_code: str

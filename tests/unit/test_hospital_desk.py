@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from rxsim import fhir
+from rxsim.fhir import signing
 from rxsim.scenario import load
 from schemas import topics
 from services.hospital.desk import Desk, RunGoing
@@ -38,6 +39,14 @@ async def test_a_valid_prescription_is_published_and_followed(desk: Desk) -> Non
     assert desk.view.submissions[submission_id].prescription_id == code
 
 
+async def test_what_the_edge_accepted_is_signed_as_its_facility(desk: Desk) -> None:
+    await desk.submit(make.bundle())
+    [(_, _, data, envelope)] = desk.publisher.sent  # type: ignore[attr-defined]
+    keys = desk.scenario.facility_keys()
+    issuer = make.ONBOARDED_HOSPITAL.code
+    assert signing.verify(data, envelope["signature"], keys, issuer) is None
+
+
 async def test_an_invalid_prescription_is_refused_and_nothing_is_sent(desk: Desk) -> None:
     with pytest.raises(fhir.InvalidPrescription):
         await desk.submit(make.without(make.bundle(), "Patient"))
@@ -64,6 +73,11 @@ async def test_a_generator_run_issues_its_count_and_a_second_waits_for_it(desk: 
     sent = [topic for topic, *_ in desk.publisher.sent]  # type: ignore[attr-defined]
     assert run.finished
     assert run.issued == sent.count(topics.RX_ISSUED.name) == 3
+    keys = desk.scenario.facility_keys()
+    for topic, _, bundle, envelope in desk.publisher.sent:  # type: ignore[attr-defined]
+        if topic == topics.RX_ISSUED.name:  # each signed as the facility its Bundle names
+            issuer = fhir.parse_prescription(bundle).facility_code
+            assert signing.verify(bundle, envelope["signature"], keys, issuer) is None
 
 
 async def test_runs_on_one_stack_never_repeat_prescription_codes(desk: Desk) -> None:
