@@ -149,7 +149,7 @@ def fhir_sign(
     the signature for the envelope's `signature`, or the whole event with --envelope."""
     import json
 
-    from rxsim.fhir import parse, signing
+    from rxsim.fhir import InvalidPrescription, parse, signing
     from rxsim.messaging import codec
     from schemas import topics
 
@@ -160,10 +160,16 @@ def fhir_sign(
     if facility is None or code is None:
         console.print("[red]error:[/] not a prescription Bundle with a facility code and a code")
         raise typer.Exit(2)
+    try:  # a Bundle that passes is signed as validated, which spares a second validation
+        parse.parse_prescription(bundle)
+        validated = True
+    except InvalidPrescription:
+        validated = False  # signed all the same: the coordinator validates it and says why
     if key is None:
-        signer = signing.simulated_signer(scenarios.load(scenario).seed, facility)
+        signer = signing.simulated_signer(scenarios.load(scenario).seed, facility, validated)
     else:
-        signer = signing.Signer(facility, signing.private_key_from_pem(key.read_bytes()))
+        private = signing.private_key_from_pem(key.read_bytes())
+        signer = signing.Signer(facility, private, validated)
     signature = signer.sign(bundle)
     if not envelope:
         print(signature)

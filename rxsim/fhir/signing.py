@@ -5,7 +5,9 @@ The signature travels in the envelope's `signature` as a JWS in compact serialis
 detached payload (RFC 7515, appendix F): `HEADER..SIGNATURE`, where the payload left out is
 the JCS canonical form of the Bundle (`canonical.canonical`, RFC 8785). The protected header
 is `{"alg": "EdDSA", "facility": <facility code>, "kid": <key id>}` (Ed25519, RFC 8037), so
-the facility and the key are signed too. The key id is the key's JWK thumbprint (RFC 7638),
+the facility and the key are signed too; a signer that validated the Bundle adds
+`"validated": "FHIR R4B"`, which spares the coordinator a second validation when the key is
+rxsim's own (`trusts_validation`). The key id is the key's JWK thumbprint (RFC 7638),
 which anyone holding the public key computes alike. Any JOSE library verifies it once given
 the canonical Bundle as payload.
 
@@ -34,6 +36,8 @@ from rxsim.fhir.canonical import canonical
 from rxsim.fhir.parse import facility_code
 
 ALG = "EdDSA"
+# What a signer that validated the Bundle against FHIR R4B puts in the protected header.
+VALIDATED = "FHIR R4B"
 WHERE = "envelope.signature"
 
 
@@ -78,16 +82,22 @@ def private_key_from_pem(pem: bytes) -> Ed25519PrivateKey:
 
 @dataclass(frozen=True)
 class Signer:
-    """A facility's signing key with its protected header, encoded once."""
+    """A facility's signing key with its protected header, encoded once. `validated`: the
+    signer validated every Bundle it signs against FHIR R4B (or built it with rxsim's own
+    builder, whose Bundles the tests validate), and says so in the header (see
+    `trusts_validation`)."""
 
     facility: str
     key: Ed25519PrivateKey
+    validated: bool = False
     kid: str = field(init=False)
     header: bytes = field(init=False)
 
     def __post_init__(self) -> None:
         kid = key_id(self.key.public_key())
         header = {"alg": ALG, "facility": self.facility, "kid": kid}
+        if self.validated:
+            header["validated"] = VALIDATED
         object.__setattr__(self, "kid", kid)
         object.__setattr__(self, "header", b64url(orjson.dumps(header)).encode())
 
@@ -98,19 +108,20 @@ class Signer:
 
 
 @lru_cache(maxsize=4096)
-def simulated_signer(seed: int, facility: str) -> Signer:
-    return Signer(facility, simulated_key(seed, facility))
+def simulated_signer(seed: int, facility: str, validated: bool = False) -> Signer:
+    return Signer(facility, simulated_key(seed, facility), validated)
 
 
-def simulated_signature(bundle: dict[str, Any], seed: int) -> str | None:
+def simulated_signature(bundle: dict[str, Any], seed: int, *, validated: bool) -> str | None:
     """The signature a simulated hospital puts on `bundle`: its issuing facility's key of the
-    scenario `seed`. None for a Bundle that names no facility (nothing can sign for it). Every
+    scenario `seed`, saying whether the caller validated the Bundle (or built it with rxsim's
+    builder). None for a Bundle that names no facility (nothing can sign for it). Every
     sender of rx.issued that plays a hospital signs through this."""
     facility = facility_code(bundle)
     if facility is None:
         return None
     try:
-        return simulated_signer(seed, facility).sign(bundle)
+        return simulated_signer(seed, facility, validated).sign(bundle)
     except ValueError:
         return None  # not JSON a signature can cover: sent unsigned, and refused so
 
@@ -152,6 +163,35 @@ class FacilityKeys:
                 public = public_key_from_pem(pem)
                 registered.setdefault(facility, {})[key_id(public)] = public
         return FacilityKeys(seed, simulated, registered)
+
+
+@lru_cache(maxsize=4096)
+def _validated_by(header_part: str) -> tuple[str, str] | None:
+    """(facility, key id) of a protected header that claims the Bundle was validated; None
+    when it does not, or is no header at all. Cached: a facility's header is the same on
+    every prescription it signs."""
+    try:
+        header = orjson.loads(_unb64url(header_part))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(header, dict) or header.get("validated") != VALIDATED:
+        return None
+    return str(header.get("facility")), str(header.get("kid"))
+
+
+def trusts_validation(signature: str | None, keys: FacilityKeys) -> bool:
+    """Whether a signature says its Bundle was validated at rxsim's own hospital edge: it
+    claims so, with the simulated key of one of the scenario's facilities, which only rxsim's
+    hospital (and the tools that play it) holds. The claim is believed before the signature
+    is checked, so `verify` must still run: a forged claim is refused there. A system signing
+    with its own registered key is validated in full whatever it claims."""
+    if not signature:
+        return False
+    claim = _validated_by(signature.partition(".")[0])
+    if claim is None:
+        return False
+    facility, kid = claim
+    return facility in keys.simulated and kid == _simulated_public(keys.seed, facility)[0]
 
 
 def _issue(code: Reason, message: str, where: str = WHERE) -> Issue:

@@ -50,7 +50,9 @@ def _event(
         data=data,
         correlation_id=cause["correlationid"] if cause else None,
         causation_id=cause["id"] if cause else None,
-        signature=signing.simulated_signature(data, seed) if seed is not None else None,
+        signature=(
+            signing.simulated_signature(data, seed, validated=True) if seed is not None else None
+        ),
     )
 
 

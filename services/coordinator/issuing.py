@@ -74,8 +74,11 @@ def on_issued(record: PrescriptionRecord | None, event: Envelope, ctx: Context) 
     ):
         return Outcome(None, note="replayed submission")
     stored = record
+    # Validated at the first hop when rxsim's hospital says so in its signature (checked
+    # below, before anything is taken further): then only the lean prescription is read.
+    validated = signing.trusts_validation(event.signature, ctx.keys)
     try:
-        rx = fhir.parse_prescription(event.data)
+        rx = fhir.parse_prescription(event.data, validated=validated)
     except fhir.InvalidPrescription as exc:
         return _reject_submission(stored, event, event.subject, "?", exc.issues, ctx)
     if rx.code != event.subject:

@@ -51,7 +51,9 @@ class Desk:
         """Publish a prescription to rx.issued (caused by a generator run, if `run_id`), signed
         with its facility's key: what an outside system posts to this edge, the hospital has
         accepted as its own, so it signs it; its submission id."""
-        signature = signing.simulated_signature(bundle, self.scenario.seed)
+        # Validated here (`submit`) or built by rxsim's own builder (the generator): the
+        # signature says so, and the coordinator does not validate it a second time.
+        signature = signing.simulated_signature(bundle, self.scenario.seed, validated=True)
         event = await self.publisher.publish(
             topics.RX_ISSUED, code, bundle, subject=code, causation_id=run_id, signature=signature
         )

@@ -53,7 +53,7 @@ def a_valid_issued_event(code: str) -> dict[str, Any]:
     bundle = synthetic.prescription(
         rng, code=code, hospital=HOSPITAL, citizen=citizen, drugs=[DRUG_BY_CODE["VD-25123-18"]]
     )
-    signature = signing.simulated_signature(bundle, SCENARIO.seed)
+    signature = signing.simulated_signature(bundle, SCENARIO.seed, validated=True)
     return codec.new_event(
         topics.RX_ISSUED, source="rxsim/test", subject=code, data=bundle, signature=signature
     )

@@ -121,7 +121,7 @@ def a_fresh_prescription() -> Bundle:
 
 def test_a_prescription_signed_by_its_facility_becomes_available(client: StackClient) -> None:
     bundle = a_fresh_prescription()
-    signature = signing.simulated_signature(bundle, SCENARIO.seed)
+    signature = signing.simulated_signature(bundle, SCENARIO.seed, validated=True)
     last_status(client, send_straight(client, bundle, signature), "AVAILABLE")
 
 
@@ -132,7 +132,7 @@ def test_an_unsigned_prescription_is_refused(client: StackClient) -> None:
 
 def test_a_key_the_registry_does_not_hold_is_refused(client: StackClient) -> None:
     bundle = a_fresh_prescription()
-    other_stack = signing.simulated_signature(bundle, SCENARIO.seed + 1)
+    other_stack = signing.simulated_signature(bundle, SCENARIO.seed + 1, validated=True)
     rejected = last_status(client, send_straight(client, bundle, other_stack), "REJECTED")
     assert rejected["reason_code"] == "SIGNATURE_UNKNOWN_KEY"
 
@@ -173,7 +173,7 @@ def test_a_prescription_changed_after_signing_is_refused_and_the_real_one_still_
 ) -> None:
     # Given a prescription its hospital signed, changed on the way
     bundle = a_fresh_prescription()
-    signature = signing.simulated_signature(bundle, SCENARIO.seed)
+    signature = signing.simulated_signature(bundle, SCENARIO.seed, validated=True)
     tampered = copy.deepcopy(bundle)
     tamper(
         next(

@@ -35,11 +35,11 @@ def reason(bundle: dict[str, Any], signature: str | None, keys: Any = KEYS) -> R
 
 def test_a_bundle_signed_by_its_facility_verifies() -> None:
     bundle = make.bundle()
-    assert reason(bundle, signing.simulated_signature(bundle, make.SEED)) is None
+    assert reason(bundle, signing.simulated_signature(bundle, make.SEED, validated=True)) is None
 
 
 def test_the_signature_is_a_detached_jws_naming_its_facility_and_key() -> None:
-    signature = signing.simulated_signature(make.bundle(), make.SEED)
+    signature = signing.simulated_signature(make.bundle(), make.SEED, validated=True)
     assert signature is not None
     header, payload, _ = signature.split(".")
     decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
@@ -71,7 +71,7 @@ def test_a_prescription_changed_after_signing_is_refused(
     tamper: Callable[[dict[str, Any]], None],
 ) -> None:
     bundle = make.bundle()
-    signature = signing.simulated_signature(bundle, make.SEED)
+    signature = signing.simulated_signature(bundle, make.SEED, validated=True)
     tampered = copy.deepcopy(bundle)
     tamper(tampered)
     assert tampered != bundle
@@ -90,7 +90,7 @@ def test_what_is_not_a_detached_eddsa_jws_is_refused_as_malformed(signature: str
 
 def test_a_facility_outside_the_registry_is_unknown() -> None:
     bundle = make.bundle()
-    signature = signing.simulated_signature(bundle, make.SEED)
+    signature = signing.simulated_signature(bundle, make.SEED, validated=True)
     empty = signing.FacilityKeys(make.SEED)
     assert reason(bundle, signature, keys=empty) == Reason.UNKNOWN_FACILITY
 
@@ -98,7 +98,7 @@ def test_a_facility_outside_the_registry_is_unknown() -> None:
 def test_a_key_the_registry_does_not_hold_is_unknown() -> None:
     """Another stack's seed derives another key: its key id is not in this registry."""
     bundle = make.bundle()
-    signature = signing.simulated_signature(bundle, make.SEED + 1)
+    signature = signing.simulated_signature(bundle, make.SEED + 1, validated=True)
     assert reason(bundle, signature) == Reason.SIGNATURE_UNKNOWN_KEY
 
 
@@ -126,7 +126,7 @@ def test_an_external_systems_registered_key_verifies_its_signatures() -> None:
     own = signing.Signer(FACILITY, private).sign(bundle)
     assert reason(bundle, own, keys) is None
     assert reason(bundle, own) == Reason.SIGNATURE_UNKNOWN_KEY  # not registered here
-    simulated = signing.simulated_signature(bundle, make.SEED)
+    simulated = signing.simulated_signature(bundle, make.SEED, validated=True)
     assert reason(bundle, simulated, keys) is None  # the simulated key stays valid
 
 
@@ -137,7 +137,7 @@ def test_a_registered_key_that_is_not_ed25519_pem_is_refused_at_load() -> None:
 
 def test_the_signature_survives_key_order_whitespace_and_number_spelling() -> None:
     bundle = make.bundle()
-    signature = signing.simulated_signature(bundle, make.SEED)
+    signature = signing.simulated_signature(bundle, make.SEED, validated=True)
     text = json.dumps(bundle, indent=3, ensure_ascii=True)
     reordered = json.loads(text, object_pairs_hook=lambda pairs: dict(reversed(pairs)))
     dose = resource(reordered, "MedicationRequest")["dosageInstruction"][0]["doseAndRate"][0]
