@@ -11,7 +11,7 @@ def samples(lags: list[int]) -> list[tuple[float, int]]:
 
 def test_lag_that_wavers_but_holds_is_sustained() -> None:
     trend, end, ok = sustained(20, 20, 340, samples([30, 60, 40, 55, 35, 60, 45, 50, 40, 52]))
-    assert ok and end == 52 and abs(trend) < 0.05 * 340
+    assert ok and end == 52 and abs(trend) < 0.02 * 340
 
 
 def test_lag_that_keeps_growing_is_not_sustained() -> None:
@@ -48,3 +48,11 @@ def test_a_service_too_busy_to_answer_keeps_the_lag_it_last_told() -> None:
     assert not sustained(341, 341, 4500, samples(totals))[2]
     as_if_none = [sum(sum(t.values()) for t in a.values()) for a in growing + too_busy]
     assert sustained(341, 341, 4500, samples(as_if_none))[2]  # what was judged before
+
+
+def test_a_lag_growing_by_a_few_percent_of_the_traffic_is_not_sustained() -> None:
+    # Measured: 171/s, 2,900 events written a second, the lag growing by 85 a second and
+    # 1,360 behind at the end; half of that rate then left the app a second behind.
+    lags = samples([1360 * step // 39 for step in range(40)])  # +70 a second
+    trend, end, ok = sustained(171, 171, 2900, lags)
+    assert 60 < trend < 80 and end == 1360 and not ok
