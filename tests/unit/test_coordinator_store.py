@@ -30,6 +30,15 @@ def validated(table: Table, key: str) -> PrescriptionRecord:
     return PrescriptionRecord.model_validate_json(stored)
 
 
+def stored_in(state: State) -> tuple[Table, PrescriptionStore, PrescriptionRecord]:
+    """A store over its table, holding one record in `state`, written as a batch writes it."""
+    table = Table("prescriptions")
+    store = PrescriptionStore(table)
+    record = make.record_in(state)
+    write(store, record.prescription_id, record)
+    return table, store, record
+
+
 def no_validation(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_: Any, **__: Any) -> PrescriptionRecord:
         raise AssertionError("validated the stored JSON again")
@@ -52,11 +61,8 @@ def test_the_record_stored_last_is_handed_to_the_next_event_without_validating_i
 
 
 def test_a_record_changed_but_not_stored_is_read_again_from_the_table() -> None:
-    table = Table("prescriptions")
-    store = PrescriptionStore(table)
-    record = make.record_in(State.AVAILABLE)
+    table, store, record = stored_in(State.AVAILABLE)
     code = record.prescription_id
-    write(store, code, record)
 
     taken = store.get(code)  # a handler changes it, then decides to store nothing
     assert taken is not None
@@ -69,11 +75,8 @@ def test_a_record_changed_but_not_stored_is_read_again_from_the_table() -> None:
 
 
 def test_bytes_written_behind_the_store_or_recovered_after_a_restart_are_validated() -> None:
-    table = Table("prescriptions")
-    store = PrescriptionStore(table)
-    record = make.record_in(State.AVAILABLE)
+    table, store, record = stored_in(State.AVAILABLE)
     code = record.prescription_id
-    write(store, code, record)
 
     accepted = make.record_in(State.ACCEPTED)
     table.partition(0)[code] = store.encode(accepted)  # e.g. restored from the changelog
