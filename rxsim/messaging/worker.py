@@ -41,7 +41,13 @@ from aiokafka.errors import CommitFailedError
 
 from rxsim.messaging import batch, health
 from rxsim.messaging.batch import Decide
-from rxsim.messaging.kafka_io import Consumer, Producer, partitions_of, stop_within
+from rxsim.messaging.kafka_io import (
+    Consumer,
+    Producer,
+    partitions_of,
+    read_to_end,
+    stop_within,
+)
 from rxsim.messaging.outgoing import Prepared
 from rxsim.messaging.settings import GROUP_SESSION_TIMEOUT_S, STOP_TIMEOUT_S, Settings
 from rxsim.messaging.tables import Overlay, Table, apply_changelog
@@ -323,8 +329,8 @@ class Worker:
             self.positions[tp] = committed[tp] if committed[tp] is not None else starts[tp]
 
     async def _restore(self, numbers: list[int]) -> int:
-        """Read changelog partitions `numbers` from their beginning to their end offset into
-        the table; the number of records read."""
+        """Read changelog partitions `numbers` from their beginning to their end into the
+        table; the number of records read."""
         assert self._restorer is not None
         tps = [TopicPartition(self.changelog, n) for n in numbers]
         for number in numbers:
@@ -332,21 +338,16 @@ class Worker:
         if not tps:
             return 0
         self._restorer.assign(tps)
-        ends = await self._restorer.end_offsets(tps)
         await self._restorer.seek_to_beginning(*tps)
-        pending = {tp for tp in tps if await self._restorer.position(tp) < ends[tp]}
-        count = 0
+        pending, count = set(tps), 0
         while pending:
             got = await self._restorer.getmany(*pending, timeout_ms=POLL_MS)
             for tp, records in got.items():
-                wanted = [r for r in records if r.offset < ends[tp]]
                 apply_changelog(
-                    self.table.partition(tp.partition), ((r.key, r.value) for r in wanted)
+                    self.table.partition(tp.partition), ((r.key, r.value) for r in records)
                 )
-                count += len(wanted)
-            for tp in list(pending):
-                if await self._restorer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
+                count += len(records)
+            pending = {tp for tp in pending if not await read_to_end(self._restorer, tp)}
         self._restorer.unsubscribe()
         return count
 

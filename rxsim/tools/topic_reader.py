@@ -81,7 +81,12 @@ def read(
                     yield Record(m.topic, part.partition, m.offset, m.key, m.value, m.timestamp)
             if batch:
                 last_seen = time.monotonic()
-            if not follow and all(consumer.position(p) >= end[p] for p in partitions):
+            # The end is the larger of ListOffsets' and the last fetch answer's: the embedded
+            # broker's ListOffsets falls short of a last batch's later records (see
+            # rxsim.messaging.kafka_io.read_to_end).
+            if not follow and all(
+                consumer.position(p) >= max(end[p], consumer.highwater(p) or 0) for p in partitions
+            ):
                 return
             if follow and idle is not None and time.monotonic() - last_seen > idle:
                 return
