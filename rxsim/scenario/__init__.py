@@ -16,7 +16,15 @@ from rxsim.domain.rules.switches import Rules
 from rxsim.fhir.signing import FacilityKeys
 from rxsim.scenario.clock import Clock
 from rxsim.scenario.faults import Faults, unmet
-from rxsim.scenario.sections import Behaviour, CatalogFiles, Load, Population, Section, Security
+from rxsim.scenario.sections import (
+    Behaviour,
+    CatalogFiles,
+    Load,
+    Population,
+    Retention,
+    Section,
+    Security,
+)
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -51,6 +59,7 @@ class Scenario(Section):
     rules: Rules = Rules()
     catalog_files: CatalogFiles = Field(default=CatalogFiles(), alias="catalog")
     security: Security = Security()
+    retention: Retention = Retention()
 
     # Derived data are cached by their inputs, not on the instance, so that a model_copy()
     # with another seed or population never carries a stale country along.
@@ -84,6 +93,10 @@ class Scenario(Section):
     @property
     def validity(self) -> timedelta:
         return timedelta(days=self.rules.validity_days)
+
+    @property
+    def kept_after_validity(self) -> timedelta:
+        return timedelta(days=self.retention.days_after_validity)
 
     @property
     def onboarded_facilities(self) -> frozenset[str]:

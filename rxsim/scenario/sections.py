@@ -1,5 +1,6 @@
 """The sections of a scenario file: who is onboarded, how much load, how people behave, where
-a real catalog comes from, and whose signatures are trusted (rules and faults have modules of
+a real catalog comes from, how long finished prescriptions are kept, and whose signatures are
+trusted (rules and faults have modules of
 their own)."""
 
 from pathlib import Path
@@ -103,6 +104,19 @@ class CatalogFiles(Section):
 
     drugs_csv: Path | None = None
     diagnoses_csv: Path | None = None
+
+
+class Retention(Section):
+    """How long the services keep what is finished: a long run's state must grow with what is
+    in flight, not with its history."""
+
+    days_after_validity: float = Field(
+        default=90.0,
+        gt=0,
+        description="simulated days a finished prescription is kept after its validity ends, "
+        "for status queries and to know a duplicate or replayed submission; then it is "
+        "forgotten, and a replayed submission older than that is parked as a dead letter",
+    )
 
 
 class Security(Section):

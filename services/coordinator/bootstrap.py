@@ -9,13 +9,15 @@ in schemas/topics.py.
 
 import logging
 import time
+from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from rxsim.messaging.batch import HOLD, Hold
+from rxsim.messaging.batch import HOLD, Hold, Park
 from rxsim.messaging.codec import Record
 from rxsim.messaging.outgoing import Prepared, prepare, prepare_caused
 from rxsim.messaging.settings import Settings
@@ -30,6 +32,7 @@ from services.coordinator.api import make_api
 from services.coordinator.context import Context, context_for
 from services.coordinator.expiries import reminders
 from services.coordinator.handlers import handle
+from services.coordinator.issuing import older_than_kept
 from services.coordinator.store import PrescriptionStore
 
 SERVICE = "coordinator"
@@ -73,6 +76,14 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
         `waits_for_its_issue`); the worker handles rx.issued of a batch first."""
         record = store.get(envelope.subject, view)
         place = (event.topic, event.partition, event.offset)
+        if record is None and topic is topics.RX_ISSUED:
+            ctx = context()
+            if older_than_kept(envelope, ctx):
+                raise Park(
+                    f"submitted {envelope.time.isoformat()}, before what the coordinator keeps "
+                    f"(its validity and [retention] days_after_validity): a replay of a "
+                    f"prescription it has forgotten"
+                )
         if record is None:
             waited = time.monotonic() - waiting_since.setdefault(place, time.monotonic())
             if waits_for_its_issue(event.topic, worker.behind_on(topics.RX_ISSUED), waited):
@@ -95,7 +106,9 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
         decide,
         first=[topics.RX_ISSUED],
     )
-    store = PrescriptionStore(worker.table)
+    store = PrescriptionStore(
+        worker.table, base_context.validity + base_context.kept_after_validity
+    )
     deadline_sent: dict[str, float] = {}  # id -> when its last deadline was sent (monotonic)
 
     async def send_deadlines() -> None:
@@ -110,5 +123,26 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
             )
             await worker.send(deadline)  # a new id each time: a repeat is a new reminder
 
+    def forget(view: Overlay, keys: list[str], now: datetime) -> list[Prepared] | None:
+        return [] if store.forget(view, keys, now) else None
+
+    async def forget_finished() -> None:
+        """Delete the finished records past their retention, partition by partition (a
+        deletion tells no one: it is written to the changelog only)."""
+        now = datetime.now(UTC)
+        by_partition: dict[int, list[str]] = defaultdict(list)
+        for key in store.forgettable(now):
+            partition = worker.table.locate(key)
+            if partition is not None:
+                by_partition[partition].append(key)
+        for partition, keys in by_partition.items():
+            try:
+                await worker.decide_here(partition, partial(forget, keys=keys, now=now))
+            except BaseException:  # not stored: hand them out again
+                for key in keys:
+                    store.again(key)
+                raise
+
     worker.every(0.5, send_deadlines)
+    worker.every(1.0, forget_finished)
     return make_api(worker, store)

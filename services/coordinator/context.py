@@ -20,6 +20,8 @@ class Context:
     onboarded_facilities: frozenset[str]
     known_pharmacies: frozenset[str]
     validity: timedelta  # real time, already scaled by the scenario's clock
+    # How long a finished prescription is kept after its validity (real time, scaled).
+    kept_after_validity: timedelta = timedelta(days=90)
     facilities: Mapping[str, Hospital] = field(default_factory=dict)  # by code, with their beds
     catalog: rx_rules.Lookup = field(default_factory=rx_rules.Lookup)
     keys: FacilityKeys = field(default_factory=lambda: FacilityKeys(seed=0))  # trusts no one
@@ -37,6 +39,7 @@ def context_for(scenario: Scenario, now: datetime | None = None) -> Context:
         onboarded_facilities=scenario.onboarded_facilities,
         known_pharmacies=frozenset(country.pharmacy_by_id),
         validity=scenario.validity / scenario.speedup,
+        kept_after_validity=scenario.kept_after_validity / scenario.speedup,
         facilities=country.hospital_by_code,
         catalog=rx_rules.Lookup(scenario.catalog.drug_by_code, scenario.catalog.diagnosis_by_code),
         keys=scenario.facility_keys(),

@@ -7,14 +7,18 @@ records) instead of with what is due.
 was rebuilt from its changelog (`rebuild`). It keeps each record's expiry fields and a heap of
 (valid_until, prescription id); a heap entry whose record has since gone terminal or changed
 validity is dropped when it comes up, so nothing is ever searched for. It also keeps how many
-records are in each state, for /stats, which counted them by decoding every record. Plain
-data: no broker.
+records are in each state, for /stats, which counted them by decoding every record.
+
+Finished records are forgotten the same way: each terminal record is due to be forgotten at
+its issue + validity + `[retention] days_after_validity` (`forgettable`), so what the
+coordinator holds in a long run grows with what is in flight and the retention, not with the
+run's history. Plain data: no broker.
 """
 
 import heapq
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rxsim.domain.states import TERMINAL
 from schemas.events import State
@@ -25,9 +29,12 @@ RESEND_AFTER_S = 5.0  # a deadline sent is on its way: send it again only if not
 
 
 class ExpiryIndex:
-    def __init__(self) -> None:
+    def __init__(self, kept: timedelta | None = None) -> None:
+        """`kept`: how long after its issue a finished record is forgotten (None: never)."""
+        self.kept = kept
         self._latest: dict[str, Expiry] = {}  # every record's expiry fields, as last stored
         self._heap: list[tuple[datetime, str]] = []  # (valid_until, id), lazily cleaned
+        self._finished: list[tuple[datetime, str]] = []  # (forget at, id), lazily cleaned
         # Records whose validity is over and that are not terminal yet: what a tick looks at.
         self._over: set[str] = set()
         self._counts: Counter[State] = Counter()  # records by state
@@ -39,6 +46,9 @@ class ExpiryIndex:
         if before is not None:
             self._uncount(before.state)
         self._counts[expiry.state] += 1
+        forget_at = self._forget_at(expiry)
+        if forget_at is not None and (before is None or self._forget_at(before) != forget_at):
+            heapq.heappush(self._finished, (forget_at, key))
         if not _may_expire(expiry):
             self._over.discard(key)
         elif before is None or not _may_expire(before) or before.valid_until != expiry.valid_until:
@@ -47,9 +57,20 @@ class ExpiryIndex:
             assert expiry.valid_until is not None
             heapq.heappush(self._heap, (expiry.valid_until, key))
 
+    def forget(self, key: str) -> None:
+        """A record was deleted."""
+        before = self._latest.pop(key, None)
+        if before is not None:
+            self._uncount(before.state)
+        self._over.discard(key)
+
     def rebuild(self, records: Iterable[tuple[str, Expiry]]) -> None:
         """Forget everything and index these records: the table after its recovery."""
         self._latest = dict(records)
+        self._finished = [
+            (at, k) for k, e in self._latest.items() if (at := self._forget_at(e)) is not None
+        ]
+        heapq.heapify(self._finished)
         self._over = set()
         self._counts = Counter(expiry.state for expiry in self._latest.values())
         self._heap = [
@@ -71,6 +92,29 @@ class ExpiryIndex:
         # until it ends; it expires only from the states that allow it.
         found = [(key, self._latest[key]) for key in self._over]
         return [(key, expiry) for key, expiry in found if due_for_expiry(expiry, now)]
+
+    def forgettable(self, now: datetime) -> list[str]:
+        """The finished records due to be forgotten at `now`, each handed out once (`again`
+        puts one back)."""
+        found = []
+        while self._finished and self._finished[0][0] <= now:
+            at, key = heapq.heappop(self._finished)
+            latest = self._latest.get(key)
+            if latest is not None and self._forget_at(latest) == at:
+                found.append(key)
+        return found
+
+    def again(self, key: str) -> None:
+        """A record whose forgetting failed: hand it out at the next `forgettable`."""
+        latest = self._latest.get(key)
+        at = None if latest is None else self._forget_at(latest)
+        if at is not None:
+            heapq.heappush(self._finished, (at, key))
+
+    def _forget_at(self, expiry: Expiry) -> datetime | None:
+        if self.kept is None or expiry.state not in TERMINAL or expiry.issued_at is None:
+            return None
+        return expiry.issued_at + self.kept
 
     def counts(self) -> dict[State, int]:
         """How many records are in each state (states with none left out)."""

@@ -67,6 +67,13 @@ def _refused_before(stored: PrescriptionRecord | None) -> list[str]:
     return [*stored.refused, *rejected]
 
 
+def older_than_kept(event: Envelope, ctx: Context) -> bool:
+    """Whether a submission was made before what the coordinator keeps: a prescription is
+    forgotten once finished and past its validity and retention, so an issue this old that
+    it does not know is a replay of one it forgot, not a new prescription."""
+    return event.time + ctx.validity + ctx.kept_after_validity <= ctx.now
+
+
 def on_issued(record: PrescriptionRecord | None, event: Envelope, ctx: Context) -> Outcome:
     """rx.issued: validate, then make the prescription available to the citizen."""
     if record is not None and (

@@ -85,19 +85,22 @@ def without_dosage_text(request: dict[str, Any]) -> dict[str, Any]:
 
 
 class Expiry(NamedTuple):
-    """Just what the expiry check and the counts by state need of a stored record."""
+    """Just what the expiry check, the counts by state and forgetting need of a stored
+    record."""
 
     state: State
     valid_until: datetime | None
     correlation_id: str = ""
+    issued_at: datetime | None = None
 
 
 def expiry_of(stored: dict[str, Any]) -> Expiry:
-    """Read the expiry fields of a stored record without validating the whole of it: the
-    coordinator's timer looks at every record twice a second."""
+    """Read the expiry fields of a stored record without validating the whole of it: a
+    restored table's records are all indexed at once."""
     until = stored.get("valid_until")
     return Expiry(
         State(stored["state"]),
         datetime.fromisoformat(until) if until else None,
         stored["correlation_id"],
+        datetime.fromisoformat(stored["issued_at"]),
     )

@@ -4,7 +4,7 @@ rebuilds after a restart. Records are encoded here; a batch reads and writes the
 overlay (rxsim/messaging/tables.py), the HTTP API and the expiry timer through the table."""
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import orjson
 
@@ -21,11 +21,12 @@ log = logging.getLogger(__name__)
 class PrescriptionStore:
     """Prescription id -> PrescriptionRecord, stored as its JSON; with the records' expiries
     indexed by due time and their counts by state (see expiries.py), kept as the table
-    changes and rebuilt when partitions are restored or dropped."""
+    changes and rebuilt when partitions are restored or dropped. `kept`: how long after its
+    issue a finished record is forgotten (None: never)."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, kept: timedelta | None = None) -> None:
         self.table = table
-        self._expiries = ExpiryIndex()
+        self._expiries = ExpiryIndex(kept)
         # The record last written under an id, with the bytes it was written as: the next
         # event about it takes this object instead of validating those bytes again, which was
         # a fifth of what the coordinator spent on a choice or a pharmacy's report. Only
@@ -74,12 +75,14 @@ class PrescriptionStore:
         """A batch stored a record: index its expiry, from the kept object when there is
         one (no decoding)."""
         if value is None:
+            self._expiries.forget(key)
             return
         kept = self._decoded.get(key)
         if kept is not None and kept[0] is value:
             record = kept[1]
             self._expiries.note(
-                key, Expiry(record.state, record.valid_until, record.correlation_id)
+                key,
+                Expiry(record.state, record.valid_until, record.correlation_id, record.issued_at),
             )
         else:
             self._expiries.note(key, expiry_of(orjson.loads(value)))
@@ -97,6 +100,31 @@ class PrescriptionStore:
     def due(self, now: datetime) -> list[tuple[str, Expiry]]:
         """The records whose validity is over at `now` and that may still expire."""
         return self._expiries.due(now)
+
+    def forgettable(self, now: datetime) -> list[str]:
+        """The finished records due to be forgotten at `now`, each handed out once."""
+        return self._expiries.forgettable(now)
+
+    def again(self, key: str) -> None:
+        """Hand out again a record whose forgetting was not stored."""
+        self._expiries.again(key)
+
+    def forget(self, view: Overlay, keys: list[str], now: datetime) -> bool:
+        """Delete from a partition's overlay those of `keys` that are still finished and due
+        (a batch may have stored a new submission of the code since they were handed out);
+        whether any was."""
+        kept = self._expiries.kept
+        deleted = False
+        for key in keys:
+            stored = view.get(key)
+            if kept is None or not stored:
+                continue
+            expiry = expiry_of(orjson.loads(stored))
+            if expiry.state in TERMINAL and expiry.issued_at and expiry.issued_at + kept <= now:
+                view.put(key, None)
+                self._decoded.pop(key, None)
+                deleted = True
+        return deleted
 
     def counts(self) -> dict[State, int]:
         """How many records are in each state, as last stored."""

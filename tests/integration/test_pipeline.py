@@ -91,7 +91,8 @@ def test_prescription_is_delivered_home(client: StackClient) -> None:
     # ...which the citizen sees in the app
     client.wait_for_citizen(citizen_of(bundle), code)
     seen = client["citizen_app"].get(f"/citizens/{citizen_of(bundle)}/prescriptions").json()
-    assert [rx["prescription_id"] for rx in seen] == [code]
+    # (the stack is shared: another test may have prescribed for this citizen too)
+    assert code in [rx["prescription_id"] for rx in seen]
     # When the citizen chooses home delivery from a pharmacy that has the drug
     choose(client, bundle, code, pharmacy_with(client, in_stock=True))
     # Then it is delivered, and the story on the topics is complete and in order
