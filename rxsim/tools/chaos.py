@@ -10,6 +10,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from rxsim.scenario import Scenario
 from rxsim.tools import hostile, mutation, replay
 from rxsim.tools.chaos_figures import Figures
 from rxsim.tools.demo import patience
-from rxsim.tools.ledger import dispensed_twice
+from rxsim.tools.ledger import Story, dispensed_twice
 from rxsim.tools.observer import Observer
 from rxsim.tools.sender import post_prescription
 from rxsim.tools.stack import Stack
@@ -29,6 +30,9 @@ from schemas import topics
 CAMPAIGNS = ("fhir", "hostile", "kill", "stop", "replay")
 STOP_SECONDS = 3.0  # frozen for less than a consumer group's session, so no rebalance is due
 READY_WITHIN = 90.0  # seconds a restarted service may take to report ready again
+# The replay and the quiet before and after it take at most this long (wait_until_quiet is
+# bounded at 90 s each, the replay itself seconds).
+REPLAY_WITHIN_S = 300.0
 FAULT_AFTER = 1 / 3  # of a run's prescriptions issued: the fault lands mid-run
 
 
@@ -352,7 +356,8 @@ class Chaos:
                 if story.final is None:
                     continue
                 code, submission = story.prescription_id, story.submission_id
-                await get(f"coordinator {code}", "coordinator", f"/prescriptions/{code}")
+                if not forgotten_within(story, self.scenario, REPLAY_WITHIN_S):
+                    await get(f"coordinator {code}", "coordinator", f"/prescriptions/{code}")
                 await get(f"hospital {submission}", "hospital", f"/submissions/{submission}")
                 found[f"steps of {submission}"] = {
                     "steps": [f"{s.state.value} {s.reason_code or ''}".strip() for s in story.steps]
@@ -363,6 +368,17 @@ class Chaos:
                     path = f"/pharmacies/{pharmacy['id']}/stock"
                     await get(f"stock {pharmacy['id']}", "pharmacy", path)
         return found
+
+
+def forgotten_within(story: Story, scenario: Scenario, seconds: float) -> bool:
+    """Whether the coordinator may forget this finished prescription within `seconds` (its
+    validity and retention end by then): a replay's second look would find it gone, which is
+    no change the replay made."""
+    if story.issued_at is None:
+        return False
+    kept = (scenario.validity + scenario.kept_after_validity) / scenario.speedup
+    left = story.issued_at + kept - datetime.now(UTC)
+    return left.total_seconds() < seconds
 
 
 def differences(before: dict[str, Any], after: dict[str, Any] | None) -> list[str]:

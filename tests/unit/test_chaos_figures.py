@@ -4,13 +4,17 @@ only when every figure expected to be 0 is 0 and every kill and stop was survive
 
 import json
 import random
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from rich.console import Console
 
 from rxsim.messaging import codec
+from rxsim.scenario import load
+from rxsim.tools.chaos import forgotten_within
 from rxsim.tools.chaos_figures import EXPECTED_ZERO, Figures
 from rxsim.tools.hostile import Landed, hostile_messages
+from rxsim.tools.ledger import Story
 from rxsim.tools.mutation import json_paths, mutate
 from rxsim.tools.replay import CONSUMED
 from schemas import topics
@@ -112,3 +116,14 @@ def test_a_hostile_message_is_dead_lettered_by_whoever_left_a_letter_at_its_offs
     letters = [("rx.issued", 2, 17, "coordinator"), ("rx.issued", 2, 18, "hospital")]
     assert landed.dead_lettered(letters) == ["coordinator"]
     assert landed.dead_lettered([("rx.cancel", 2, 17, "coordinator")]) == []
+
+
+def test_the_replay_does_not_look_at_records_the_coordinator_may_forget_meanwhile() -> None:
+    pilot = load("pilot")  # validity 5 days + 90 days kept, at ×14,400: 570 s
+    now = datetime.now(UTC)
+    kept = (pilot.validity + pilot.kept_after_validity) / pilot.speedup
+    near_its_end = Story("s1", "rx1", issued_at=now - kept + timedelta(seconds=60))
+    recent = Story("s2", "rx2", issued_at=now)
+
+    assert forgotten_within(near_its_end, pilot, 300)
+    assert not forgotten_within(recent, pilot, 300)
