@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from rxsim.domain.states import TERMINAL
+from rxsim.messaging.due import DueIndex
 from schemas.events import State
 from services.coordinator.issuing import due_for_expiry
 from services.coordinator.record import Expiry
@@ -34,7 +35,7 @@ class ExpiryIndex:
         self.kept = kept
         self._latest: dict[str, Expiry] = {}  # every record's expiry fields, as last stored
         self._heap: list[tuple[datetime, str]] = []  # (valid_until, id), lazily cleaned
-        self._finished: list[tuple[datetime, str]] = []  # (forget at, id), lazily cleaned
+        self._finished: DueIndex[str] = DueIndex()  # finished records by when to forget them
         # Records whose validity is over and that are not terminal yet: what a tick looks at.
         self._over: set[str] = set()
         self._counts: Counter[State] = Counter()  # records by state
@@ -46,9 +47,7 @@ class ExpiryIndex:
         if before is not None:
             self._uncount(before.state)
         self._counts[expiry.state] += 1
-        forget_at = self._forget_at(expiry)
-        if forget_at is not None and (before is None or self._forget_at(before) != forget_at):
-            heapq.heappush(self._finished, (forget_at, key))
+        self._finished.set(key, self._forget_at(expiry))
         if not _may_expire(expiry):
             self._over.discard(key)
         elif before is None or not _may_expire(before) or before.valid_until != expiry.valid_until:
@@ -63,14 +62,14 @@ class ExpiryIndex:
         if before is not None:
             self._uncount(before.state)
         self._over.discard(key)
+        self._finished.set(key, None)
 
     def rebuild(self, records: Iterable[tuple[str, Expiry]]) -> None:
         """Forget everything and index these records: the table after its recovery."""
         self._latest = dict(records)
-        self._finished = [
-            (at, k) for k, e in self._latest.items() if (at := self._forget_at(e)) is not None
-        ]
-        heapq.heapify(self._finished)
+        self._finished.clear()
+        for key, expiry in self._latest.items():
+            self._finished.set(key, self._forget_at(expiry))
         self._over = set()
         self._counts = Counter(expiry.state for expiry in self._latest.values())
         self._heap = [
@@ -96,20 +95,12 @@ class ExpiryIndex:
     def forgettable(self, now: datetime) -> list[str]:
         """The finished records due to be forgotten at `now`, each handed out once (`again`
         puts one back)."""
-        found = []
-        while self._finished and self._finished[0][0] <= now:
-            at, key = heapq.heappop(self._finished)
-            latest = self._latest.get(key)
-            if latest is not None and self._forget_at(latest) == at:
-                found.append(key)
-        return found
+        return self._finished.due(now)
 
     def again(self, key: str) -> None:
         """A record whose forgetting failed: hand it out at the next `forgettable`."""
         latest = self._latest.get(key)
-        at = None if latest is None else self._forget_at(latest)
-        if at is not None:
-            heapq.heappush(self._finished, (at, key))
+        self._finished.set(key, None if latest is None else self._forget_at(latest))
 
     def _forget_at(self, expiry: Expiry) -> datetime | None:
         if self.kept is None or expiry.state not in TERMINAL or expiry.issued_at is None:

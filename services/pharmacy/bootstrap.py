@@ -26,17 +26,19 @@ from rxsim.messaging.worker import Worker
 from rxsim.scenario import Scenario, load
 from schemas import topics
 from schemas.envelope import Envelope
+from schemas.events import OrderPlaced
 from schemas.topics import Topic
 from services.pharmacy import orders
 from services.pharmacy.api import make_api
 from services.pharmacy.book import Context, Outcome, context_for
 from services.pharmacy.domain import Stock
 from services.pharmacy.record import OrderRecord, Scheduled
-from services.pharmacy.store import PharmacyStore, StepDue
+from services.pharmacy.store import PharmacyStore, StepDue, order_key
 
 SERVICE = "pharmacy"
 STEP_TICK_S = 0.05  # how often due steps are looked for (a heap peek when none is due)
 STEP_RETRY_S = 1.0  # a step whose decision failed is taken again this much later
+FORGET_TICK_S = 1.0  # how often finished orders past their retention are looked for
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,14 @@ class Pharmacies:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store, self.scenario, self.clock = store, scenario, clock
+        # How long a finished order is kept: the validity of its prescription and the
+        # retention after it (real time), as the coordinator keeps prescriptions.
+        self.kept = timedelta(
+            seconds=scenario.clock.real_seconds(scenario.validity + scenario.kept_after_validity)
+        )
+        self.kept_after_validity = timedelta(
+            seconds=scenario.clock.real_seconds(scenario.kept_after_validity)
+        )
 
     def context(self) -> Context:
         return context_for(self.scenario, self.clock())
@@ -92,7 +102,10 @@ class Pharmacies:
             due = ctx.now + timedelta(seconds=self.scenario.clock.real_seconds(timer.after))
             timers[f"{cause_id}/step/{index}"] = Scheduled(due, timer.then)
         ready = prepare_caused(SERVICE, cause_id, outcome.out)
-        self.store.put_order(view, pharmacy_id, prescription_id, OrderRecord(order.book, timers))
+        written = OrderRecord(order.book, timers)
+        if written.finished:
+            written.forget_at = order.forget_at or ctx.now + self.kept
+        self.store.put_order(view, pharmacy_id, prescription_id, written)
         if stock != current:
             self.store.put_stock(view, pharmacy_id, stock)
         return ready
@@ -102,6 +115,12 @@ class Pharmacies:
         pharmacy_id = getattr(data, "pharmacy_id", None)
         if pharmacy_id not in self.scenario.country.pharmacy_by_id:
             raise Park(f"unknown pharmacy {pharmacy_id}")
+        if isinstance(data, OrderPlaced) and self.forgotten(view, data):
+            raise Park(
+                f"an order valid until {data.valid_until}, older than what the pharmacy keeps "
+                f"(its validity and [retention] days_after_validity): a replay of an order it "
+                f"has forgotten"
+            )
         handler = orders.HANDLERS[type(data)]
         ready = self.apply(
             view,
@@ -111,6 +130,16 @@ class Pharmacies:
             lambda order, stock, ctx: handler(order.book, envelope, data, dict(stock), ctx),
         )
         return ready or []
+
+    def forgotten(self, view: Overlay, order: OrderPlaced) -> bool:
+        """Whether an order is one the pharmacy may have forgotten: past its validity and the
+        retention, and not held. A finished order is forgotten no earlier than that, so this
+        is a replay of one, not an order to take."""
+        if order.valid_until is None:
+            return False
+        if order.valid_until + self.kept_after_validity > self.clock():
+            return False
+        return view.get(order_key(order.pharmacy_id, order.prescription_id)) is None
 
     def take_step(self, view: Overlay, step: StepDue) -> list[Prepared] | None:
         """A scheduled step that fell due: decided against the order as it is now (a
@@ -169,5 +198,26 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
                     store.steps.again(step)
                 raise
 
+    def forget(view: Overlay, keys: list[str], now: datetime) -> list[Prepared] | None:
+        return [] if store.forget(view, keys, now) else None
+
+    async def forget_finished() -> None:
+        """Delete the finished orders past their retention, a partition at a time (a
+        deletion tells no one: it is written to the changelog only)."""
+        now = datetime.now(UTC)
+        by_partition: dict[int, list[str]] = defaultdict(list)
+        for key in store.forgetting.due(now):
+            partition = worker.table.locate(key)
+            if partition is not None:
+                by_partition[partition].append(key)
+        for partition, keys in by_partition.items():
+            try:
+                await worker.decide_here(partition, partial(forget, keys=keys, now=now))
+            except BaseException:  # not stored: hand them out again
+                for key in keys:
+                    store.forgetting.set(key, now)
+                raise
+
     worker.every(STEP_TICK_S, take_due_steps)
+    worker.every(FORGET_TICK_S, forget_finished)
     return make_api(worker, pharmacies)

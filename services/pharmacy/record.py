@@ -48,6 +48,12 @@ class OrderRecord:
 
     book: OrderBook = field(default_factory=OrderBook)
     timers: dict[str, Scheduled] = field(default_factory=dict)  # step id -> when and what
+    # When a finished order (nothing held, nothing awaiting pickup, no step left) is forgotten.
+    forget_at: datetime | None = None
+
+    @property
+    def finished(self) -> bool:
+        return not (self.timers or self.book.in_hand or self.book.awaiting_pickup)
 
 
 def _seconds(delta: timedelta | None) -> float | None:
@@ -135,6 +141,7 @@ def encode(record: OrderRecord) -> bytes:
                 step_id: {"due": s.due.isoformat(), "then": _step(s.then)}
                 for step_id, s in record.timers.items()
             },
+            "forget_at": record.forget_at.isoformat() if record.forget_at else None,
         }
     )
     if len(stored) > MAX_MESSAGE_BYTES:
@@ -157,7 +164,13 @@ def decode(stored: bytes) -> OrderRecord:
         then = _step_of(s["then"], book)
         if then is not None:
             timers[step_id] = Scheduled(datetime.fromisoformat(s["due"]), then)
-    return OrderRecord(book, timers)
+    return OrderRecord(book, timers, forget_at_of(raw))
+
+
+def forget_at_of(raw: dict[str, Any]) -> datetime | None:
+    """When a stored order is to be forgotten (records stored before it was kept: never)."""
+    forget_at = raw.get("forget_at")
+    return datetime.fromisoformat(forget_at) if forget_at else None
 
 
 def encode_stock(stock: Stock) -> bytes:

@@ -8,7 +8,9 @@ partition of the pharmacy they name (the topics the pharmacy reads are keyed by 
 A batch reads and writes them through its overlay; the HTTP API reads the table. The store
 also keeps every scheduled step in an index by due time (`StepIndex`), told of each record as
 the table stores it and rebuilt when partitions are restored or dropped, so a restarted worker
-takes every pending step once its table is back."""
+takes every pending step once its table is back; and finished orders by when they are to be
+forgotten (`forgettable`, `forget`), so the table grows with what is in flight and the
+retention, not with a run's history."""
 
 import heapq
 import logging
@@ -17,6 +19,7 @@ from datetime import datetime
 
 import orjson
 
+from rxsim.messaging.due import DueIndex
 from rxsim.messaging.tables import Below, Overlay, Table
 from services.pharmacy import record
 from services.pharmacy.domain import Stock
@@ -96,6 +99,7 @@ class PharmacyStore:
     def __init__(self, table: Table) -> None:
         self.table = table
         self.steps = StepIndex()
+        self.forgetting: DueIndex[str] = DueIndex()  # order keys by when to forget them
         # The order record last written under a key, with the bytes it was written as: the
         # next event about it takes this object instead of decoding them again. Only orders
         # still under way are kept (held, awaiting pickup, or with steps to take).
@@ -125,8 +129,7 @@ class PharmacyStore:
         key = order_key(pharmacy_id, prescription_id)
         encoded = record.encode(order)
         view.put(key, encoded)
-        book = order.book
-        if order.timers or book.in_hand or book.awaiting_pickup:
+        if not order.finished:
             self._decoded[key] = (encoded, order)
         else:
             self._decoded.pop(key, None)
@@ -140,6 +143,19 @@ class PharmacyStore:
     def put_stock(self, view: Overlay, pharmacy_id: str, stock: Stock) -> None:
         view.put(stock_key(pharmacy_id), record.encode_stock(stock))
 
+    def forget(self, view: Overlay, keys: list[str], now: datetime) -> bool:
+        """Delete from a partition's overlay those of `keys` still due to be forgotten at
+        `now`; whether any was."""
+        deleted = False
+        for key in keys:
+            stored = view.get(key)
+            forget_at = record.forget_at_of(orjson.loads(stored)) if stored else None
+            if forget_at is not None and forget_at <= now:
+                view.put(key, None)
+                self._decoded.pop(key, None)
+                deleted = True
+        return deleted
+
     def partition_of(self, pharmacy_id: str, prescription_id: str) -> int | None:
         """Which partition of the table holds this order here (None: none this worker owns)."""
         return self.table.locate(order_key(pharmacy_id, prescription_id))
@@ -149,25 +165,39 @@ class PharmacyStore:
     def stored(self, partition: int, key: str, value: bytes | None) -> None:
         """A batch stored a value: index an order's steps, from the kept object when there is
         one (no decoding)."""
-        if not key.startswith(ORDER + "/"):
-            return
-        self.steps.note(partition, key, self._due_by_step(key, value))
+        if key.startswith(ORDER + "/"):
+            self._index(partition, key, value)
 
     def reset(self, table: Table) -> None:
         """Partitions were restored or dropped: index every stored step again."""
         self._decoded.clear()
         self.steps.clear()
+        self.forgetting.clear()
         for partition, values in list(table.partitions.items()):
             for key, value in list(values.items()):
                 if key.startswith(ORDER + "/"):
-                    self.steps.note(partition, key, self._due_by_step(key, value))
-        log.info("%d scheduled steps indexed", len(self.steps))
+                    self._index(partition, key, value)
+        log.info(
+            "%d scheduled steps and %d finished orders indexed",
+            len(self.steps), len(self.forgetting),
+        )  # fmt: skip
 
-    def _due_by_step(self, key: str, value: bytes | None) -> dict[str, datetime]:
+    def _index(self, partition: int, key: str, value: bytes | None) -> None:
+        """Index an order's steps and when it is forgotten, from the kept object when there
+        is one (no decoding)."""
         if value is None:
-            return {}
+            self.steps.note(partition, key, {})
+            self.forgetting.set(key, None)
+            return
         kept = self._decoded.get(key)
         if kept is not None and kept[0] is value:
-            return {step_id: s.due for step_id, s in kept[1].timers.items()}
-        timers = orjson.loads(value)["timers"]
-        return {step_id: datetime.fromisoformat(s["due"]) for step_id, s in timers.items()}
+            due_by_step = {step_id: s.due for step_id, s in kept[1].timers.items()}
+            forget_at = kept[1].forget_at
+        else:
+            raw = orjson.loads(value)
+            due_by_step = {
+                step_id: datetime.fromisoformat(s["due"]) for step_id, s in raw["timers"].items()
+            }
+            forget_at = record.forget_at_of(raw)
+        self.steps.note(partition, key, due_by_step)
+        self.forgetting.set(key, forget_at)

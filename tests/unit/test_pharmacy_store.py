@@ -3,7 +3,7 @@ order and its pharmacy's stock through a batch's overlay; the steps it schedules
 due time once the table stores them, taken once, and indexed again after a restart; and what
 a decision writes does not grow with the pharmacy's history (one record per order)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -49,6 +49,18 @@ class Stack:
         sent = self.pharmacies.receive(*cancellation(order), view)
         self.commit(view)
         return kinds(sent)
+
+    def forget_due(self, after: timedelta = timedelta(0)) -> list[str]:
+        """Move the clock and forget every finished order due, as the pharmacy's timer does."""
+        self.now += after
+        keys = self.store.forgetting.due(self.now)
+        view = Overlay(self.table.partition(0))
+        if self.store.forget(view, keys, self.now):
+            self.commit(view)
+        return keys
+
+    def orders_held(self) -> int:
+        return sum(1 for key, _ in self.table.items() if key.startswith("order/"))
 
     def steps_due(self, after: timedelta) -> list[str]:
         """Move the clock and take every step due, as the step timer does."""
@@ -162,3 +174,103 @@ def test_a_kept_order_is_used_only_while_the_table_holds_the_bytes_it_was_writte
     second = stack.store.order(view, order.pharmacy_id, order.prescription_id)
     assert second is not first and order.prescription_id in second.book.in_hand
     assert second == record.decode(stack.table.partition(0)[key])
+
+
+KEPT = timedelta(  # how long the pilot's pharmacy keeps a finished order (real time)
+    seconds=SCENARIO.clock.real_seconds(SCENARIO.validity + SCENARIO.kept_after_validity)
+)
+
+
+# Long enough for any step of the pilot's clean behaviour, well within the validity (30 s).
+STEP = timedelta(seconds=5)
+
+
+def valid(order: OrderPlaced, at: datetime = make.T0) -> OrderPlaced:
+    return order.model_copy(update={"valid_until": at + SCENARIO.validity / SCENARIO.speedup})
+
+
+def stored(stack: Stack, key: str) -> record.OrderRecord:
+    value = stack.table.get(key)
+    assert value is not None
+    return record.decode(value)
+
+
+def collected(stack: Stack, order: OrderPlaced) -> None:
+    assert stack.receive(order) == ["accepted"]
+    assert stack.steps_due(STEP) == ["dispensed"]
+    assert stack.steps_due(STEP) == ["picked_up"]
+
+
+def test_a_finished_order_is_forgotten_once_its_retention_is_over_and_its_stock_stays() -> None:
+    stack = Stack()
+    order = valid(an_order(Fulfilment.PICKUP, simulated=True))
+    collected(stack, order)
+    finished = stack.now
+    stock = stack.table.get(stock_key(order.pharmacy_id))
+
+    assert stack.forget_due(KEPT - (stack.now - finished) - timedelta(seconds=1)) == []
+    assert stack.orders_held() == 1
+    assert stack.forget_due(timedelta(seconds=1)) == [
+        order_key(order.pharmacy_id, order.prescription_id)
+    ]
+    assert stack.orders_held() == 0
+    assert stack.table.get(stock_key(order.pharmacy_id)) == stock
+
+
+def test_an_order_under_way_is_never_forgotten() -> None:
+    stack = Stack()
+    order = valid(an_order(Fulfilment.PICKUP, simulated=False))  # waits for its citizen
+    assert stack.receive(order) == ["accepted"]
+    assert stack.steps_due(STEP) == ["dispensed"]
+
+    assert stack.forget_due(KEPT * 10) == []
+    assert stack.orders_held() == 1
+
+
+def test_a_replayed_order_older_than_what_is_kept_is_parked_not_taken_again() -> None:
+    stack = Stack()
+    order = valid(an_order(Fulfilment.PICKUP, simulated=True))
+    collected(stack, order)
+    stack.forget_due(KEPT)
+    assert stack.orders_held() == 0
+
+    with pytest.raises(Park, match="older than what the pharmacy keeps"):
+        stack.receive(order)
+    assert stack.orders_held() == 0
+
+
+def test_a_replayed_order_still_kept_is_known_and_changes_nothing() -> None:
+    stack = Stack()
+    order = valid(an_order(Fulfilment.PICKUP, simulated=True))
+    collected(stack, order)
+    key = order_key(order.pharmacy_id, order.prescription_id)
+    stock, forget_at = stack.table.get(stock_key(order.pharmacy_id)), stored(stack, key).forget_at
+
+    assert stack.receive(order) == []
+    assert stack.table.get(stock_key(order.pharmacy_id)) == stock
+    assert stored(stack, key).forget_at == forget_at
+
+
+def test_after_a_restart_finished_orders_are_indexed_again_and_forgotten() -> None:
+    stack = Stack()
+    order = valid(an_order(Fulfilment.PICKUP, simulated=True))
+    collected(stack, order)
+
+    restored = Table("orders")
+    again = Stack(restored)
+    again.now = stack.now
+    restored.partition(0).update(stack.table.items())
+    restored.reset()
+    assert again.forget_due(KEPT) == [order_key(order.pharmacy_id, order.prescription_id)]
+    assert again.orders_held() == 0
+
+
+def test_the_orders_held_grow_with_what_is_in_flight_not_with_the_history() -> None:
+    stack = Stack()
+    held = []
+    for n in range(400):
+        order = valid(an_order(Fulfilment.PICKUP, simulated=True), at=stack.now)
+        collected(stack, order.model_copy(update={"prescription_id": f"01001rx{n:07d}-c"}))
+        stack.forget_due(KEPT / 50)
+        held.append(stack.orders_held())
+    assert held[-1] <= 1.1 * held[100]
