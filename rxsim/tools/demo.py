@@ -15,6 +15,7 @@ from rich.table import Table
 from rxsim.domain.reasons import Reason
 from rxsim.scenario import Scenario
 from rxsim.scenario.load_curve import due_times
+from rxsim.tools import report_format as fmt
 from rxsim.tools.lag import LagSampler
 from rxsim.tools.ledger import SIMULATED_STAGES, Ledger
 from rxsim.tools.observer import Observer
@@ -172,7 +173,7 @@ def summary(result: DemoResult) -> Group:
         title="per-stage latency, real time (scenario: mostly its simulated delays)",
         title_justify="left",
     )
-    for column in ("stage", "clock", "n", "p50", "p95", "p99"):
+    for column in ("stage", "clock", "n", "p50", "p95", "p99", "simulated p50"):
         latency.add_column(column, justify="left" if column in ("stage", "clock") else "right")
     for label, histogram in ledger.latencies().items():
         n = histogram.get_total_count()
@@ -180,7 +181,9 @@ def summary(result: DemoResult) -> Group:
             continue
         p50, p95, p99 = (histogram.get_value_at_percentile(p) for p in (50, 95, 99))
         clock = "scenario" if label in SIMULATED_STAGES else "pipeline"
-        latency.add_row(label, clock, str(n), _fmt(p50), _fmt(p95), _fmt(p99))
+        # The scenario's clock scales every real duration alike (see run_metrics).
+        simulated = fmt.simulated(p50 * scenario.speedup / 60_000) if clock == "scenario" else ""
+        latency.add_row(label, clock, str(n), _fmt(p50), _fmt(p95), _fmt(p99), simulated)
     parts: list[Any] = [counts, latency]
     if in_flight:
         named = Table(title="still in flight", title_justify="left")

@@ -206,7 +206,7 @@ def build_result(
             **run_metrics.load_figures(sends, progress.scheduled, shape.duration_s),
         },
         "outcomes": run_metrics.outcomes(ledger, sends, dead_letters),
-        "stages": run_metrics.stage_latencies(ledger, due),
+        "stages": run_metrics.stage_latencies(ledger, due, plan.scenario.speedup),
         "timeline": run_metrics.timeline(
             ledger, sends, progress.lags, progress.start_at, shape.rate_at, until
         ),

@@ -9,6 +9,7 @@ from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
 
+from rxsim.tools import report_format as fmt
 from rxsim.tools import report_html
 
 
@@ -50,14 +51,21 @@ def summary(result: dict[str, Any]) -> Group:
         title="per-stage latency, real time (stages from the issue start when the send was due)",
         title_justify="left",
     )
-    for column in ("stage", "clock", "n", "p50", "p90", "p99", "max"):
+    for column in ("stage", "clock", "n", "p50", "p90", "p99", "max", "simulated p50 · p99"):
         stages.add_column(column, justify="left" if column in ("stage", "clock") else "right")
     for stage in result["stages"]:
         latency = stage["latency_ms"]
+        simulated = stage.get("simulated_minutes")
+        in_simulated_time = (
+            f"{fmt.simulated(simulated['p50'])} · {fmt.simulated(simulated['p99'])}"
+            if simulated
+            else ""
+        )
         if latency["n"]:
             stages.add_row(
                 escape(stage["label"]), stage["clock"], f"{latency['n']:,}",
                 *(_ms(latency[p]) for p in ("p50", "p90", "p99", "max")),
+                in_simulated_time,
             )  # fmt: skip
     parts: list[Any] = [counts, stages]
     if result["thresholds"]:

@@ -26,6 +26,15 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes} min"
 
 
+def simulated(minutes: float) -> str:
+    """Simulated time as people say it: minutes, hours or days."""
+    if minutes < 120:
+        return f"{minutes:,.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:,.1f} h"
+    return f"{minutes / 1440:,.1f} d"
+
+
 def percent_change(before: float, after: float) -> float | None:
     """(after − before) / before in %; None when before is 0 and after is not (no ratio)."""
     if before == after:

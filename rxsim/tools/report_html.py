@@ -264,6 +264,17 @@ def _thresholds_section(result: Result) -> str:
 def _stages_section(result: Result) -> str:
     stages = [(f"{s['label']} ({s['clock']})", s["latency_ms"]) for s in result["stages"]]
     notes = "".join(f"<li>{esc(words)}</li>" for words in CLOCKS.values())
+    simulated = [
+        f"<li>{esc(s['label'])}: p50 {s['simulated_minutes']['p50']:,g} min, "
+        f"p99 {s['simulated_minutes']['p99']:,g} min simulated</li>"
+        for s in result["stages"]
+        if s.get("simulated_minutes") and s["latency_ms"]["n"]
+    ]
+    if simulated:
+        notes += (
+            "<li>the scenario's stages in simulated time (real time × the clock's speedup):"
+            f"<ul>{''.join(simulated)}</ul></li>"
+        )
     return (
         "<h2>Stages (ms)</h2>"
         + _percentiles_table(stages)

@@ -44,6 +44,15 @@ def test_stages_that_start_at_the_issue_count_from_when_the_send_was_due() -> No
     assert without_schedule[1]["latency_ms"]["p50"] == pytest.approx(100, abs=1)
 
 
+def test_the_scenarios_stages_are_also_given_in_simulated_minutes_and_the_pipelines_not() -> None:
+    # available at 1 s, chosen at 2.5 s real: at ×14,400, 1.5 s real is 360 simulated minutes
+    ledger = ledger_of(story("a", 0, (State.AVAILABLE, 1), (State.ORDERED, 2.5)))
+    stages = {s["id"]: s for s in run_metrics.stage_latencies(ledger, {"a": T0}, 14_400)}
+    assert stages["chosen"]["clock"] == "scenario"
+    assert stages["chosen"]["simulated_minutes"]["p50"] == pytest.approx(360, rel=0.01)
+    assert "simulated_minutes" not in stages["visible"]
+
+
 def test_loss_accounting_names_what_is_stuck_and_what_was_never_seen() -> None:
     ledger = ledger_of(
         story("a", 0, (State.AVAILABLE, 1), (State.EXPIRED, 2)),
