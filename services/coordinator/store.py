@@ -10,7 +10,7 @@ import orjson
 
 from rxsim.domain.states import TERMINAL
 from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge
-from rxsim.messaging.tables import Below, Overlay, Table
+from rxsim.messaging.tables import Below, Decoded, Overlay, Table
 from schemas.events import State
 from services.coordinator.expiries import ExpiryIndex
 from services.coordinator.record import Expiry, PrescriptionRecord, expiry_of
@@ -27,12 +27,9 @@ class PrescriptionStore:
     def __init__(self, table: Table, kept: timedelta | None = None) -> None:
         self.table = table
         self._expiries = ExpiryIndex(kept)
-        # The record last written under an id, with the bytes it was written as: the next
-        # event about it takes this object instead of validating those bytes again, which was
-        # a fifth of what the coordinator spent on a choice or a pharmacy's report. Only
-        # records that are not terminal are kept, so this holds what is in flight, not the
-        # history.
-        self._decoded: dict[str, tuple[bytes, PrescriptionRecord]] = {}
+        # Records as last written, not validated again by the next event about them; only
+        # those not terminal are kept.
+        self._decoded: Decoded[PrescriptionRecord] = Decoded()
         table.watch(self)
 
     def get(self, prescription_id: str, view: Below | None = None) -> PrescriptionRecord | None:
@@ -41,13 +38,8 @@ class PrescriptionStore:
         stored = (view or self.table).get(prescription_id)
         if not stored:
             return None
-        # Taken out, not looked up: handlers change the record they are given, also when they
-        # then write nothing, so a kept object is handed out once and only `put` keeps one
-        # again. It is used only while the very bytes it was written as are what is read.
-        kept = self._decoded.pop(prescription_id, None)
-        if kept is not None and kept[0] is stored:
-            return kept[1]
-        return PrescriptionRecord.model_validate_json(stored)
+        kept = self._decoded.take(prescription_id, stored)
+        return kept if kept is not None else PrescriptionRecord.model_validate_json(stored)
 
     def put(self, prescription_id: str, record: PrescriptionRecord, view: Overlay) -> None:
         """Write a record to a batch's overlay; it reaches the table with the batch. Raise
@@ -56,9 +48,9 @@ class PrescriptionStore:
         encoded = self.encode(record)
         view.put(prescription_id, encoded)
         if record.state in TERMINAL:
-            self._decoded.pop(prescription_id, None)
+            self._decoded.drop(prescription_id)
         else:
-            self._decoded[prescription_id] = (encoded, record)
+            self._decoded.keep(prescription_id, encoded, record)
 
     @staticmethod
     def encode(record: PrescriptionRecord) -> bytes:
@@ -77,9 +69,8 @@ class PrescriptionStore:
         if value is None:
             self._expiries.forget(key)
             return
-        kept = self._decoded.get(key)
-        if kept is not None and kept[0] is value:
-            record = kept[1]
+        record = self._decoded.peek(key, value)
+        if record is not None:
             self._expiries.note(
                 key,
                 Expiry(record.state, record.valid_until, record.correlation_id, record.issued_at),
@@ -122,7 +113,7 @@ class PrescriptionStore:
             expiry = expiry_of(orjson.loads(stored))
             if expiry.state in TERMINAL and expiry.issued_at and expiry.issued_at + kept <= now:
                 view.put(key, None)
-                self._decoded.pop(key, None)
+                self._decoded.drop(key)
                 deleted = True
         return deleted
 

@@ -20,7 +20,7 @@ from datetime import datetime
 import orjson
 
 from rxsim.messaging.due import DueIndex
-from rxsim.messaging.tables import Below, Overlay, Table
+from rxsim.messaging.tables import Below, Decoded, Overlay, Table
 from services.pharmacy import record
 from services.pharmacy.domain import Stock
 from services.pharmacy.record import OrderRecord
@@ -100,10 +100,9 @@ class PharmacyStore:
         self.table = table
         self.steps = StepIndex()
         self.forgetting: DueIndex[str] = DueIndex()  # order keys by when to forget them
-        # The order record last written under a key, with the bytes it was written as: the
-        # next event about it takes this object instead of decoding them again. Only orders
-        # still under way are kept (held, awaiting pickup, or with steps to take).
-        self._decoded: dict[str, tuple[bytes, OrderRecord]] = {}
+        # Orders as last written, not decoded again by the next event about them; only those
+        # still under way are kept.
+        self._decoded: Decoded[OrderRecord] = Decoded()
         table.watch(self)
 
     def order(self, view: Below, pharmacy_id: str, prescription_id: str) -> OrderRecord:
@@ -113,13 +112,8 @@ class PharmacyStore:
         stored = view.get(key)
         if not stored:
             return OrderRecord()
-        # Taken out, not looked up: decisions change the book they are given, also when they
-        # then write nothing, so a kept object is handed out once and only `put_order` keeps
-        # one again. It is used only while the very bytes it was written as are what is read.
-        kept = self._decoded.pop(key, None)
-        if kept is not None and kept[0] is stored:
-            return kept[1]
-        return record.decode(stored)
+        kept = self._decoded.take(key, stored)
+        return kept if kept is not None else record.decode(stored)
 
     def put_order(
         self, view: Overlay, pharmacy_id: str, prescription_id: str, order: OrderRecord
@@ -130,9 +124,9 @@ class PharmacyStore:
         encoded = record.encode(order)
         view.put(key, encoded)
         if not order.finished:
-            self._decoded[key] = (encoded, order)
+            self._decoded.keep(key, encoded, order)
         else:
-            self._decoded.pop(key, None)
+            self._decoded.drop(key)
 
     def stock(self, view: Below | None, pharmacy_id: str) -> Stock:
         """A pharmacy's stock as stored (or as a batch has made it): the drugs it was asked
@@ -152,7 +146,7 @@ class PharmacyStore:
             forget_at = record.forget_at_of(orjson.loads(stored)) if stored else None
             if forget_at is not None and forget_at <= now:
                 view.put(key, None)
-                self._decoded.pop(key, None)
+                self._decoded.drop(key)
                 deleted = True
         return deleted
 
@@ -189,10 +183,10 @@ class PharmacyStore:
             self.steps.note(partition, key, {})
             self.forgetting.set(key, None)
             return
-        kept = self._decoded.get(key)
-        if kept is not None and kept[0] is value:
-            due_by_step = {step_id: s.due for step_id, s in kept[1].timers.items()}
-            forget_at = kept[1].forget_at
+        kept = self._decoded.peek(key, value)
+        if kept is not None:
+            due_by_step = {step_id: s.due for step_id, s in kept.timers.items()}
+            forget_at = kept.forget_at
         else:
             raw = orjson.loads(value)
             due_by_step = {

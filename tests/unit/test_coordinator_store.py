@@ -93,7 +93,7 @@ def test_terminal_records_are_not_kept_in_memory() -> None:
     store = PrescriptionStore(table)
     delivered = make.record_in(State.DELIVERED, fulfilment=Fulfilment.DELIVERY)
     write(store, delivered.prescription_id, delivered)
-    assert store._decoded == {}
+    assert len(store._decoded) == 0
     assert store.get(delivered.prescription_id) == delivered
 
 
