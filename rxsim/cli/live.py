@@ -45,7 +45,7 @@ def tail(
     console.print(f"[dim]following {topic} on {where} — Ctrl-C stops[/]")
     try:
         for record in read(where, [topic], from_beginning=from_beginning, follow=True):
-            event = parse(record.value)
+            event = parse(record.value, record.headers)
             if event is None:
                 if prescription is None:
                     console.print(
@@ -76,7 +76,7 @@ def trace(
     where = connect(bootstrap, err)
     found = []
     for record in read(where, [t.name for t in ALL_TOPICS]):
-        event = parse(record.value)
+        event = parse(record.value, record.headers)
         if event is not None and prescription_of(record.topic, event) == prescription:
             found.append((record.topic, event))
     if not found:
@@ -106,7 +106,7 @@ def deadletters(
     count = 0
     try:
         for record in read(where, [topics.RX_DEADLETTER.name], follow=follow):
-            event = parse(record.value) or {}
+            event = parse(record.value, record.headers) or {}
             data = event.get("data", {}) if isinstance(event.get("data"), dict) else {}
             original = base64.b64decode(data.get("original_b64", "") or "")
             source = f"{data.get('source_topic')}[{data.get('partition')}]@{data.get('offset')}"

@@ -120,7 +120,7 @@ def _one(
     parked in rx.deadletter instead, with the reason, and changes nothing."""
     topic = topics.BY_NAME[record.topic]
     try:
-        envelope, data = decode(topic, record.value)
+        envelope, data = decode(topic, record.value, record.headers)
     except Undecodable as exc:
         sends.append(_dead_letter(service, record, exc.reason))
         return None

@@ -12,7 +12,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import BaseModel
 
 from rxsim.messaging import health
-from rxsim.messaging.codec import Undecodable, dead_letter_of, decode, encode_bounded, new_event
+from rxsim.messaging.codec import (
+    STRUCTURED,
+    Undecodable,
+    dead_letter_of,
+    decode,
+    encode_bounded,
+    new_event,
+)
 from rxsim.messaging.settings import STOP_TIMEOUT_S
 from schemas import topics
 from schemas.envelope import Envelope
@@ -73,7 +80,7 @@ class Publisher:
 
     async def send_raw(self, topic: str, key: bytes, value: bytes) -> None:
         assert self._producer is not None, "Publisher.start() first"
-        await self._producer.send_and_wait(topic, key=key, value=value)
+        await self._producer.send_and_wait(topic, key=key, value=value, headers=STRUCTURED)
 
     async def publish(
         self,
@@ -180,7 +187,7 @@ class Follower:
         async for message in self._consumer:
             topic = topics.BY_NAME[message.topic]
             try:
-                envelope, data = decode(topic, message.value)
+                envelope, data = decode(topic, message.value, message.headers)
                 await self.handler(topic, envelope, data)
             except Undecodable as exc:
                 if message.topic not in self.own:

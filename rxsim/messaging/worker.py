@@ -41,6 +41,7 @@ from aiokafka.errors import CommitFailedError
 
 from rxsim.messaging import batch, health
 from rxsim.messaging.batch import Decide
+from rxsim.messaging.codec import STRUCTURED
 from rxsim.messaging.kafka_io import (
     Consumer,
     Producer,
@@ -231,7 +232,9 @@ class Worker:
         """Send what was decided and wait until the broker has all of it; then write the
         changed records to the changelog and wait; only then store them in memory."""
         assert self._producer is not None
-        sent = [await self._producer.send(t, value=v, key=k) for t, k, v in sends]
+        sent = [
+            await self._producer.send(t, value=v, key=k, headers=STRUCTURED) for t, k, v in sends
+        ]
         await asyncio.gather(*sent)
         written = [
             await self._producer.send(self.changelog, key=key.encode(), value=value, partition=n)
@@ -377,7 +380,7 @@ class Worker:
         sent again if it is lost)."""
         assert self._producer is not None
         topic, key, value = prepared
-        await self._producer.send(topic, value=value, key=key)
+        await self._producer.send(topic, value=value, key=key, headers=STRUCTURED)
 
     def behind_on(self, topic: Topic) -> bool:
         """Whether events of `topic` wait on a partition this worker owns that it has not

@@ -92,7 +92,7 @@ def dead_letters(bootstrap: str) -> dict[DeadLetterAt, dict[str, Any]]:
     """Every dead letter so far, by where its original was and who refused it."""
     found = {}
     for record in read(bootstrap, [topics.RX_DEADLETTER.name]):
-        event = parse(record.value) or {}
+        event = parse(record.value, record.headers) or {}
         data = event.get("data", {})
         found[(data["source_topic"], data["partition"], data["offset"], data["consumer"])] = data
     return found

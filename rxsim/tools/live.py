@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from rxsim.messaging.codec import Undecodable, decode
+from rxsim.messaging.codec import Headers, Undecodable, binary_mode_event, decode
 from rxsim.tools.contracts import validation
 from rxsim.tools.stack import running_bootstrap
 from rxsim.tools.topic_reader import BrokerUnreachable, Record, open_consumer, read
@@ -33,8 +33,15 @@ def connect(bootstrap: str | None, err: Console) -> str:
     return bootstrap
 
 
-def parse(value: bytes | None) -> dict[str, Any] | None:
-    """The envelope as a dict, or None when the bytes are not a JSON object (for display)."""
+def parse(value: bytes | None, headers: Headers = ()) -> dict[str, Any] | None:
+    """The envelope as a dict, or None when the bytes are not a JSON object (for display).
+    A record in the CloudEvents binding's binary mode (`headers`) is shown as its event."""
+    try:
+        binary = binary_mode_event(value or b"", headers) if headers else None
+    except Undecodable:
+        return None
+    if binary is not None:
+        return binary
     try:
         obj = orjson.loads(value or b"")
     except orjson.JSONDecodeError:
@@ -46,18 +53,18 @@ def problem_of(record: Record) -> tuple[str, str | None]:
     """(message type, first problem or None): the published JSON Schema first, then the
     consumers' own decoder, so a gap between the two shows up too."""
     topic = BY_NAME[record.topic]
-    event = parse(record.value)
+    event = parse(record.value, record.headers)
     kind = str(event.get("type", "?")) if event else "(not a JSON object)"
     if event is None:
         try:
-            decode(topic, record.value)
+            decode(topic, record.value, record.headers)
         except Undecodable as exc:
             return kind, exc.reason
     problems = validation.validate(topic, event)
     if problems:
         return kind, problems[0]
     try:
-        decode(topic, record.value)
+        decode(topic, record.value, record.headers)
     except Undecodable as exc:
         return kind, f"the consumers' decoder refuses it: {exc.reason}"
     return kind, None

@@ -53,7 +53,9 @@ class Observer:
                 self.dead_letters += 1
                 continue
             try:
-                envelope, data = decode(topics.BY_NAME[message.topic], message.value)
+                envelope, data = decode(
+                    topics.BY_NAME[message.topic], message.value, message.headers
+                )
             except Undecodable:
                 continue  # the services dead-letter it; the ledger counts what they accepted
             if isinstance(data, StatusChanged):

@@ -15,7 +15,7 @@ def record_issued(bootstrap: str, out: Path) -> tuple[int, float]:
     issued: list[tuple[float, dict[str, Any]]] = []
     for record in read(bootstrap, [topics.RX_ISSUED.name]):
         try:
-            envelope, _ = decode(topics.RX_ISSUED, record.value)
+            envelope, _ = decode(topics.RX_ISSUED, record.value, record.headers)
         except Undecodable:
             continue  # dead-lettered by the coordinator: not an issuance
         issued.append((envelope.time.timestamp(), dict(envelope.data)))

@@ -26,7 +26,9 @@ def replay(bootstrap: str) -> int:
     )
     try:
         for r in records:
-            producer.send(r.topic, key=r.key, value=r.value, partition=r.partition)
+            producer.send(
+                r.topic, key=r.key, value=r.value, partition=r.partition, headers=list(r.headers)
+            )
         producer.flush(timeout=60)
     finally:
         producer.close()

@@ -23,7 +23,7 @@ import orjson
 from rxsim import fhir
 from rxsim import scenario as scenarios
 from rxsim.fhir import signing
-from rxsim.messaging.codec import encode_bounded, new_event
+from rxsim.messaging.codec import STRUCTURED, encode_bounded, new_event
 from rxsim.messaging.kafka_io import Producer
 from rxsim.tools import trace_file
 from rxsim.tools.load_profile import Profile
@@ -159,7 +159,7 @@ class _KafkaEntry:
         line = {"n": index, "due": due, "sent": sent, "submission_id": event["id"], "code": code}
         try:
             acked = await self.producer.send(
-                topics.RX_ISSUED.name, encode_bounded(event), code.encode()
+                topics.RX_ISSUED.name, encode_bounded(event), code.encode(), headers=STRUCTURED
             )
         except Exception as exc:  # the producer refused it at once: a send error, recorded
             _line(out, {**line, "acked": None, "error": type(exc).__name__})

@@ -25,6 +25,7 @@ class Record:
     key: bytes | None
     value: bytes | None
     timestamp_ms: int
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 def open_consumer(bootstrap: str) -> KafkaConsumer:
@@ -78,7 +79,10 @@ def read(
             batch = consumer.poll(timeout_ms=200)
             for part, messages in batch.items():
                 for m in messages:
-                    yield Record(m.topic, part.partition, m.offset, m.key, m.value, m.timestamp)
+                    yield Record(
+                        m.topic, part.partition, m.offset, m.key, m.value, m.timestamp,
+                        tuple(m.headers or ()),
+                    )  # fmt: skip
             if batch:
                 last_seen = time.monotonic()
             # The end is the larger of ListOffsets' and the last fetch answer's: the embedded

@@ -12,7 +12,13 @@ from aiokafka import TopicPartition
 from pydantic import BaseModel
 
 from rxsim.messaging.batch import HOLD, Hold, in_order, plan
-from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge, encode, new_event
+from rxsim.messaging.codec import (
+    MAX_MESSAGE_BYTES,
+    STRUCTURED,
+    MessageTooLarge,
+    encode,
+    new_event,
+)
 from rxsim.messaging.outgoing import Prepared
 from rxsim.messaging.settings import Settings
 from rxsim.messaging.tables import Overlay, Table, apply_changelog
@@ -23,6 +29,7 @@ from schemas.events import CancellationRequested, DeadlineReached
 from schemas.topics import Topic
 
 CANCEL, DEADLINES = topics.RX_CANCEL, topics.COORDINATOR_DEADLINES
+STRUCTURED_HEADERS = tuple(STRUCTURED)
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ class Rec:
     offset: int
     key: bytes | None
     value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = STRUCTURED_HEADERS
 
 
 def cancel(rx: str, partition: int, offset: int, event_id: str | None = None) -> Rec:
@@ -231,7 +239,9 @@ class Clients:
         self.log: list[str] = []
         self.fail_on = fail_on
 
-    async def send(self, topic: str, value: bytes, key: bytes, partition: int | None = None) -> Any:
+    async def send(
+        self, topic: str, value: bytes, key: bytes, partition: int | None = None, headers: Any = ()
+    ) -> Any:
         self.log.append(f"send {topic}")
 
         async def ack() -> None:

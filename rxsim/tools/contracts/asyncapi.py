@@ -19,9 +19,17 @@ COMPONENT_REF = "#/components/schemas/{model}"
 KAFKA_BINDING = "0.5.0"
 HEADERS: Schema = {
     "type": "object",
-    "description": "Kafka record headers. The CloudEvent travels whole in the value "
-    "(structured mode), so none are required; W3C trace context is reserved for tracing.",
-    "properties": {"traceparent": {"type": "string"}, "tracestate": {"type": "string"}},
+    "description": "Kafka record headers (CloudEvents Kafka protocol binding). rxsim writes "
+    "structured mode: the CloudEvent travels whole in the value and content-type says so. "
+    "Consumers also accept binary mode: the attributes in ce_-prefixed headers (ce_id, "
+    "ce_type, ce_source, ce_subject, ce_time, ce_dataschema, ce_correlationid, ...), the "
+    "data's media type in content-type, and the data alone in the value. W3C trace context "
+    "is reserved for tracing.",
+    "properties": {
+        "content-type": {"type": "string", "examples": ["application/cloudevents+json"]},
+        "traceparent": {"type": "string"},
+        "tracestate": {"type": "string"},
+    },
 }
 
 
@@ -129,7 +137,7 @@ def fresh_examples() -> dict[str, list[dict[str, Any]]]:
             {
                 "name": f"{topic.name}-{str(label).lower()}",
                 "summary": f"{topic.name}: {label}",
-                "headers": {},
+                "headers": {"content-type": "application/cloudevents+json"},
                 "payload": event,
             }
         )
