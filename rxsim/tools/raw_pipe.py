@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from rxsim.messaging.codec import STRUCTURED
 from rxsim.tools.broker import create_topics
 
 HOPS = 7  # a prescription crosses about seven services' hops from issue to its end
@@ -56,7 +57,7 @@ async def measure(
         payload = os.urandom(message_bytes // 2).hex().encode()[:message_bytes]
         started = time.monotonic()
         for index in range(entering):
-            await producer.send(names[0], payload, key=str(index).encode())
+            await producer.send(names[0], payload, key=str(index).encode(), headers=STRUCTURED)
         await producer.flush()
         await arrived.wait()
         seconds = time.monotonic() - started
@@ -91,7 +92,7 @@ async def _forward(bootstrap: str, source: str, target: str, producer: AIOKafkaP
             batches = await consumer.getmany(timeout_ms=100, max_records=1000)
             for records in batches.values():
                 for record in records:
-                    await producer.send(target, record.value, key=record.key)
+                    await producer.send(target, record.value, key=record.key, headers=STRUCTURED)
     finally:
         await consumer.stop()
 
