@@ -1,15 +1,65 @@
 """`rxsim fhir wrap`, `keygen`, `sign`: FHIR helpers for talking to the stack by hand."""
 
+import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.markup import escape
 
 from rxsim import scenario as scenarios
 from rxsim.cli.options import ScenarioOpt, console
 
 fhir_app = typer.Typer(help="FHIR helpers for talking to the stack by hand.", no_args_is_help=True)
+
+
+def _fail(message: str) -> NoReturn:
+    console.print(f"[red]error:[/] {escape(message)}")
+    raise typer.Exit(2)
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in `path` ('-': standard input), or a one-line error and exit 2."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        _fail(f"no file {path}")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {path}: {exc}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        _fail(f"{path} is not JSON: {exc}")
+
+
+def medication_requests(loaded: Any, path: Path) -> list[dict[str, Any]]:
+    """The MedicationRequests to wrap: the one given, each of a list, or those of a Bundle;
+    anything else is refused, naming what it is."""
+    if isinstance(loaded, dict) and loaded.get("resourceType") == "Bundle":
+        requests = [
+            entry["resource"]
+            for entry in loaded.get("entry") or []
+            if isinstance(entry, dict)
+            and isinstance(entry.get("resource"), dict)
+            and entry["resource"].get("resourceType") == "MedicationRequest"
+        ]
+        if not requests:
+            _fail(f"{path} is a Bundle without a MedicationRequest: nothing to wrap")
+        return requests
+    given = loaded if isinstance(loaded, list) else [loaded]
+    if not given:
+        _fail(f"{path} is an empty list: nothing to wrap")
+    for index, item in enumerate(given):
+        kind = item.get("resourceType") if isinstance(item, dict) else None
+        if kind != "MedicationRequest":
+            what = f"a {kind}" if kind else f"not a FHIR resource ({type(item).__name__})"
+            where = f"item {index} of {path}" if isinstance(loaded, list) else str(path)
+            _fail(
+                f"{where} is {what}: `rxsim fhir wrap` wraps MedicationRequests (one, a list "
+                "of them, or a Bundle holding them)"
+            )
+    return given
 
 
 @fhir_app.command("wrap")
@@ -51,22 +101,12 @@ def fhir_wrap(
     scenario: ScenarioOpt = "pilot",
 ) -> None:
     """Wrap MedicationRequest(s) into a prescription Bundle ready to POST to the hospital."""
-    import json
     import random
     from datetime import date
 
     from rxsim.fhir import bundles, synthetic
 
-    text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    loaded = json.loads(text)
-    if isinstance(loaded, dict) and loaded.get("resourceType") == "Bundle":
-        requests = [
-            e["resource"]
-            for e in loaded.get("entry", [])
-            if e.get("resource", {}).get("resourceType") == "MedicationRequest"
-        ]
-    else:
-        requests = loaded if isinstance(loaded, list) else [loaded]
+    requests = medication_requests(read_json(path), path)
     for icd10 in diagnosis or []:
         requests = [bundles.with_diagnosis(request, icd10) for request in requests]
     if registration_number:
@@ -102,7 +142,7 @@ def fhir_keygen(
     facility: Annotated[str, typer.Option(help="the facility code the key signs for")],
 ) -> None:
     """Make an Ed25519 key pair for a hospital system: the private key to a file it keeps,
-    and the public key as the scenario's [security.public_keys] line that registers it."""
+    and the public key as the scenario's \\[security.public_keys] line that registers it."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -147,14 +187,11 @@ def fhir_sign(
 ) -> None:
     """Sign a prescription Bundle as its facility (the Organization's facility code): print
     the signature for the envelope's `signature`, or the whole event with --envelope."""
-    import json
-
     from rxsim.fhir import InvalidPrescription, parse, signing
     from rxsim.messaging import codec
     from schemas import topics
 
-    text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    bundle = json.loads(text)
+    bundle = read_json(path)
     facility = parse.facility_code(bundle) if isinstance(bundle, dict) else None
     code = parse.prescription_code(bundle) if isinstance(bundle, dict) else None
     if facility is None or code is None:
@@ -168,7 +205,12 @@ def fhir_sign(
     if key is None:
         signer = signing.simulated_signer(scenarios.load(scenario).seed, facility, validated)
     else:
-        private = signing.private_key_from_pem(key.read_bytes())
+        try:
+            private = signing.private_key_from_pem(key.read_bytes())
+        except OSError as exc:
+            _fail(f"cannot read the key {key}: {exc.strerror or exc}")
+        except (ValueError, TypeError) as exc:  # TypeError: an encrypted key
+            _fail(f"{key} is not an unencrypted Ed25519 private key in PEM: {exc}")
         signer = signing.Signer(facility, private, validated)
     signature = signer.sign(bundle)
     if not envelope:

@@ -240,13 +240,19 @@ def type_letter_of(requests: list[dict[str, Any]]) -> str:
     """The prescription type of the registered drugs among the requests (`c` when none)."""
     found = []
     for request in requests:
+        # The drug is coded in the request, or in a Medication it contains (other contained
+        # resources, such as a PractitionerRole, have codes of their own, even lists of them).
         concepts = [request.get("medicationCodeableConcept") or {}] + [
-            r.get("code") or {} for r in request.get("contained") or []
+            r.get("code") or {}
+            for r in request.get("contained") or []
+            if isinstance(r, dict) and r.get("resourceType") == "Medication"
         ]
         found += [
             catalog.DRUG_BY_CODE[c["code"]]
             for concept in concepts
+            if isinstance(concept, dict)
             for c in concept.get("coding") or []
+            if isinstance(c, dict)
             if c.get("system") == systems.SYSTEM_DRUG_REGISTRATION
             and c.get("code") in catalog.DRUG_BY_CODE
         ]

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from rxsim import fhir
 from rxsim.cli.main import app
 from rxsim.domain import systems
+from rxsim.fhir import bundles
 from tests.support import hl7_examples as hl7
 from tests.support import rule_faults as faults
 
@@ -99,3 +100,54 @@ def test_fhir_wrap_types_the_code_by_the_drug() -> None:
 
     assert result.exit_code == 0, result.output
     assert fhir.parse_prescription(json.loads(result.stdout)).code.endswith("-n")
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ({"resourceType": "Patient", "id": "p"}, "is a Patient"),
+        ([{"resourceType": "Task"}], "item 0 of"),
+        ({"resourceType": "Bundle", "entry": []}, "a Bundle without a MedicationRequest"),
+        ([], "an empty list"),
+        ("a string", "not a FHIR resource (str)"),
+    ],
+)
+def test_fhir_wrap_refuses_what_is_not_a_medication_request_in_one_line(
+    tmp_path: Path, given: object, said: str
+) -> None:
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps(given))
+
+    result = CliRunner().invoke(app, ["fhir", "wrap", str(path)])
+
+    assert result.exit_code == 2
+    assert said in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) <= 3  # one message, wrapped at most
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [(None, "no file"), ("not json", "is not JSON"), (b"\xff\xfe", "cannot read")],
+)
+def test_fhir_wrap_and_sign_say_plainly_what_they_cannot_read(
+    tmp_path: Path, content: str | bytes | None, said: str
+) -> None:
+    path = tmp_path / "in.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+
+    for command in ("wrap", "sign"):
+        result = CliRunner().invoke(app, ["fhir", command, str(path)])
+        assert result.exit_code == 2, (command, result.output)
+        assert said in result.output and "Traceback" not in result.output
+
+
+def test_fhir_wrap_reads_a_request_whose_contained_practitioner_role_has_a_list_of_codes() -> None:
+    example = next(e for e in hl7.EXAMPLES if hl7.name(e) == "medrx0327")
+    request = json.loads(example.read_text())
+    role = {"resourceType": "PractitionerRole", "id": "role", "code": [{"text": "GP"}]}
+    request["contained"] = [*(request.get("contained") or []), role]
+
+    assert bundles.type_letter_of([request]) == "c"  # no registered drug named: common
