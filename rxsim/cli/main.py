@@ -118,7 +118,13 @@ def _interrupt(*_: object) -> None:
 @app.command()
 def up(
     scenario: ScenarioOpt = "pilot",
-    speedup: SpeedupOpt = 600.0,
+    speedup: Annotated[
+        float,
+        typer.Option(
+            help="simulated seconds per real second: slow enough to follow by hand, where the "
+            "scenarios' own clocks (demo, load) run far faster"
+        ),
+    ] = 600.0,
     partitions: Annotated[int | None, typer.Option(help="partitions per topic")] = None,
     broker_port: Annotated[int | None, typer.Option(help="embedded broker port")] = None,
 ) -> None:
