@@ -188,6 +188,7 @@ def demo(
     )
     stack = Stack(settings)
     _start(stack)
+    console.print(f"logs: {stack.log_dir}")
     stack.start_supervisor(lambda restart: _say_restart(stack, restart))
     started = time.time()
     stem = out / f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -243,7 +244,7 @@ def chaos(
     started = time.monotonic()
 
     async def campaign_on(stack: Stack) -> Figures:
-        console.print(f"campaigns: {', '.join(chosen)}; logs: {stack.log_dir}")
+        console.print(f"campaigns: {', '.join(chosen)}")
         return await run_chaos(stack, scenarios.load(scenario, speedup), plan, console.print)
 
     figures = _on_a_stack(scenario, speedup, campaign_on, ChaosError)
@@ -436,6 +437,7 @@ def _on_a_stack(
 
     stack = Stack(with_free_ports(_settings(scenario, speedup, None)))
     _start(stack)
+    console.print(f"logs: {stack.log_dir}")
     stack.start_supervisor(lambda restart: _say_restart(stack, restart))
     try:
         return asyncio.run(work(stack))

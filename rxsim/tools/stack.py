@@ -5,6 +5,7 @@ the other services go on meanwhile."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,6 +39,9 @@ MAX_RESTARTS = 5  # per service: a service that keeps dying is left stopped, and
 # restores the tables again). A service that reads by assignment comes back at once.
 RESTART_PAUSE = GROUP_SESSION_TIMEOUT_S + 1.0
 QUICK_RESTART_PAUSE = 0.5
+# Every run's service logs go under one folder, one subfolder per run, the latest kept.
+LOG_ROOT = Path(tempfile.gettempdir()) / "rxsim-logs"
+LOG_RUNS_KEPT = 10
 READINESS_EVERY_S = 2.0  # how often the supervisor asks each service's /readyz, when asked to
 
 
@@ -82,6 +86,18 @@ class Restart:
         return f"{self.service} died (exit {self.exit_code}): restarted ({self.count})"
 
 
+def new_log_dir(root: Path = LOG_ROOT, kept: int = LOG_RUNS_KEPT) -> Path:
+    """A fresh folder for a run's logs under `root` (named by when it started), after removing
+    all but the `kept` - 1 latest runs' folders: logs stay in one place and do not pile up."""
+    root.mkdir(parents=True, exist_ok=True)
+    runs = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.name)
+    for old in runs[: max(0, len(runs) - (kept - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+    now = time.time_ns()
+    started = time.strftime("%Y%m%d-%H%M%S", time.localtime(now / 1e9))
+    return Path(tempfile.mkdtemp(prefix=f"{started}.{now % 1_000_000_000:09d}-", dir=root))
+
+
 def service_command(name: str) -> list[str]:
     return [sys.executable, "-m", f"services.{name}"]
 
@@ -98,7 +114,7 @@ class Stack:
         self.settings = settings
         self.command, self.restart_pause = command, restart_pause
         self.quick_pause = min(restart_pause, QUICK_RESTART_PAUSE)
-        self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="rxsim-logs-"))
+        self.log_dir = log_dir or new_log_dir()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.broker_port = broker_port
         self.broker: EmbeddedBroker | None = None

@@ -14,6 +14,7 @@ from rxsim.tools.stack import (
     ReadinessChange,
     Restart,
     Stack,
+    new_log_dir,
     readiness_changes,
     with_free_ports,
 )
@@ -145,3 +146,10 @@ def test_only_a_change_between_ready_and_not_is_said() -> None:
         ReadinessChange("pharmacy", None),
     ]
     assert str(ReadinessChange("pharmacy", None)) == "pharmacy is ready again"
+
+
+def test_run_logs_stay_in_one_folder_and_only_the_latest_runs_are_kept(tmp_path: Path) -> None:
+    made = [new_log_dir(tmp_path, kept=3) for _ in range(5)]
+
+    assert all(run.parent == tmp_path for run in made)
+    assert sorted(p for p in tmp_path.iterdir()) == sorted(made[-3:])
