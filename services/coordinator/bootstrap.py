@@ -111,4 +111,4 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
             await worker.send(deadline)  # a new id each time: a repeat is a new reminder
 
     worker.every(0.5, send_deadlines)
-    return make_api(worker, store)
+    return make_api(worker, store, settings.token_secret)

@@ -10,10 +10,13 @@ import time
 from typing import Any
 
 from rxsim import fhir
+from rxsim.domain.reasons import Reason
 from rxsim.fhir import signing
+from rxsim.messaging import tokens
 from rxsim.messaging.codec import now
 from rxsim.messaging.kafka_io import Publisher
 from rxsim.messaging.tasks import spawn
+from rxsim.messaging.tokens import Caller, Role
 from rxsim.scenario import Scenario
 from schemas import topics
 from schemas.envelope import Envelope
@@ -42,9 +45,12 @@ class Desk:
         self.current_run: generator.GeneratorRun | None = None
         self.recovered = False
 
-    async def submit(self, bundle: dict[str, Any]) -> tuple[str, str]:
-        """Validate at the edge (raises InvalidPrescription) and publish to rx.issued."""
+    async def submit(self, bundle: dict[str, Any], caller: Caller) -> tuple[str, str]:
+        """Validate at the edge (raises InvalidPrescription) and publish to rx.issued, if the
+        caller is the Bundle's facility (raises tokens.Refused otherwise): the hospital signs
+        what it sends as that facility."""
         rx = fhir.parse_prescription(bundle)
+        tokens.refuse_other(caller, Role.FACILITY, rx.facility_code, Reason.OTHER_FACILITY)
         return rx.code, await self.publish(bundle, rx.code)
 
     async def publish(self, bundle: dict[str, Any], code: str, run_id: str | None = None) -> str:
@@ -57,7 +63,7 @@ class Desk:
         event = await self.publisher.publish(
             topics.RX_ISSUED, code, bundle, subject=code, causation_id=run_id, signature=signature
         )
-        self.view.submitted(event["id"], code, now())
+        self.view.submitted(event["id"], code, now(), fhir.facility_code(bundle))
         return str(event["id"])
 
     async def cancel(self, submission: Submission, reason: str) -> None:
@@ -77,7 +83,8 @@ class Desk:
         elif isinstance(data, CancellationRequested):
             self.book.cancel_sent.add(envelope.correlationid)
         elif topic == topics.RX_ISSUED and envelope.source == SOURCE:
-            self.view.submitted(envelope.id, envelope.subject, envelope.time)
+            facility = fhir.facility_code(data) if isinstance(data, dict) else None
+            self.view.submitted(envelope.id, envelope.subject, envelope.time, facility)
             if envelope.causationid is not None:  # made by a generator run
                 self.book.issued(envelope.causationid, envelope.id, envelope.subject, envelope.time)
 

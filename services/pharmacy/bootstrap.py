@@ -170,4 +170,4 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
                 raise
 
     worker.every(STEP_TICK_S, take_due_steps)
-    return make_api(worker, pharmacies)
+    return make_api(worker, pharmacies, settings.token_secret)
