@@ -127,8 +127,10 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
         refused = decisions.refusal(inbox, rx, body.pharmacy_id, body.fulfilment, citizens.ctx)
         if refused is not None:
             raise HTTPException(*refused)
-        choice = decisions.chosen(rx, body.pharmacy_id, body.fulfilment, body.address)
-        await citizens.send(choice.model_copy(update={"citizen_id": caller.subject}))
+        by = caller.subject
+        await citizens.send(
+            decisions.chosen(rx, by, body.pharmacy_id, body.fulfilment, body.address)
+        )
         return {
             "prescription_id": prescription_id,
             "pharmacy_id": body.pharmacy_id,
