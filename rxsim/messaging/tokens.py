@@ -91,10 +91,13 @@ def verify(secret: str, token: str, roles: tuple[Role, ...], now: datetime) -> C
         raise Refused(403, Reason.WRONG_AUDIENCE, Reason.WRONG_AUDIENCE.meaning) from None
     except jwt.PyJWTError:
         raise Refused(401, Reason.TOKEN_INVALID, Reason.TOKEN_INVALID.meaning) from None
+    role = next((role for role in roles if _audience(role) == claims["aud"]), None)
+    expires = claims["exp"]
+    if role is None or not isinstance(expires, int | float):  # not a token this stack makes
+        raise Refused(401, Reason.TOKEN_INVALID, Reason.TOKEN_INVALID.meaning)
     # Checked against `now`, not the wall clock PyJWT would read, so a test can step time.
-    if claims["exp"] <= now.timestamp():
+    if expires <= now.timestamp():
         raise Refused(401, Reason.TOKEN_EXPIRED, Reason.TOKEN_EXPIRED.meaning)
-    role = next(role for role in roles if _audience(role) == claims["aud"])
     return Caller(role, str(claims["sub"]))
 
 

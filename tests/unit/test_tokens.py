@@ -92,3 +92,17 @@ def test_a_caller_acts_on_its_own_subject_only_and_an_operator_on_any() -> None:
     with pytest.raises(Refused) as other:
         tokens.refuse_other(facility, Role.FACILITY, "02002", Reason.OTHER_FACILITY)
     assert (other.value.status, other.value.reason) == (403, Reason.OTHER_FACILITY)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"aud": ["rxsim:operator", "rxsim:citizen"]},  # PyJWT takes a list; this stack never
+        {"exp": "tomorrow"},
+    ],
+)
+def test_claims_this_stack_never_writes_are_invalid_not_a_crash(odd: dict[str, object]) -> None:
+    claims = {"iss": "rxsim", "aud": "rxsim:operator", "sub": "operator", "exp": 2**40, **odd}
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+
+    assert refusal(token, (Role.OPERATOR,), T0).reason == Reason.TOKEN_INVALID
