@@ -106,7 +106,7 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
         own(caller, cccd)
         rx = inbox.find(cccd, prescription_id)
         if rx is None:
-            raise HTTPException(404, f"citizen {cccd} has no prescription {prescription_id!r}")
+            raise HTTPException(404, "no such prescription in this citizen's app")
         return inbox.view(rx)
 
     @api.post(
@@ -123,7 +123,7 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
         own(caller, cccd)
         rx = inbox.find(cccd, prescription_id)
         if rx is None:
-            raise HTTPException(404, f"citizen {cccd} has no prescription {prescription_id!r}")
+            raise HTTPException(404, "no such prescription in this citizen's app")
         refused = decisions.refusal(inbox, rx, body.pharmacy_id, body.fulfilment, citizens.ctx)
         if refused is not None:
             raise HTTPException(*refused)
