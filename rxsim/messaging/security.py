@@ -67,6 +67,13 @@ def caller_of(secret: str, *roles: Role) -> Callable[..., Awaitable[Caller]]:
     return caller
 
 
+def _challenge(refused: Refused) -> str:
+    """RFC 6750 §3: a token was presented but is no good, or none was."""
+    if refused.reason == Reason.TOKEN_MISSING:
+        return "Bearer"
+    return 'Bearer error="invalid_token"'
+
+
 def refusal_body(refused: Refused) -> dict[str, str]:
     return {"reason_code": refused.reason.value, "detail": refused.message}
 
@@ -75,11 +82,12 @@ def answer_refusals(
     api: FastAPI, body: Callable[[Refused], dict[str, Any]] = refusal_body, media_type: str = ""
 ) -> None:
     """Answer every Refused raised by a route or a dependency with its status and reason; a 401
-    also says `WWW-Authenticate: Bearer` (RFC 6750)."""
+    also says `WWW-Authenticate: Bearer` (RFC 6750), with `error="invalid_token"` when a token
+    was presented."""
 
     async def answer(_: Request, refused: Exception) -> JSONResponse:
         assert isinstance(refused, Refused)
-        headers = {"WWW-Authenticate": "Bearer"} if refused.status == 401 else None
+        headers = {"WWW-Authenticate": _challenge(refused)} if refused.status == 401 else None
         return JSONResponse(
             body(refused),
             status_code=refused.status,

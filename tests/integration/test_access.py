@@ -4,6 +4,7 @@ the operator's endpoints) is refused with its status and reason code, and change
 
 import random
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,7 +12,7 @@ import pytest
 
 from rxsim.domain.reference.country import DRUG_BY_CODE
 from rxsim.fhir import synthetic
-from rxsim.messaging import codec
+from rxsim.messaging import codec, tokens
 from rxsim.messaging.tokens import Role
 from rxsim.scenario import load
 from rxsim.tools import hostile
@@ -249,6 +250,20 @@ def test_every_openapi_document_declares_the_token_each_route_takes(
             declared = [name for need in operation.get("security", []) for name in need]
             assert (path in OPEN_PATHS) == (declared == []), f"{method} {path}: {declared}"
             assert set(declared) <= set(schemes)
+
+
+def test_a_citizen_token_past_its_lifetime_is_refused(client: StackClient) -> None:
+    issued_long_ago = datetime.now(UTC) - tokens.LIFETIME[Role.CITIZEN] - timedelta(minutes=1)
+    old = tokens.issue(
+        client.stack.settings.token_secret, Role.CITIZEN, PATIENT.cccd, issued_long_ago
+    )
+
+    response = client["citizen_app"].get(
+        f"/citizens/{PATIENT.cccd}/prescriptions", headers={"Authorization": f"Bearer {old}"}
+    )
+
+    assert (response.status_code, reason(response)) == (401, "TOKEN_EXPIRED")
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
 def test_a_token_of_another_kind_names_no_one_here(client: StackClient) -> None:
