@@ -67,12 +67,27 @@ class Desk:
         return str(event["id"])
 
     async def cancel(self, submission: Submission, reason: str) -> None:
-        code = submission.prescription_id
+        await self._send_cancel(submission.prescription_id, submission.submission_id, reason)
+
+    async def _send_cancel(self, code: str, submission_id: str, reason: str) -> None:
+        """rx.cancel, signed with the key of the prescription's facility: the coordinator
+        takes a cancellation only from the facility that issued the prescription."""
         data = CancellationRequested(prescription_id=code, reason=reason)
+        submission = self.view.submissions.get(submission_id)
+        facility = submission.facility_code if submission else None
+        signature = None
+        if facility is not None:
+            body = data.model_dump(mode="json", exclude_none=True)  # what the envelope carries
+            signature = signing.simulated_signer(self.scenario.seed, facility).sign(body)
         await self.publisher.publish(
-            topics.RX_CANCEL, code, data, subject=code, correlation_id=submission.submission_id
+            topics.RX_CANCEL,
+            code,
+            data,
+            subject=code,
+            correlation_id=submission_id,
+            signature=signature,
         )
-        self.book.cancel_sent.add(submission.submission_id)
+        self.book.cancel_sent.add(submission_id)
 
     async def receive(self, topic: Topic, envelope: Envelope, data: Any) -> None:
         """What the hospital reads: statuses, and its own writes read back after a restart."""
@@ -160,11 +175,7 @@ class Desk:
         await asyncio.sleep(max(0.0, seconds))
         if submission_id in self.book.cancel_sent:
             return
-        data = CancellationRequested(prescription_id=code, reason=runs.PRESCRIBER_CHANGED_MIND)
-        await self.publisher.publish(
-            topics.RX_CANCEL, code, data, subject=code, correlation_id=submission_id
-        )
-        self.book.cancel_sent.add(submission_id)
+        await self._send_cancel(code, submission_id, runs.PRESCRIBER_CHANGED_MIND)
 
 
 def _issuable(bundle: dict[str, Any]) -> bool:

@@ -18,7 +18,7 @@ from rxsim.scenario import load
 from rxsim.tools import hostile
 from rxsim.tools.stack import Stack
 from schemas import topics
-from schemas.events import Fulfilment, PharmacyChosen
+from schemas.events import CancellationRequested, Fulfilment, PharmacyChosen
 from tests.integration.conftest import NewCode
 from tests.support.stack_client import STACK_SCENARIO, StackClient, eventually
 
@@ -171,6 +171,35 @@ def test_a_hospital_cannot_cancel_or_read_another_facilitys_prescription(
     own = client["hospital"].get(f"/submissions/{submission}", headers=client.facility(HANOI.code))
     assert own.json()["state"] == "AVAILABLE"
     assert all(topic != "rx.cancel" for topic, _ in client.events(submission))
+
+
+def test_the_coordinator_refuses_a_cancellation_its_facility_did_not_sign(
+    client: StackClient, new_code: NewCode
+) -> None:
+    # Given a prescription waiting in the patient's app
+    code = new_code(HANOI.code)
+    submission = available(client, code)
+    request = CancellationRequested(prescription_id=code, reason="not the prescriber")
+    event = codec.new_event(
+        topics.RX_CANCEL, source="rxsim/hospital", subject=code, data=request,
+        correlation_id=submission,
+    )  # fmt: skip
+
+    # When anyone who reaches the broker writes an unsigned cancellation on rx.cancel
+    message = hostile.Hostile(
+        "an unsigned cancellation", topics.RX_CANCEL.name, code.encode(), codec.encode(event)
+    )
+    hostile.produce(client.stack.bootstrap, [message])
+
+    # Then the coordinator refuses it, and the prescription stays where it was
+    shown = eventually(
+        lambda: client.submission(submission),
+        lambda found: bool(found["refused"]),
+        f"the refused cancellation of {code}",
+    )
+    [refused] = shown["refused"]
+    assert (refused["request"], refused["reason_code"]) == ("cancel", "SIGNATURE_MISSING")
+    assert shown["state"] == "AVAILABLE"
 
 
 OPERATORS_ONLY = [
