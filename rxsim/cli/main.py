@@ -17,6 +17,7 @@ from rxsim.cli.contracts import contracts_app
 from rxsim.cli.fhir import fhir_app
 from rxsim.cli.options import BootstrapOpt, ScenarioOpt, err
 from rxsim.cli.report import report_app
+from rxsim.cli.token import token
 from rxsim.messaging.settings import SERVICES, Settings
 from rxsim.tools.stack import (
     MAX_RESTARTS,
@@ -102,6 +103,22 @@ def _print_endpoints(stack: Stack) -> None:
     console.print(f"logs: {stack.log_dir}")
 
 
+def _print_how_to_sign_in(stack: Stack) -> None:
+    """Every API but health asks for a token: say how to get one for this local stack."""
+    chosen = scenarios.load(stack.settings.scenario, stack.settings.speedup)
+    hospital = min(chosen.onboarded_facilities)  # an example each, that the stack knows
+    pharmacy = chosen.country.pharmacies[0].id
+    citizen_app = stack.settings.url_of("citizen_app")
+    console.print(
+        "tokens (Authorization: Bearer …), for this stack only:\n"
+        "  operator (stats, generator, records)  rxsim token operator\n"
+        f"  a hospital (its own prescriptions)    rxsim token facility {hospital}\n"
+        f"  a pharmacy (its stock, pickups)       rxsim token pharmacy {pharmacy}\n"
+        f"  a citizen (VNeID sign-in)             POST {citizen_app}/auth/otp, then /auth/token",
+        soft_wrap=True,
+    )
+
+
 def _say_restart(stack: Stack, restart: Restart) -> None:
     """A service died: the supervisor started it again, or gave up on it; the rest goes on."""
     if restart.gave_up:
@@ -133,7 +150,8 @@ def up(
     stack = Stack(settings, broker_port=broker_port)
     _start(stack)
     _print_endpoints(stack)
-    announce(stack)  # rxsim trace / tail / deadletters / contracts verify find the broker
+    announce(stack)  # rxsim trace / tail / deadletters / contracts verify / token find it
+    _print_how_to_sign_in(stack)
     console.print("[green]ready.[/] Ctrl-C stops everything.")
     # Also SIGINT: a shell that starts us in the background makes us ignore it otherwise.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -189,6 +207,10 @@ def demo(
     stack = Stack(settings)
     _start(stack)
     console.print(f"logs: {stack.log_dir}")
+    console.print(  # the demo's own stack: `rxsim token` knows only `rxsim up`'s
+        f"operator token while it runs (Authorization: Bearer …): {stack.token()}",
+        soft_wrap=True,
+    )
     stack.start_supervisor(lambda restart: _say_restart(stack, restart))
     started = time.time()
     stem = out / f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -540,6 +562,7 @@ app.add_typer(fhir_app, name="fhir")
 app.add_typer(contracts_app(), name="contracts")
 app.add_typer(report_app, name="report")
 live.register(app)
+app.command()(token)
 
 
 def main() -> None:

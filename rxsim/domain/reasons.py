@@ -56,6 +56,31 @@ class Reason(StrEnum):
         "key signed it",
     )
 
+    # Who may call an HTTP API (rxsim.messaging.tokens): 401 for the first four, 403 after.
+    TOKEN_MISSING = "TOKEN_MISSING", "no bearer token: sign in, or ask for a token, first"
+    TOKEN_INVALID = "TOKEN_INVALID", "the token is malformed, or was not issued by this stack"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED", "the token's time is over: sign in again"
+    WRONG_AUDIENCE = (
+        "WRONG_AUDIENCE",
+        "the token is for another kind of caller (a citizen, a facility, a pharmacy, an "
+        "operator) than this endpoint serves",
+    )
+    OTHER_CITIZEN = "OTHER_CITIZEN", "the token's citizen is not the one whose data is asked for"
+    OTHER_FACILITY = (
+        "OTHER_FACILITY",
+        "the token's facility is not the one that issued the prescription",
+    )
+    OTHER_PHARMACY = "OTHER_PHARMACY", "the token's pharmacy is not the one named"
+
+    # The simulated VNeID sign-in with a one-time code (services.citizen_app.signin).
+    CODE_NOT_SENT = "CODE_NOT_SENT", "no one-time code is pending for this citizen: ask for one"
+    CODE_WRONG = "CODE_WRONG", "the one-time code is not the one sent"
+    CODE_EXPIRED = "CODE_EXPIRED", "the one-time code's time is over: ask for a new one"
+    CODE_ATTEMPTS_EXCEEDED = (
+        "CODE_ATTEMPTS_EXCEEDED",
+        "too many wrong codes: this one is void, ask for a new one",
+    )
+
     # The national rules (rxsim.domain.rules.registry says which rule gives which).
     PRESCRIPTION_CODE_FORMAT = "PRESCRIPTION_CODE_FORMAT", "the code is not xxxxxyyyyyyy-z"
     PRESCRIPTION_CODE_FACILITY = (

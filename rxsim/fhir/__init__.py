@@ -12,11 +12,12 @@ from rxsim.fhir.outgoing import (
     operation_outcome,
     status_task,
 )
-from rxsim.fhir.parse import parse_prescription, prescription_code
+from rxsim.fhir.parse import facility_code, parse_prescription, prescription_code
 
 __all__ = [
     "TASK_STATUS",
     "InvalidPrescription",
+    "facility_code",
     "fulfilment_task",
     "medication_dispense",
     "operation_outcome",

@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("hospital", "coordinator", "pharmacy", "citizen_app")
@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         "a fetch only when this wait runs out (measured: p50 417 ms per hop at 1500 ms, 4 ms at "
         "50 ms), so it bounds the latency of every hop",
     )
+    auth_secret: SecretStr | None = Field(
+        default=None,
+        description="the key every service of a stack signs and checks bearer tokens with "
+        "(rxsim.messaging.tokens); `rxsim up` makes a new one at each start",
+    )
     host: str = "127.0.0.1"
     hospital_port: int = 8081
     coordinator_port: int = 8082
@@ -58,6 +63,16 @@ class Settings(BaseSettings):
 
     def url_of(self, service: str) -> str:
         return f"http://{self.host}:{self.port_of(service)}"
+
+    @property
+    def token_secret(self) -> str:
+        """The tokens' key: a service without one would let no one in, so it does not start."""
+        if self.auth_secret is None:
+            raise RuntimeError(
+                "RXSIM_AUTH_SECRET is not set: every service of a stack needs the same secret "
+                "to check bearer tokens (`rxsim up` makes one; elsewhere, set it)"
+            )
+        return self.auth_secret.get_secret_value()
 
     @property
     def bootstrap(self) -> str:

@@ -203,7 +203,7 @@ async def _step(
     sender = start_sender(
         SendPlan("kafka", Synthetic(profile, plan.scenario_name, plan.speedup, seed),
                  stack.bootstrap, stack.settings.url_of("hospital"), sends_path,
-                 plan.scenario.seed)
+                 plan.scenario.seed, stack.settings.token_secret)
     )  # fmt: skip
     progress = Progress()
     lags: list[tuple[float, int]] = []

@@ -17,6 +17,7 @@ import httpx
 
 from rxsim.fhir import bundles, synthetic
 from rxsim.messaging.settings import SERVICES
+from rxsim.messaging.tokens import Role
 from rxsim.scenario import Scenario
 from rxsim.tools import hostile, mutation, replay
 from rxsim.tools.chaos_figures import Figures
@@ -56,7 +57,10 @@ class Chaos:
         self.rng = random.Random(plan.seed)
         self.figures = Figures()
         self.observer = Observer(stack.bootstrap)
-        self.hospital = httpx.AsyncClient(base_url=stack.settings.url_of("hospital"), timeout=10)
+        # The campaign runs its own stack, so it holds the key: it reads and runs as an operator.
+        self.hospital = httpx.AsyncClient(
+            base_url=stack.settings.url_of("hospital"), timeout=10, headers=stack.auth()
+        )
         self.accepted: dict[str, str] = {}  # submission id -> the FHIR input that made it
 
     async def run(self) -> Figures:
@@ -215,6 +219,7 @@ class Chaos:
             h for h in country.hospitals if h.code in self.scenario.onboarded_facilities
         )
         citizens = [c for c in country.citizens if c.province == hospital.province]
+        as_hospital = self.stack.token(Role.FACILITY, hospital.code)
         drugs = [d for d in self.scenario.catalog.drugs if d.type_letter == "c"]
         for number in range(1, self.plan.fhir_inputs + 1):
             bundle = synthetic.prescription(
@@ -228,7 +233,7 @@ class Chaos:
             what = f"FHIR input {number} (seed {self.plan.seed}): {'; '.join(done)}"
             self.figures.fhir_inputs += 1
             try:
-                response = await post_prescription(self.hospital, payload)
+                response = await post_prescription(self.hospital, payload, as_hospital)
             except httpx.TransportError as exc:
                 self.figures.fail("server_errors", f"{what}: no answer ({exc!r})")
                 continue
@@ -345,7 +350,7 @@ class Chaos:
         more, every pharmacy's stock (those still in flight may move on their own)."""
         urls = self.stack.urls()
         found: dict[str, Any] = {}
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=10, headers=self.stack.auth()) as client:
 
             async def get(what: str, service: str, path: str) -> None:
                 response = await client.get(urls[service] + path)

@@ -90,7 +90,9 @@ async def run_scenario(
         transient=False,
     )
     try:
-        async with httpx.AsyncClient(base_url=hospital, timeout=10) as client:
+        # The generator is an operator's: the demo runs its own stack, so it holds the key.
+        operator = stack.auth()
+        async with httpx.AsyncClient(base_url=hospital, timeout=10, headers=operator) as client:
             (
                 await client.post("/generator/runs", json={"count": count, "rate": rate})
             ).raise_for_status()

@@ -118,7 +118,7 @@ async def run_load(
     started = time.time()
     sender = start_sender(
         SendPlan(plan.entry, plan.source, stack.bootstrap, stack.settings.url_of("hospital"),
-                 sends_path, plan.scenario.seed)
+                 sends_path, plan.scenario.seed, stack.settings.token_secret)
     )  # fmt: skip
     drain_s = patience(plan.scenario, 1, 1.0)
     try:

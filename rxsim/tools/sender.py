@@ -23,8 +23,10 @@ import orjson
 from rxsim import fhir
 from rxsim import scenario as scenarios
 from rxsim.fhir import signing
-from rxsim.messaging.codec import STRUCTURED, encode_bounded, new_event
+from rxsim.messaging import tokens
+from rxsim.messaging.codec import STRUCTURED, encode_bounded, new_event, now
 from rxsim.messaging.kafka_io import Producer
+from rxsim.messaging.tokens import Role
 from rxsim.tools import trace_file
 from rxsim.tools.load_profile import Profile
 from schemas import topics
@@ -72,6 +74,7 @@ class SendPlan:
     hospital_url: str
     out: Path  # a first line {"start_at", "scheduled"}, then one JSON line per send
     stack_seed: int  # the stack's scenario seed: its hospitals' keys sign what goes to Kafka
+    auth_secret: str  # the stack's tokens' key: each Bundle goes to HTTP as its facility
 
 
 def start_sender(plan: SendPlan) -> multiprocessing.process.BaseProcess:
@@ -109,13 +112,13 @@ async def _send_all(plan: SendPlan) -> None:
             await entry.stop()
 
 
-async def post_prescription(hospital: httpx.AsyncClient, bundle: Any) -> httpx.Response:
+async def post_prescription(hospital: httpx.AsyncClient, bundle: Any, token: str) -> httpx.Response:
     """POST a Bundle (or anything, as a hostile sender would) to the hospital's edge as FHIR
-    JSON."""
+    JSON, with a facility's token."""
     return await hospital.post(
         "/prescriptions",
         content=orjson.dumps(bundle),
-        headers={"content-type": "application/fhir+json"},
+        headers={"content-type": "application/fhir+json", "authorization": f"Bearer {token}"},
     )
 
 
@@ -191,9 +194,18 @@ class _HttpEntry:
             limits=httpx.Limits(max_connections=MAX_HTTP_IN_FLIGHT),
         )
         self.tasks: set[asyncio.Task[None]] = set()
+        self.secret = plan.auth_secret
+        self.tokens: dict[str, str] = {}  # facility code -> its token
 
     async def start(self) -> None:
         pass
+
+    def token_of(self, bundle: dict[str, Any]) -> str:
+        """The token of the Bundle's facility, as that hospital's system would hold it."""
+        facility = fhir.facility_code(bundle) or ""
+        if facility not in self.tokens:
+            self.tokens[facility] = tokens.issue(self.secret, Role.FACILITY, facility, now())
+        return self.tokens[facility]
 
     async def send(self, index: int, due: float, bundle: dict[str, Any], out: IO[bytes]) -> None:
         task = asyncio.create_task(self._post(index, due, bundle, out))
@@ -204,7 +216,7 @@ class _HttpEntry:
         sent = time.time()
         line: dict[str, Any] = {"n": index, "due": due, "sent": sent}
         try:
-            answer = await post_prescription(self.client, bundle)
+            answer = await post_prescription(self.client, bundle, self.token_of(bundle))
         except httpx.HTTPError as exc:
             _line(out, {**line, "acked": None, "error": type(exc).__name__})
             return

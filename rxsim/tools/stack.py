@@ -5,6 +5,7 @@ the other services go on meanwhile."""
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -17,13 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
+from rxsim.messaging import tokens
+from rxsim.messaging.codec import now
 from rxsim.messaging.settings import (
     GROUP_CONSUMERS,
     GROUP_SESSION_TIMEOUT_S,
     SERVICES,
     Settings,
 )
+from rxsim.messaging.tokens import Role
 from rxsim.tools.broker import BrokerError, EmbeddedBroker, ensure_topics, free_port, port_in_use
 
 
@@ -111,6 +116,9 @@ class Stack:
         command: Callable[[str], list[str]] = service_command,
         restart_pause: float = RESTART_PAUSE,
     ) -> None:
+        if settings.auth_secret is None:  # a new key per stack: an earlier stack's tokens are void
+            secret = SecretStr(secrets.token_urlsafe(32))
+            settings = settings.model_copy(update={"auth_secret": secret})
         self.settings = settings
         self.command, self.restart_pause = command, restart_pause
         self.quick_pause = min(restart_pause, QUICK_RESTART_PAUSE)
@@ -131,6 +139,14 @@ class Stack:
     def urls(self) -> dict[str, str]:
         return {name: self.settings.url_of(name) for name in SERVICES}
 
+    def token(self, role: Role = Role.OPERATOR, subject: str = tokens.OPERATOR) -> str:
+        """A bearer token this stack's services accept (an operator's unless said otherwise)."""
+        return tokens.issue(self.settings.token_secret, role, subject, now())
+
+    def auth(self, role: Role = Role.OPERATOR, subject: str = tokens.OPERATOR) -> dict[str, str]:
+        """The Authorization header of such a token."""
+        return {"Authorization": f"Bearer {self.token(role, subject)}"}
+
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap
@@ -138,6 +154,7 @@ class Stack:
         env["RXSIM_FETCH_MAX_WAIT_MS"] = str(self.settings.fetch_max_wait_ms)
         env["RXSIM_SCENARIO"] = self.settings.scenario
         env["RXSIM_HOST"] = self.settings.host
+        env["RXSIM_AUTH_SECRET"] = self.settings.token_secret
         if self.settings.speedup:
             env["RXSIM_SPEEDUP"] = str(self.settings.speedup)
         for name in SERVICES:
@@ -329,25 +346,42 @@ def running_file() -> Path:
 
 
 def announce(stack: Stack) -> None:
+    """Note the stack for the tools, with its tokens' key: readable by this user only."""
     path = running_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps({"pid": os.getpid(), "bootstrap": stack.bootstrap, "urls": stack.urls()})
-    )
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    running = {
+        "pid": os.getpid(),
+        "bootstrap": stack.bootstrap,
+        "urls": stack.urls(),
+        "auth_secret": stack.settings.token_secret,
+    }
+    path.write_text(json.dumps(running))
 
 
 def withdraw() -> None:
     running_file().unlink(missing_ok=True)
 
 
-def running_bootstrap() -> str | None:
-    """The broker of a `rxsim up` still running on this machine, if any."""
+def _running(key: str) -> str | None:
     try:
         running = json.loads(running_file().read_text())
         os.kill(int(running["pid"]), 0)  # raises if that process is gone
-        return str(running["bootstrap"])
+        return str(running[key])
     except (OSError, ValueError, KeyError):
         return None
+
+
+def running_bootstrap() -> str | None:
+    """The broker of a `rxsim up` still running on this machine, if any."""
+    return _running("bootstrap")
+
+
+def running_token(role: Role, subject: str) -> str | None:
+    """A token for the `rxsim up` still running on this machine, if any."""
+    secret = _running("auth_secret")
+    return None if secret is None else tokens.issue(secret, role, subject, now())
 
 
 def with_free_ports(settings: Settings) -> Settings:

@@ -1,17 +1,33 @@
-"""The citizen app's HTTP API: a citizen's prescriptions, and the choice of a pharmacy."""
+"""The citizen app's HTTP API: the simulated VNeID sign-in, a citizen's prescriptions, and the
+choice of a pharmacy. A citizen's token opens that citizen's prescriptions only."""
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Path
+from fastapi import Depends, FastAPI, HTTPException, Path
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
+from rxsim.domain.reasons import Reason
+from rxsim.messaging import security, tokens
+from rxsim.messaging.codec import now
+from rxsim.messaging.tokens import Caller, Role
 from schemas.events import Fulfilment
 from services.citizen_app import inbox as decisions
+from services.citizen_app.signin import CODE_LIFETIME, CodeRefused
 
 if TYPE_CHECKING:  # the composition root imports this module, not the other way at run time
     from services.citizen_app.bootstrap import CitizenApp
 
 Cccd = Annotated[str, Path(pattern=r"^\d{12}$", description="citizen id (CCCD), 12 digits")]
+
+
+class CodeRequest(BaseModel):
+    cccd: str = Field(pattern=r"^\d{12}$", description="citizen id (CCCD), 12 digits")
+
+
+class TokenRequest(BaseModel):
+    cccd: str = Field(pattern=r"^\d{12}$", description="citizen id (CCCD), 12 digits")
+    code: str = Field(pattern=r"^\d{6}$", description="the one-time code sent for this CCCD")
 
 
 class ChoiceBody(BaseModel):
@@ -26,37 +42,95 @@ class ChoiceBody(BaseModel):
         return self
 
 
-def add_routes(api: FastAPI, citizens: "CitizenApp") -> None:
-    inbox, scenario = citizens.inbox, citizens.scenario
+def add_signin(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
+    """The simulated VNeID sign-in: a one-time code, then an OAuth2-style bearer token."""
+    signin = citizens.signin
 
-    @api.get("/citizens/{cccd}/prescriptions", tags=["citizens"])
-    async def list_prescriptions(cccd: Cccd) -> list[dict[str, Any]]:
-        """The citizen's prescriptions, newest state first known."""
+    @api.post("/auth/otp", status_code=202, tags=["sign-in"])
+    async def send_code(body: CodeRequest) -> dict[str, Any]:
+        """Send a one-time code to the phone VNeID holds for this CCCD. A simulator has no
+        phone: the answer shows the code (`simulated_code`)."""
+        sent = signin.send_code(body.cccd, now())
+        return {
+            "status": "code sent",
+            "sent_to": "the phone registered with VNeID for this CCCD (simulated)",
+            "expires_in": int(CODE_LIFETIME.total_seconds()),
+            "simulated_code": sent.code,
+        }
+
+    @api.post(
+        "/auth/token",
+        tags=["sign-in"],
+        responses={400: {"description": "invalid_grant, with `reason_code` CODE_WRONG, …"}},
+    )
+    async def issue_token(body: TokenRequest) -> Any:
+        """Exchange the one-time code, once, for a bearer token bound to this CCCD."""
+        try:
+            signin.redeem(body.cccd, body.code, now())
+        except CodeRefused as refused:
+            answer = {
+                "error": "invalid_grant",  # RFC 6749 §5.2
+                "reason_code": refused.reason.value,
+                "detail": refused.reason.meaning,
+            }
+            return JSONResponse(answer, status_code=400)
+        return {
+            "access_token": tokens.issue(secret, Role.CITIZEN, body.cccd, now()),
+            "token_type": "bearer",
+            "expires_in": int(tokens.LIFETIME[Role.CITIZEN].total_seconds()),
+        }
+
+
+def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
+    inbox, scenario = citizens.inbox, citizens.scenario
+    citizen = Depends(security.caller_of(secret, Role.CITIZEN))
+
+    def own(caller: Caller, cccd: str) -> None:
+        tokens.refuse_other(caller, Role.CITIZEN, cccd, Reason.OTHER_CITIZEN)
+
+    @api.get("/citizens/{cccd}/prescriptions", tags=["citizens"], responses=security.REFUSALS)
+    async def list_prescriptions(cccd: Cccd, caller: Caller = citizen) -> list[dict[str, Any]]:
+        """The citizen's prescriptions, newest state first known (the token's CCCD only)."""
+        own(caller, cccd)
         return [inbox.view(rx) for rx in inbox.by_citizen.get(cccd, {}).values()]
 
-    @api.get("/citizens/{cccd}/prescriptions/{prescription_id}", tags=["citizens"])
-    async def read_prescription(cccd: Cccd, prescription_id: str) -> dict[str, Any]:
+    @api.get(
+        "/citizens/{cccd}/prescriptions/{prescription_id}",
+        tags=["citizens"],
+        responses=security.REFUSALS,
+    )
+    async def read_prescription(
+        cccd: Cccd, prescription_id: str, caller: Caller = citizen
+    ) -> dict[str, Any]:
         """One prescription as the citizen sees it."""
+        own(caller, cccd)
         rx = inbox.find(cccd, prescription_id)
         if rx is None:
-            raise HTTPException(404, f"citizen {cccd} has no prescription {prescription_id!r}")
+            raise HTTPException(404, "no such prescription in this citizen's app")
         return inbox.view(rx)
 
     @api.post(
         "/citizens/{cccd}/prescriptions/{prescription_id}/choice",
         status_code=202,
         tags=["citizens"],
-        responses={404: {}, 409: {}, 422: {}},
+        responses={**security.REFUSALS, 404: {}, 409: {}, 422: {}},
     )
-    async def choose_pharmacy(cccd: Cccd, prescription_id: str, body: ChoiceBody) -> dict[str, Any]:
-        """Choose any pharmacy, and home delivery (with an address) or pickup."""
+    async def choose_pharmacy(
+        cccd: Cccd, prescription_id: str, body: ChoiceBody, caller: Caller = citizen
+    ) -> dict[str, Any]:
+        """Choose any pharmacy, and home delivery (with an address) or pickup. The choice
+        carries the token's CCCD: the coordinator takes it only from the patient."""
+        own(caller, cccd)
         rx = inbox.find(cccd, prescription_id)
         if rx is None:
-            raise HTTPException(404, f"citizen {cccd} has no prescription {prescription_id!r}")
+            raise HTTPException(404, "no such prescription in this citizen's app")
         refused = decisions.refusal(inbox, rx, body.pharmacy_id, body.fulfilment, citizens.ctx)
         if refused is not None:
             raise HTTPException(*refused)
-        await citizens.send(decisions.chosen(rx, body.pharmacy_id, body.fulfilment, body.address))
+        by = caller.subject
+        await citizens.send(
+            decisions.chosen(rx, by, body.pharmacy_id, body.fulfilment, body.address)
+        )
         return {
             "prescription_id": prescription_id,
             "pharmacy_id": body.pharmacy_id,

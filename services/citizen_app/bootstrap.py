@@ -5,7 +5,8 @@ It follows the citizens' inboxes and every status, and sends their choices (the 
 declared once, in schemas/topics.py). Importing this module starts nothing;
 `bootstrap(settings)` builds the web app.
 State:  the inbox (`inbox.Inbox`) and the simulated citizens' timers, in memory, rebuilt from
-        the broker on every start.
+        the broker on every start; the one-time codes of the sign-in (`signin.SignIn`), in
+        memory only (a restart voids them: the citizen asks for another).
 """
 
 import asyncio
@@ -18,6 +19,7 @@ from rxsim.messaging.codec import now
 from rxsim.messaging.health import Readiness
 from rxsim.messaging.http import add_health, kafka_lifespan
 from rxsim.messaging.kafka_io import Follower, Publisher
+from rxsim.messaging.security import answer_refusals
 from rxsim.messaging.settings import READY_MAX_LAG, Settings
 from rxsim.messaging.tasks import spawn
 from rxsim.scenario import Scenario, load
@@ -26,8 +28,9 @@ from schemas.envelope import Envelope
 from schemas.events import PharmacyChosen, PrescriptionAvailable
 from schemas.topics import Topic
 from services.citizen_app import inbox as decisions
-from services.citizen_app.api import add_routes
+from services.citizen_app.api import add_routes, add_signin
 from services.citizen_app.inbox import Inbox, Outcome, Timer
+from services.citizen_app.signin import SignIn
 
 SERVICE = "citizen_app"
 
@@ -39,7 +42,7 @@ class CitizenApp:
     each due at its offer's time plus the citizen's delay."""
 
     def __init__(self, settings: Settings, scenario: Scenario) -> None:
-        self.scenario, self.inbox = scenario, Inbox()
+        self.scenario, self.inbox, self.signin = scenario, Inbox(), SignIn()
         self.ctx = decisions.context_for(scenario)
         self.held: dict[str, Timer] = {}  # prescription id -> its latest offer's timer, in replay
         self.rearmed = False
@@ -118,5 +121,7 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
         "simulated citizens' pending choices armed again; its consumer runs and is no more "
         f"than {READY_MAX_LAG} events behind.",
     )
-    add_routes(api, citizens)
+    answer_refusals(api)
+    add_signin(api, citizens, settings.token_secret)
+    add_routes(api, citizens, settings.token_secret)
     return api

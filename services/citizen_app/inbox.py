@@ -145,15 +145,24 @@ def choice_due(inbox: Inbox, step: ChoiceDue, ctx: Context) -> Outcome:
     if not waiting(inbox, step.rx.prescription_id):
         return Outcome()
     choice = step.choice
-    return Outcome([chosen(step.rx, choice.pharmacy_id, choice.fulfilment, choice.address)])
+    rx = step.rx  # a simulated citizen is the patient
+    return Outcome(
+        [chosen(rx, rx.citizen_id, choice.pharmacy_id, choice.fulfilment, choice.address)]
+    )
 
 
 def chosen(
-    rx: PrescriptionAvailable, pharmacy_id: str, fulfilment: Fulfilment, address: str | None
+    rx: PrescriptionAvailable,
+    by: str,
+    pharmacy_id: str,
+    fulfilment: Fulfilment,
+    address: str | None,
 ) -> PharmacyChosen:
+    """The choice of the citizen `by` (a CCCD: the token's, never one copied from the
+    prescription, so that the coordinator checks who chose, not what was chosen)."""
     return PharmacyChosen(
         prescription_id=rx.prescription_id,
-        citizen_id=rx.citizen_id,
+        citizen_id=by,
         pharmacy_id=pharmacy_id,
         fulfilment=fulfilment,
         address=address,

@@ -4,15 +4,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException
 
+from rxsim.messaging import security
 from rxsim.messaging.http import add_health
 from rxsim.messaging.settings import READY_MAX_LAG
+from rxsim.messaging.tokens import Caller, Role
 from rxsim.messaging.worker import Worker
 from services.coordinator.store import PrescriptionStore
 
 
-def make_api(worker: Worker, store: PrescriptionStore) -> FastAPI:
+def make_api(worker: Worker, store: PrescriptionStore, secret: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await worker.start()
@@ -22,7 +24,8 @@ def make_api(worker: Worker, store: PrescriptionStore) -> FastAPI:
     api = FastAPI(
         title="rxsim coordinator",
         version="0.1.0",
-        description="The national health-data coordinator: prescription state and history.",
+        description="The national health-data coordinator: prescription state and history. "
+        "Every route but health is an operator's: the records hold the citizen's personal data.",
         lifespan=lifespan,
     )
     add_health(
@@ -32,16 +35,21 @@ def make_api(worker: Worker, store: PrescriptionStore) -> FastAPI:
         f"and no more than {READY_MAX_LAG} events behind.",
     )
 
-    @api.get("/prescriptions/{prescription_id}", tags=["prescriptions"])
-    async def read_prescription(prescription_id: str) -> dict[str, Any]:
+    security.answer_refusals(api)
+    operator = Depends(security.caller_of(secret, Role.OPERATOR))
+
+    @api.get(
+        "/prescriptions/{prescription_id}", tags=["prescriptions"], responses=security.REFUSALS
+    )
+    async def read_prescription(prescription_id: str, _: Caller = operator) -> dict[str, Any]:
         """The prescription's current state and its whole history with timestamps."""
         record = store.get(prescription_id)
         if record is None:
-            raise HTTPException(404, f"no prescription {prescription_id!r} at the coordinator")
+            raise HTTPException(404, "no such prescription at the coordinator")
         return record.model_dump(mode="json", exclude={"medication_requests", "seen_events"})
 
-    @api.get("/stats", tags=["prescriptions"])
-    async def read_stats() -> dict[str, Any]:
+    @api.get("/stats", tags=["prescriptions"], responses=security.REFUSALS)
+    async def read_stats(_: Caller = operator) -> dict[str, Any]:
         """How many prescriptions are in each state."""
         counts = {state.value: count for state, count in store.counts().items()}
         return {"by_state": counts, "total": sum(counts.values())}

@@ -145,4 +145,4 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
 
     worker.every(0.5, send_deadlines)
     worker.every(1.0, forget_finished)
-    return make_api(worker, store)
+    return make_api(worker, store, settings.token_secret)

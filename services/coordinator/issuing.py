@@ -150,6 +150,9 @@ def on_cancel(
         return Outcome(
             None, note="unknown prescription" if record is None else "event already applied"
         )
+    forged = _not_from_the_issuer(record, event, ctx)
+    if forged is not None:
+        return refuse(record, event, "cancel", forged, ctx)
     if _remainder_to_withdraw(record, request):
         record.cancelled = request.reason
     refusal = cancel_refusal(record, request)
@@ -180,6 +183,23 @@ def on_cancel(
             )
         )
     return Outcome(record, out)
+
+
+def _not_from_the_issuer(
+    record: PrescriptionRecord, event: Envelope, ctx: Context
+) -> tuple[Reason, str] | None:
+    """Why a cancellation is not shown to come from the facility that issued the
+    prescription (its signature, as on rx.issued), or None: anyone who can write on rx.cancel
+    could otherwise withdraw any prescription in the country."""
+    if not (event.signature or ctx.require_signatures):
+        return None
+    issue = signing.verify(event.data, event.signature, ctx.keys, record.facility_code)
+    if issue is None:
+        return None
+    return issue.code, (
+        f"Yêu cầu hủy không có chữ ký hợp lệ của cơ sở {record.facility_code} "
+        f"(the cancellation is not signed by the prescription's facility: {issue.message})"
+    )
 
 
 def _remainder_to_withdraw(record: PrescriptionRecord, request: CancellationRequested) -> bool:

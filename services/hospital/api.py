@@ -4,15 +4,18 @@ cancel it, and run the built-in generator of synthetic prescriptions."""
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from rxsim import fhir
 from rxsim.domain.prescription import Issue
 from rxsim.domain.reasons import Reason
+from rxsim.messaging import security, tokens
 from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge
+from rxsim.messaging.tokens import Caller, Refused, Role
 from services.hospital.desk import Desk, Recovering, RunGoing
+from services.hospital.status_view import Submission
 
 FHIR_JSON = "application/fhir+json"
 BUNDLE_BODY = {
@@ -48,8 +51,25 @@ def outcome_response(status: int, issues: list[Issue]) -> JSONResponse:
     return JSONResponse(fhir.operation_outcome(issues), status_code=status, media_type=FHIR_JSON)
 
 
-def routes(desk: Desk) -> APIRouter:
+def refusal_outcome(refused: Refused) -> dict[str, Any]:
+    """A refused caller, answered as every other refusal of this FHIR edge is."""
+    fhir_code = "login" if refused.status == 401 else "forbidden"
+    return fhir.operation_outcome(
+        [Issue("(authorization)", refused.reason, refused.message, fhir_code)]
+    )
+
+
+def _own(caller: Caller, submission: Submission) -> None:
+    """A facility sees and cancels its own prescriptions only; an operator sees any."""
+    facility = submission.facility_code or ""  # not known yet: an operator's only
+    tokens.refuse_other(caller, Role.FACILITY, facility, Reason.OTHER_FACILITY)
+
+
+def routes(desk: Desk, secret: str) -> APIRouter:
     router = APIRouter()
+    facility = Depends(security.caller_of(secret, Role.FACILITY))
+    facility_or_operator = Depends(security.caller_of(secret, Role.FACILITY, Role.OPERATOR))
+    operator = Depends(security.caller_of(secret, Role.OPERATOR))
 
     @router.post(
         "/prescriptions",
@@ -57,14 +77,15 @@ def routes(desk: Desk) -> APIRouter:
         tags=["prescriptions"],
         openapi_extra=BUNDLE_BODY,
         responses={
+            **security.REFUSALS,
             400: {"description": "not JSON (OperationOutcome)"},
             413: {"description": "too large (OperationOutcome)"},
             422: {"description": "not a valid prescription (OperationOutcome)"},
         },
     )
-    async def create_prescription(request: Request) -> Any:
+    async def create_prescription(request: Request, caller: Caller = facility) -> Any:
         """Send a prescription Bundle (MedicationRequest(s), Patient, Practitioner,
-        Organization)."""
+        Organization) as the token's facility: the Organization must be that facility."""
         body = await request.body()
         if len(body) > MAX_MESSAGE_BYTES:
             too_large = f"body of {len(body)} bytes, limit {MAX_MESSAGE_BYTES}"
@@ -79,7 +100,7 @@ def routes(desk: Desk) -> APIRouter:
                 400, [Issue("(body)", Reason.MALFORMED_JSON, not_json, "structure")]
             )
         try:
-            code, submission_id = await desk.submit(bundle)
+            code, submission_id = await desk.submit(bundle, caller)
         except fhir.InvalidPrescription as exc:
             return outcome_response(422, exc.issues)
         except MessageTooLarge as exc:  # the body fits, but not once in its envelope
@@ -98,30 +119,45 @@ def routes(desk: Desk) -> APIRouter:
             headers={"Location": status_url},
         )
 
-    @router.get("/submissions/{submission_id}", tags=["prescriptions"])
-    async def read_submission(submission_id: str) -> dict[str, Any]:
+    @router.get("/submissions/{submission_id}", tags=["prescriptions"], responses=security.REFUSALS)
+    async def read_submission(
+        submission_id: str, caller: Caller = facility_or_operator
+    ) -> dict[str, Any]:
         """What became of one submission: its state, the reason if refused, its history."""
         submission = desk.view.submissions.get(submission_id)
         if submission is None:
-            raise HTTPException(404, f"no submission {submission_id!r} at this hospital service")
+            raise HTTPException(404, "no such submission at this hospital service")
+        _own(caller, submission)
         return submission.as_dict()
 
-    @router.get("/prescriptions/{prescription_id}", tags=["prescriptions"])
-    async def read_prescription(prescription_id: str) -> dict[str, Any]:
+    @router.get(
+        "/prescriptions/{prescription_id}", tags=["prescriptions"], responses=security.REFUSALS
+    )
+    async def read_prescription(
+        prescription_id: str, caller: Caller = facility_or_operator
+    ) -> dict[str, Any]:
         """The state of the prescription with this code (its accepted submission)."""
         submission = desk.view.by_code(prescription_id)
         if submission is None:
-            raise HTTPException(404, f"no prescription {prescription_id!r} sent or seen here")
+            raise HTTPException(404, "no such prescription sent or seen here")
+        _own(caller, submission)
         return submission.as_dict()
 
-    @router.post("/prescriptions/{prescription_id}/cancel", status_code=202, tags=["prescriptions"])
+    @router.post(
+        "/prescriptions/{prescription_id}/cancel",
+        status_code=202,
+        tags=["prescriptions"],
+        responses=security.REFUSALS,
+    )
     async def cancel_prescription(
-        prescription_id: str, body: CancelBody | None = None
+        prescription_id: str, body: CancelBody | None = None, caller: Caller = facility
     ) -> dict[str, str]:
-        """Withdraw a prescription not yet dispensed (a sent prescription is never amended)."""
+        """Withdraw a prescription not yet dispensed (a sent prescription is never amended);
+        only its own facility may."""
         submission = desk.view.by_code(prescription_id)
         if submission is None:
-            raise HTTPException(404, f"no prescription {prescription_id!r} sent or seen here")
+            raise HTTPException(404, "no such prescription sent or seen here")
+        _own(caller, submission)
         await desk.cancel(submission, (body or CancelBody()).reason)
         return {"prescription_id": prescription_id, "status": "cancellation requested"}
 
@@ -130,11 +166,14 @@ def routes(desk: Desk) -> APIRouter:
         status_code=202,
         tags=["generator"],
         responses={
+            **security.REFUSALS,
             409: {"description": "a run is already going"},
             503: {"description": "still catching up with the broker after a start"},
         },
     )
-    async def start_generator(body: RunRequest | None = None) -> dict[str, Any]:
+    async def start_generator(
+        body: RunRequest | None = None, _: Caller = operator
+    ) -> dict[str, Any]:
         """Issue synthetic prescriptions of the scenario at a fixed rate, in the background."""
         body = body or RunRequest()
         try:
@@ -146,8 +185,8 @@ def routes(desk: Desk) -> APIRouter:
         except Recovering:
             raise HTTPException(503, "catching up with the broker; see /readyz") from None
 
-    @router.get("/generator/runs/current", tags=["generator"])
-    async def read_generator() -> dict[str, Any]:
+    @router.get("/generator/runs/current", tags=["generator"], responses=security.REFUSALS)
+    async def read_generator(_: Caller = operator) -> dict[str, Any]:
         """Progress of the latest generator run."""
         if desk.current_run is None:
             raise HTTPException(404, "no generator run yet; POST /generator/runs")

@@ -12,10 +12,11 @@ from fastapi import FastAPI
 
 from rxsim.messaging.http import add_health, kafka_lifespan
 from rxsim.messaging.kafka_io import Follower, Publisher
+from rxsim.messaging.security import answer_refusals
 from rxsim.messaging.settings import READY_MAX_LAG, Settings
 from rxsim.scenario import Scenario, load
 from schemas import topics
-from services.hospital.api import routes
+from services.hospital.api import FHIR_JSON, refusal_outcome, routes
 from services.hospital.desk import Desk
 from services.hospital.status_view import StatusView
 
@@ -50,5 +51,6 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
         "and its generator runs from the broker (and resumed what was due); its consumer runs and "
         f"is no more than {READY_MAX_LAG} events behind.",
     )
-    api.include_router(routes(desk))
+    answer_refusals(api, refusal_outcome, FHIR_JSON)
+    api.include_router(routes(desk, settings.token_secret))
     return api

@@ -10,10 +10,13 @@ import time
 from typing import Any
 
 from rxsim import fhir
+from rxsim.domain.reasons import Reason
 from rxsim.fhir import signing
+from rxsim.messaging import tokens
 from rxsim.messaging.codec import now
 from rxsim.messaging.kafka_io import Publisher
 from rxsim.messaging.tasks import spawn
+from rxsim.messaging.tokens import Caller, Role
 from rxsim.scenario import Scenario
 from schemas import topics
 from schemas.envelope import Envelope
@@ -42,9 +45,12 @@ class Desk:
         self.current_run: generator.GeneratorRun | None = None
         self.recovered = False
 
-    async def submit(self, bundle: dict[str, Any]) -> tuple[str, str]:
-        """Validate at the edge (raises InvalidPrescription) and publish to rx.issued."""
+    async def submit(self, bundle: dict[str, Any], caller: Caller) -> tuple[str, str]:
+        """Validate at the edge (raises InvalidPrescription) and publish to rx.issued, if the
+        caller is the Bundle's facility (raises tokens.Refused otherwise): the hospital signs
+        what it sends as that facility."""
         rx = fhir.parse_prescription(bundle)
+        tokens.refuse_other(caller, Role.FACILITY, rx.facility_code, Reason.OTHER_FACILITY)
         return rx.code, await self.publish(bundle, rx.code)
 
     async def publish(self, bundle: dict[str, Any], code: str, run_id: str | None = None) -> str:
@@ -57,16 +63,31 @@ class Desk:
         event = await self.publisher.publish(
             topics.RX_ISSUED, code, bundle, subject=code, causation_id=run_id, signature=signature
         )
-        self.view.submitted(event["id"], code, now())
+        self.view.submitted(event["id"], code, now(), fhir.facility_code(bundle))
         return str(event["id"])
 
     async def cancel(self, submission: Submission, reason: str) -> None:
-        code = submission.prescription_id
+        await self._send_cancel(submission.prescription_id, submission.submission_id, reason)
+
+    async def _send_cancel(self, code: str, submission_id: str, reason: str) -> None:
+        """rx.cancel, signed with the key of the prescription's facility: the coordinator
+        takes a cancellation only from the facility that issued the prescription."""
         data = CancellationRequested(prescription_id=code, reason=reason)
+        submission = self.view.submissions.get(submission_id)
+        facility = submission.facility_code if submission else None
+        signature = None
+        if facility is not None:
+            body = data.model_dump(mode="json", exclude_none=True)  # what the envelope carries
+            signature = signing.simulated_signer(self.scenario.seed, facility).sign(body)
         await self.publisher.publish(
-            topics.RX_CANCEL, code, data, subject=code, correlation_id=submission.submission_id
+            topics.RX_CANCEL,
+            code,
+            data,
+            subject=code,
+            correlation_id=submission_id,
+            signature=signature,
         )
-        self.book.cancel_sent.add(submission.submission_id)
+        self.book.cancel_sent.add(submission_id)
 
     async def receive(self, topic: Topic, envelope: Envelope, data: Any) -> None:
         """What the hospital reads: statuses, and its own writes read back after a restart."""
@@ -77,7 +98,8 @@ class Desk:
         elif isinstance(data, CancellationRequested):
             self.book.cancel_sent.add(envelope.correlationid)
         elif topic == topics.RX_ISSUED and envelope.source == SOURCE:
-            self.view.submitted(envelope.id, envelope.subject, envelope.time)
+            facility = fhir.facility_code(data) if isinstance(data, dict) else None
+            self.view.submitted(envelope.id, envelope.subject, envelope.time, facility)
             if envelope.causationid is not None:  # made by a generator run
                 self.book.issued(envelope.causationid, envelope.id, envelope.subject, envelope.time)
 
@@ -153,11 +175,7 @@ class Desk:
         await asyncio.sleep(max(0.0, seconds))
         if submission_id in self.book.cancel_sent:
             return
-        data = CancellationRequested(prescription_id=code, reason=runs.PRESCRIBER_CHANGED_MIND)
-        await self.publisher.publish(
-            topics.RX_CANCEL, code, data, subject=code, correlation_id=submission_id
-        )
-        self.book.cancel_sent.add(submission_id)
+        await self._send_cancel(code, submission_id, runs.PRESCRIBER_CHANGED_MIND)
 
 
 def _issuable(bundle: dict[str, Any]) -> bool:

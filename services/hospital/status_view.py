@@ -15,6 +15,7 @@ class Submission:
     submission_id: str
     prescription_id: str
     submitted_at: datetime
+    facility_code: str | None = None  # whose it is: only that facility may see or cancel it
     history: list[dict[str, Any]] = field(default_factory=list)
     outcome: dict[str, Any] | None = None  # FHIR OperationOutcome of a rejection
     refused: list[dict[str, Any]] = field(default_factory=list)  # requests the hub refused
@@ -33,6 +34,7 @@ class Submission:
             "submission_id": self.submission_id,
             "prescription_id": self.prescription_id,
             "submitted_at": self.submitted_at.isoformat(),
+            "facility_code": self.facility_code,
             "state": self.state,
             "reason_code": last.get("reason_code"),
             "reason": last.get("reason"),
@@ -47,13 +49,23 @@ class StatusView:
     submissions: dict[str, Submission] = field(default_factory=dict)
     owner_of_code: dict[str, str] = field(default_factory=dict)
 
-    def submitted(self, submission_id: str, prescription_id: str, at: datetime) -> None:
+    def submitted(
+        self,
+        submission_id: str,
+        prescription_id: str,
+        at: datetime,
+        facility_code: str | None = None,
+    ) -> None:
         """A submission sent, or read back from rx.issued (again after a restart): the first
         time makes it, later ones only keep the earliest time (a status may come first)."""
         known = self.submissions.get(submission_id)
         if known is None:
-            self.submissions[submission_id] = Submission(submission_id, prescription_id, at)
-        elif at < known.submitted_at:
+            self.submissions[submission_id] = Submission(
+                submission_id, prescription_id, at, facility_code
+            )
+            return
+        known.facility_code = known.facility_code or facility_code
+        if at < known.submitted_at:
             known.submitted_at = at
 
     def apply(self, envelope: Envelope, status: StatusChanged) -> None:
@@ -61,8 +73,9 @@ class StatusView:
         submission = self.submissions.get(sid)
         if submission is None:  # sent by another hospital process, or before a restart
             submission = self.submissions[sid] = Submission(
-                sid, status.prescription_id, envelope.time
+                sid, status.prescription_id, envelope.time, status.facility_code
             )
+        submission.facility_code = submission.facility_code or status.facility_code
         if status.refused is not None:  # the prescription did not move: say what was refused
             if all(r["event_id"] != status.refused.event_id for r in submission.refused):
                 submission.refused.append(

@@ -1,14 +1,18 @@
-"""The pharmacies' HTTP API: who they are, their stock, and pickups at the counter."""
+"""The pharmacies' HTTP API: who they are (open to all), their stock (the pharmacy's own, or an
+operator's), and pickups at the counter (the pharmacy's own)."""
 
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException
 
+from rxsim.domain.reasons import Reason
+from rxsim.messaging import security, tokens
 from rxsim.messaging.http import add_health
 from rxsim.messaging.settings import READY_MAX_LAG
+from rxsim.messaging.tokens import Caller, Role
 from rxsim.messaging.worker import Worker
 from services.pharmacy import domain, orders
 
@@ -16,7 +20,7 @@ if TYPE_CHECKING:  # the composition root imports this module, not the other way
     from services.pharmacy.bootstrap import Pharmacies
 
 
-def make_api(worker: Worker, pharmacies: "Pharmacies") -> FastAPI:
+def make_api(worker: Worker, pharmacies: "Pharmacies", secret: str) -> FastAPI:
     scenario = pharmacies.scenario
 
     @asynccontextmanager
@@ -38,17 +42,27 @@ def make_api(worker: Worker, pharmacies: "Pharmacies") -> FastAPI:
         f"more than {READY_MAX_LAG} events behind.",
     )
 
+    security.answer_refusals(api)
+    pharmacy = Depends(security.caller_of(secret, Role.PHARMACY))
+    pharmacy_or_operator = Depends(security.caller_of(secret, Role.PHARMACY, Role.OPERATOR))
+
+    def own(caller: Caller, pharmacy_id: str) -> None:
+        tokens.refuse_other(caller, Role.PHARMACY, pharmacy_id, Reason.OTHER_PHARMACY)
+
     @api.get("/pharmacies", tags=["pharmacies"])
     async def list_pharmacies(province: str | None = None) -> list[dict[str, str]]:
         """Every pharmacy of the scenario (filter by province)."""
         return [vars(p) for p in scenario.country.pharmacies if province in (None, p.province)]
 
-    @api.get("/pharmacies/{pharmacy_id}/stock", tags=["pharmacies"])
-    async def read_stock(pharmacy_id: str) -> Mapping[str, float]:
+    @api.get("/pharmacies/{pharmacy_id}/stock", tags=["pharmacies"], responses=security.REFUSALS)
+    async def read_stock(
+        pharmacy_id: str, caller: Caller = pharmacy_or_operator
+    ) -> Mapping[str, float]:
         """Units on hand per drug: the catalog's, and any other drug this pharmacy was asked
         for."""
+        own(caller, pharmacy_id)
         if pharmacy_id not in scenario.country.pharmacy_by_id:
-            raise HTTPException(404, f"no pharmacy {pharmacy_id!r}")
+            raise HTTPException(404, "no such pharmacy")
         catalog = list(scenario.catalog.drug_by_code)
         opening = domain.initial_stock(scenario.seed, pharmacy_id, catalog, scenario.behaviour)
         return {**opening, **pharmacies.store.stock(None, pharmacy_id)}
@@ -57,9 +71,13 @@ def make_api(worker: Worker, pharmacies: "Pharmacies") -> FastAPI:
         "/pharmacies/{pharmacy_id}/pickups/{prescription_id}",
         status_code=202,
         tags=["pharmacies"],
+        responses=security.REFUSALS,
     )
-    async def record_pickup(pharmacy_id: str, prescription_id: str) -> dict[str, str]:
-        """The citizen collected a dispensed prescription at the counter."""
+    async def record_pickup(
+        pharmacy_id: str, prescription_id: str, caller: Caller = pharmacy
+    ) -> dict[str, str]:
+        """The citizen collected a dispensed prescription at the counter (of this pharmacy)."""
+        own(caller, pharmacy_id)
         cause = f"pickup/{uuid.uuid4()}"  # a new request each time; a repeat finds nothing held
         partition = pharmacies.store.partition_of(pharmacy_id, prescription_id)
         collected = partition is not None and await worker.decide_here(
@@ -75,11 +93,7 @@ def make_api(worker: Worker, pharmacies: "Pharmacies") -> FastAPI:
             ),
         )
         if not collected:
-            raise HTTPException(
-                404,
-                f"{pharmacy_id} holds no dispensed prescription {prescription_id!r} "
-                "awaiting pickup",
-            )
+            raise HTTPException(404, "this pharmacy holds no such prescription awaiting pickup")
         return {"prescription_id": prescription_id, "status": "picked_up"}
 
     return api

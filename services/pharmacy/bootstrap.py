@@ -220,4 +220,4 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
 
     worker.every(STEP_TICK_S, take_due_steps)
     worker.every(FORGET_TICK_S, forget_finished)
-    return make_api(worker, pharmacies)
+    return make_api(worker, pharmacies, settings.token_secret)

@@ -118,6 +118,16 @@ def test_up_serves_every_service_and_ctrl_c_leaves_no_process_behind(tmp_path: P
         )
         assert found.returncode == 0, found.stdout + found.stderr
         assert (tmp_path / "running.json").exists()
+        # `rxsim up` says how to get a token, and `rxsim token` gives one its services take.
+        assert "rxsim token operator" in (tmp_path / "up.log").read_text()
+        stats = f"http://127.0.0.1:{ports['COORDINATOR']}/stats"
+        assert httpx.get(stats).status_code == 401
+        token = subprocess.run(
+            [*RXSIM, "token", "operator"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert token.returncode == 0, token.stdout + token.stderr
+        operator = {"Authorization": f"Bearer {token.stdout.strip()}"}
+        assert httpx.get(stats, headers=operator).status_code == 200
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
@@ -141,6 +151,7 @@ def test_up_serves_every_service_and_ctrl_c_leaves_no_process_behind(tmp_path: P
         "--help",
         "demo --help",
         "up --help",
+        "token --help",
         "chaos --help",
         "fhir wrap --help",
         "report html --help",

@@ -150,7 +150,9 @@ def test_bad_messages_are_dead_lettered_and_good_ones_keep_flowing(client: Stack
     submission = client.post_until_available(bundle, citizen.cccd, code)
     choice = {"pharmacy_id": pharmacy, "fulfilment": "pickup"}
     response = client["citizen_app"].post(
-        f"/citizens/{citizen.cccd}/prescriptions/{code}/choice", json=choice
+        f"/citizens/{citizen.cccd}/prescriptions/{code}/choice",
+        json=choice,
+        headers=client.citizen(citizen.cccd),
     )
     assert response.status_code == 202, response.text
 

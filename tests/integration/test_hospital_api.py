@@ -27,6 +27,11 @@ def client(stack: Stack) -> StackClient:
     return StackClient(stack)
 
 
+def as_01001(client: StackClient, **headers: str) -> dict[str, str]:
+    """Headers of hospital 01001's system, the facility of every Bundle here."""
+    return {**headers, **client.facility("01001")}
+
+
 def valid_bundle(code: str) -> dict[str, Any]:
     hospital = COUNTRY.hospital_by_code["01001"]
     return synthetic.prescription(
@@ -55,7 +60,7 @@ def test_malformed_json_is_a_400_operation_outcome(client: StackClient) -> None:
     response = client["hospital"].post(
         "/prescriptions",
         content=b'{"resourceType": "Bun',
-        headers={"content-type": "application/fhir+json"},
+        headers=as_01001(client, **{"content-type": "application/fhir+json"}),
     )
     assert response.status_code == 400
     [issue] = outcome(response)
@@ -74,7 +79,9 @@ def test_structurally_wrong_prescription_is_a_422_naming_it(
     client: StackClient, new_code: NewCode, change: Any, code: str, where: str
 ) -> None:
     bundle = valid_bundle(new_code("01001"))
-    response = client["hospital"].post("/prescriptions", json=change(bundle))
+    response = client["hospital"].post(
+        "/prescriptions", json=change(bundle), headers=as_01001(client)
+    )
     assert response.status_code == 422
     issues = outcome(response)
     assert issues[0]["details"]["coding"][0]["code"] == code
@@ -87,7 +94,7 @@ def test_an_entry_of_an_unknown_resource_type_is_a_422_naming_it(
     bundle = valid_bundle(new_code("01001"))
     at = len(bundle["entry"])
     bundle["entry"].append({"resource": {"resourceType": "Prescription", "id": "x"}})
-    response = client["hospital"].post("/prescriptions", json=bundle)
+    response = client["hospital"].post("/prescriptions", json=bundle, headers=as_01001(client))
     assert response.status_code == 422
     [issue] = outcome(response)
     assert issue["details"]["coding"][0]["code"] == "FHIR_INVALID"
@@ -114,7 +121,9 @@ def test_a_body_that_fits_but_not_in_its_envelope_is_a_413(
     assert MAX_MESSAGE_BYTES - 200 < len(body) <= MAX_MESSAGE_BYTES
     # When it is sent, it is refused at once, saying so
     response = client["hospital"].post(
-        "/prescriptions", content=body, headers={"content-type": "application/fhir+json"}
+        "/prescriptions",
+        content=body,
+        headers=as_01001(client, **{"content-type": "application/fhir+json"}),
     )
     assert response.status_code == 413, response.text
     [issue] = outcome(response)
@@ -136,6 +145,7 @@ def test_a_large_valid_prescription_flows_to_the_pharmacy(
     response = client["citizen_app"].post(
         f"/citizens/{cccd}/prescriptions/{code}/choice",
         json={"pharmacy_id": pharmacy, "fulfilment": "pickup"},
+        headers=client.citizen(cccd),
     )
     assert response.status_code == 202, response.text
     # Then the coordinator stores it and orders it: the pharmacy answers
@@ -153,10 +163,11 @@ def test_a_second_cancellation_is_refused_and_the_hospital_sees_why(
     code = new_code("01001")
     submission = client.post_prescription(valid_bundle(code))["submission_id"]
     client.wait_for_state(submission, "AVAILABLE")
-    assert client["hospital"].post(f"/prescriptions/{code}/cancel").status_code == 202
+    cancel = f"/prescriptions/{code}/cancel"
+    assert client["hospital"].post(cancel, headers=as_01001(client)).status_code == 202
     client.wait_for_state(submission, "CANCELLED")
     # When it is cancelled again
-    assert client["hospital"].post(f"/prescriptions/{code}/cancel").status_code == 202
+    assert client["hospital"].post(cancel, headers=as_01001(client)).status_code == 202
     # Then the submission shows the refused cancellation with its reason, and stays cancelled
     shown = eventually(
         lambda: client.submission(submission),
@@ -175,7 +186,7 @@ def test_invalid_fhir_datatype_names_the_element(client: StackClient, new_code: 
         e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
     )
     patient["birthDate"] = "1990-13-01"
-    response = client["hospital"].post("/prescriptions", json=bundle)
+    response = client["hospital"].post("/prescriptions", json=bundle, headers=as_01001(client))
     assert response.status_code == 422
     [issue] = outcome(response)
     assert issue["expression"][0].endswith("resource(Patient).birthDate")
@@ -183,7 +194,7 @@ def test_invalid_fhir_datatype_names_the_element(client: StackClient, new_code: 
 
 def _post_example(client: StackClient, request: dict[str, Any]) -> Any:
     bundle = hl7.wrapped(request, COUNTRY.hospital_by_code["01001"], adult())
-    return client["hospital"].post("/prescriptions", json=bundle)
+    return client["hospital"].post("/prescriptions", json=bundle, headers=as_01001(client))
 
 
 def _refused_at_the_edge_naming(response: Any) -> set[str]:

@@ -51,7 +51,8 @@ def citizen_of(bundle: dict[str, Any]) -> str:
 def pharmacy_with(client: StackClient, in_stock: bool) -> str:
     # Any pharmacy in the country may fill a prescription, so look everywhere.
     for pharmacy in client["pharmacy"].get("/pharmacies").json():
-        units = client["pharmacy"].get(f"/pharmacies/{pharmacy['id']}/stock").json()
+        stock = f"/pharmacies/{pharmacy['id']}/stock"
+        units = client["pharmacy"].get(stock, headers=client.operator).json()
         if (units[AMOXICILLIN.registration_number] > 1000) == in_stock:
             return str(pharmacy["id"])
     raise AssertionError(f"no pharmacy with in_stock={in_stock} in the scenario")
@@ -68,8 +69,9 @@ def choose(
     if fulfilment == "delivery":
         body["address"] = "12 Lý Thường Kiệt, Hà Nội"
     client.wait_for_citizen(citizen_of(bundle), code)
+    cccd = citizen_of(bundle)
     response = client["citizen_app"].post(
-        f"/citizens/{citizen_of(bundle)}/prescriptions/{code}/choice", json=body
+        f"/citizens/{cccd}/prescriptions/{code}/choice", json=body, headers=client.citizen(cccd)
     )
     assert response.status_code == 202, response.text
 
@@ -90,7 +92,12 @@ def test_prescription_is_delivered_home(client: StackClient) -> None:
     client.wait_for_state(sent["submission_id"], "AVAILABLE")
     # ...which the citizen sees in the app
     client.wait_for_citizen(citizen_of(bundle), code)
-    seen = client["citizen_app"].get(f"/citizens/{citizen_of(bundle)}/prescriptions").json()
+    cccd = citizen_of(bundle)
+    seen = (
+        client["citizen_app"]
+        .get(f"/citizens/{cccd}/prescriptions", headers=client.citizen(cccd))
+        .json()
+    )
     # (the stack is shared: another test may have prescribed for this citizen too)
     assert code in [rx["prescription_id"] for rx in seen]
     # When the citizen chooses home delivery from a pharmacy that has the drug
@@ -117,7 +124,8 @@ def test_prescription_is_delivered_home(client: StackClient) -> None:
     )
     for dispense in dispensed["data"]["dispenses"]:
         MedicationDispense.model_validate(dispense)
-    history = client["coordinator"].get(f"/prescriptions/{code}").json()["history"]
+    record = client["coordinator"].get(f"/prescriptions/{code}", headers=client.operator)
+    history = record.json()["history"]
     assert history[0]["state"] == "ISSUED"
     assert history[-1]["state"] == "DELIVERED"
 
@@ -132,7 +140,9 @@ def test_prescription_is_picked_up_at_the_counter(client: StackClient) -> None:
     client.wait_for_state(sent["submission_id"], "DISPENSED")
 
     response = eventually(
-        lambda: client["pharmacy"].post(f"/pharmacies/{pharmacy}/pickups/{code}"),
+        lambda: client["pharmacy"].post(
+            f"/pharmacies/{pharmacy}/pickups/{code}", headers=client.pharmacy(pharmacy)
+        ),
         lambda response: response.status_code == 202,
         "the pharmacy to hold the dispensed order",
     )
@@ -159,7 +169,10 @@ def test_declined_order_goes_back_to_the_citizen_who_chooses_again(client: Stack
     assert declined["state"] == "AVAILABLE"
     assert "Amoxicillin" in declined["reason"]
     mine = eventually(
-        lambda: client["citizen_app"].get(f"/citizens/{citizen_of(bundle)}/prescriptions/{code}"),
+        lambda: client["citizen_app"].get(
+            f"/citizens/{citizen_of(bundle)}/prescriptions/{code}",
+            headers=client.citizen(citizen_of(bundle)),
+        ),
         lambda response: bool(response.json()["declined_by"]),
         "the citizen app to learn of the decline",
     ).json()
@@ -199,7 +212,11 @@ def test_duplicate_code_is_rejected_and_the_original_goes_on(client: StackClient
     assert rejected["reason_code"] == "DUPLICATE_CODE"
     assert "Đơn thuốc đã được sử dụng trước đó" in rejected["reason"]
     assert client.submission(original["submission_id"])["state"] == "AVAILABLE"
-    by_code = client["hospital"].get(f"/prescriptions/{original['prescription_id']}").json()
+    by_code = (
+        client["hospital"]
+        .get(f"/prescriptions/{original['prescription_id']}", headers=client.as_issuer(first))
+        .json()
+    )
     assert by_code["submission_id"] == original["submission_id"]
 
 
@@ -211,11 +228,14 @@ def test_prescription_never_chosen_expires(client: StackClient) -> None:
 
 
 def test_prescriber_cancels_before_dispensing(client: StackClient) -> None:
-    sent = client.post_prescription(a_prescription())
+    bundle = a_prescription()
+    sent = client.post_prescription(bundle)
     client.wait_for_state(sent["submission_id"], "AVAILABLE")
 
     response = client["hospital"].post(
-        f"/prescriptions/{sent['prescription_id']}/cancel", json={"reason": "wrong dose"}
+        f"/prescriptions/{sent['prescription_id']}/cancel",
+        json={"reason": "wrong dose"},
+        headers=client.as_issuer(bundle),
     )
 
     assert response.status_code == 202
@@ -232,12 +252,18 @@ def test_cancelling_what_a_pharmacy_holds_waits_for_the_pharmacy_to_return_it(
     code = sent["prescription_id"]
     client.wait_for_state(sent["submission_id"], "AVAILABLE")
     pharmacy = pharmacy_with(client, in_stock=True)
-    stock_before = client["pharmacy"].get(f"/pharmacies/{pharmacy}/stock").json()
+    stock_before = (
+        client["pharmacy"]
+        .get(f"/pharmacies/{pharmacy}/stock", headers=client.pharmacy(pharmacy))
+        .json()
+    )
     choose(client, bundle, code, pharmacy, fulfilment="pickup")
     client.wait_for_state(sent["submission_id"], "ACCEPTED")
     # When the prescriber cancels it
     response = client["hospital"].post(
-        f"/prescriptions/{code}/cancel", json={"reason": "đổi thuốc"}
+        f"/prescriptions/{code}/cancel",
+        json={"reason": "đổi thuốc"},
+        headers=client.as_issuer(bundle),
     )
     assert response.status_code == 202
     # Then it waits for the pharmacy, which returns it to stock: cancelled, never dispensed
@@ -247,6 +273,10 @@ def test_cancelling_what_a_pharmacy_holds_waits_for_the_pharmacy_to_return_it(
     assert "DISPENSED" not in moves
     returned = [e for t, e in client.events(sent["submission_id"]) if t == "pharmacy.events"]
     assert returned[-1]["data"]["kind"] == "returned"
-    stock_after = client["pharmacy"].get(f"/pharmacies/{pharmacy}/stock").json()
+    stock_after = (
+        client["pharmacy"]
+        .get(f"/pharmacies/{pharmacy}/stock", headers=client.pharmacy(pharmacy))
+        .json()
+    )
     drug = AMOXICILLIN.registration_number
     assert stock_after[drug] == stock_before[drug]

@@ -46,7 +46,8 @@ def send(client: StackClient, code: str, hospital: Any = HANOI) -> tuple[str, st
 
 def in_stock(client: StackClient) -> str:
     for pharmacy in client["pharmacy"].get("/pharmacies").json():
-        units = client["pharmacy"].get(f"/pharmacies/{pharmacy['id']}/stock").json()
+        stock = f"/pharmacies/{pharmacy['id']}/stock"
+        units = client["pharmacy"].get(stock, headers=client.operator).json()
         if units[AMOXICILLIN.registration_number] > 1000:
             return str(pharmacy["id"])
     raise AssertionError("no pharmacy with amoxicillin in stock")
@@ -58,7 +59,7 @@ def choose(client: StackClient, cccd: str, code: str, pharmacy: str, fulfilment:
         body["address"] = "12 Lý Thường Kiệt, Hà Nội"
     client.wait_for_citizen(cccd, code)
     response = client["citizen_app"].post(
-        f"/citizens/{cccd}/prescriptions/{code}/choice", json=body
+        f"/citizens/{cccd}/prescriptions/{code}/choice", json=body, headers=client.citizen(cccd)
     )
     assert response.status_code == 202, response.text
 
@@ -66,15 +67,23 @@ def choose(client: StackClient, cccd: str, code: str, pharmacy: str, fulfilment:
 def snapshot(
     client: StackClient, codes: list[str], submissions: list[str], citizens: list[str]
 ) -> dict[str, Any]:
-    def get(service: str, path: str) -> Any:
-        response = client[service].get(path)
+    def get(service: str, path: str, headers: dict[str, str]) -> Any:
+        response = client[service].get(path, headers=headers)
         return response.status_code, response.json()
+
+    def get_as_operator(service: str, path: str) -> Any:
+        return get(service, path, client.operator)
+
+    def get_as_citizen(cccd: str) -> Any:
+        return get("citizen_app", f"/citizens/{cccd}/prescriptions", client.citizen(cccd))
 
     pharmacies = [p["id"] for p in client["pharmacy"].get("/pharmacies").json()]
     return {
-        "coordinator": {code: get("coordinator", f"/prescriptions/{code}") for code in codes},
-        "stock": {p: get("pharmacy", f"/pharmacies/{p}/stock") for p in pharmacies},
-        "citizen": {c: get("citizen_app", f"/citizens/{c}/prescriptions") for c in citizens},
+        "coordinator": {
+            code: get_as_operator("coordinator", f"/prescriptions/{code}") for code in codes
+        },
+        "stock": {p: get_as_operator("pharmacy", f"/pharmacies/{p}/stock") for p in pharmacies},
+        "citizen": {c: get_as_citizen(c) for c in citizens},
         "hospital": {s: client.submission(s)["state"] for s in submissions},
     }
 
@@ -113,12 +122,16 @@ def test_replaying_every_consumed_topic_changes_nothing(
     choose(client, picked_cccd, picked_code, pharmacy, "pickup")
     client.wait_for_citizen(cancelled_cccd, cancelled_code)
     cancel = client["hospital"].post(
-        f"/prescriptions/{cancelled_code}/cancel", json={"reason": "đổi thuốc"}
+        f"/prescriptions/{cancelled_code}/cancel",
+        json={"reason": "đổi thuốc"},
+        headers=client.facility(HANOI.code),
     )
     assert cancel.status_code == 202, cancel.text
     client.wait_for_state(picked, "DISPENSED")
     eventually(
-        lambda: client["pharmacy"].post(f"/pharmacies/{pharmacy}/pickups/{picked_code}"),
+        lambda: client["pharmacy"].post(
+            f"/pharmacies/{pharmacy}/pickups/{picked_code}", headers=client.pharmacy(pharmacy)
+        ),
         lambda response: response.status_code == 202,
         "the pharmacy to hold the dispensed order for pickup",
     )
@@ -151,5 +164,6 @@ def test_replaying_every_consumed_topic_changes_nothing(
     again = client["citizen_app"].post(
         f"/citizens/{delivered_cccd}/prescriptions/{delivered_code}/choice",
         json={"pharmacy_id": pharmacy, "fulfilment": "pickup"},
+        headers=client.citizen(delivered_cccd),
     )
     assert again.status_code == 409, again.text

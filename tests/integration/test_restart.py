@@ -29,6 +29,7 @@ def generate(stack: Stack, count: int, rate: float) -> None:
     response = httpx.post(
         f"{stack.urls()['hospital']}/generator/runs",
         json={"count": count, "rate": rate},
+        headers=stack.auth(),
         timeout=10,
     )
     assert response.status_code == 202, response.text
@@ -106,11 +107,12 @@ async def test_a_killed_service_is_restarted_and_the_run_completes(
     assert [s.prescription_id for s in stories if not s.final] == []
     assert dispensed_twice(stories) == []
     # What a user sent before the kill is still answered after it.
-    answer = client["hospital"].get(f"/submissions/{submission}")
+    answer = client["hospital"].get(f"/submissions/{submission}", headers=client.operator)
     assert answer.status_code == 200, answer.text
     assert answer.json()["prescription_id"] == code
-    listed = client["citizen_app"].get(f"/citizens/{cccd}/prescriptions").json()
+    mine = client.citizen(cccd)
+    listed = client["citizen_app"].get(f"/citizens/{cccd}/prescriptions", headers=mine).json()
     assert code in [rx["prescription_id"] for rx in listed]
     # Its counts by state were rebuilt with its table, not begun again from nothing.
-    total = client["coordinator"].get("/stats").json()["total"]
+    total = client["coordinator"].get("/stats", headers=client.operator).json()["total"]
     assert total >= len(stories) + 1

@@ -122,11 +122,17 @@ def envelope(
     time: datetime = T0,
     signed: bool = True,
 ) -> Envelope:
-    """An envelope of `topic`; a prescription on rx.issued is signed as its hospital signs it,
-    unless `signed` is False."""
+    """An envelope of `topic`; a prescription on rx.issued, or its cancellation on rx.cancel,
+    is signed as its hospital signs it, unless `signed` is False."""
     event_id = event_id or new_id()
     body = data.model_dump(mode="json", exclude_none=True) if isinstance(data, BaseModel) else data
-    sign = signed and topic == topics.RX_ISSUED
+    if signed and topic == topics.RX_CANCEL:
+        # A prescription code begins with its facility's code: that facility signs.
+        signature = signing.simulated_signer(SEED, subject[:5]).sign(body)
+    elif signed and topic == topics.RX_ISSUED:
+        signature = signing.simulated_signature(body, SEED, validated=_valid(body))
+    else:
+        signature = None
     return Envelope(
         id=event_id,
         source="rxsim/tests",
@@ -136,7 +142,7 @@ def envelope(
         datacontenttype=topic.datacontenttype,
         dataschema=topic.dataschema,
         correlationid=correlation_id or event_id,
-        signature=signing.simulated_signature(body, SEED, validated=_valid(body)) if sign else None,
+        signature=signature,
         data=body,
     )
 
@@ -238,9 +244,11 @@ def pharmacy_update(
     return envelope(topics.PHARMACY_EVENTS, data, subject=code, event_id=event_id), data
 
 
-def cancel(code: str, *, event_id: str | None = None) -> tuple[Envelope, CancellationRequested]:
+def cancel(
+    code: str, *, event_id: str | None = None, signed: bool = True
+) -> tuple[Envelope, CancellationRequested]:
     data = CancellationRequested(prescription_id=code, reason="bác sĩ đổi thuốc")
-    return envelope(topics.RX_CANCEL, data, subject=code, event_id=event_id), data
+    return envelope(topics.RX_CANCEL, data, subject=code, event_id=event_id, signed=signed), data
 
 
 def deadline(code: str, *, event_id: str | None = None) -> tuple[Envelope, DeadlineReached]:

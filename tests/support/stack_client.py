@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from rxsim import fhir
+from rxsim.messaging.tokens import Role
 from rxsim.tools.live import parse
 from rxsim.tools.stack import Stack
 from rxsim.tools.topic_reader import read
@@ -33,22 +35,59 @@ def eventually(
 
 
 class StackClient:
+    """The stack's APIs, and the credentials each kind of caller holds: a test says whose
+    token it sends (`operator`, `facility(code)`, `pharmacy(id)`, `citizen(cccd)`)."""
+
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.http = {
             name: httpx.Client(base_url=url, timeout=10) for name, url in stack.urls().items()
         }
+        self.signed_in: dict[str, tuple[float, dict[str, str]]] = {}  # cccd -> when, header
 
     def __getitem__(self, service: str) -> httpx.Client:
         return self.http[service]
 
+    @property
+    def operator(self) -> dict[str, str]:
+        return self.stack.auth()
+
+    def facility(self, code: str) -> dict[str, str]:
+        return self.stack.auth(Role.FACILITY, code)
+
+    def pharmacy(self, pharmacy_id: str) -> dict[str, str]:
+        return self.stack.auth(Role.PHARMACY, pharmacy_id)
+
+    def citizen(self, cccd: str) -> dict[str, str]:
+        """Signed in as this citizen through the app's simulated VNeID sign-in (again once the
+        token is older than 10 of its 15 minutes)."""
+        known = self.signed_in.get(cccd)
+        if known is not None and time.monotonic() - known[0] < 600:
+            return known[1]
+        app = self["citizen_app"]
+        sent = app.post("/auth/otp", json={"cccd": cccd})
+        assert sent.status_code == 202, sent.text
+        code = sent.json()["simulated_code"]
+        answer = app.post("/auth/token", json={"cccd": cccd, "code": code})
+        assert answer.status_code == 200, answer.text
+        header = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        self.signed_in[cccd] = (time.monotonic(), header)
+        return header
+
+    def as_issuer(self, bundle: dict[str, Any]) -> dict[str, str]:
+        """The token of the Bundle's own facility, as its hospital system holds it."""
+        return self.facility(fhir.facility_code(bundle) or "")
+
     def post_prescription(self, bundle: dict[str, Any]) -> dict[str, Any]:
-        response = self["hospital"].post("/prescriptions", json=bundle)
+        response = self["hospital"].post(
+            "/prescriptions", json=bundle, headers=self.as_issuer(bundle)
+        )
         assert response.status_code == 202, response.text
         return dict(response.json())
 
     def submission(self, submission_id: str) -> dict[str, Any]:
-        return dict(self["hospital"].get(f"/submissions/{submission_id}").json())
+        answer = self["hospital"].get(f"/submissions/{submission_id}", headers=self.operator)
+        return dict(answer.json())
 
     def wait_for_state(
         self, submission_id: str, state: str, timeout: float = 60.0
@@ -64,7 +103,9 @@ class StackClient:
         """The citizen app follows its own topics, behind or ahead of the hospital's view: wait
         until it shows the prescription in `state`, as a person refreshing the app would."""
         eventually(
-            lambda: self["citizen_app"].get(f"/citizens/{cccd}/prescriptions/{code}"),
+            lambda: self["citizen_app"].get(
+                f"/citizens/{cccd}/prescriptions/{code}", headers=self.citizen(cccd)
+            ),
             lambda response: response.status_code == 200 and response.json()["state"] == state,
             f"the citizen app to show {code} as {state}",
         )

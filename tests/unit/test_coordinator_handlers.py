@@ -1,15 +1,19 @@
 """The coordinator's handlers: pure functions from (stored record, event, context) to what to
 store and what to publish. Happy paths, refusals, and idempotency (repeated or stale events)."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
 from rxsim.domain.reference.country import DRUGS, Hospital
+from rxsim.fhir import signing
 from rxsim.messaging.outgoing import Outgoing
 from rxsim.scenario import Rules
 from schemas import topics
+from schemas.envelope import Envelope
 from schemas.events import (
+    CancellationRequested,
     Fulfilment,
     OrderPlaced,
     PrescriptionAvailable,
@@ -566,6 +570,54 @@ def test_a_cancellation_after_dispensing_or_at_an_end_is_refused_and_the_prescri
     outcome = handlers.on_cancel(record, event, request, make.context())
 
     assert_refused(outcome, record, before, event.id, "cancel", CANCEL_REFUSALS[start])
+
+
+def _unsigned(code: str) -> tuple[Envelope, CancellationRequested]:
+    return make.cancel(code, signed=False)
+
+
+def _signed_by_another_facility(code: str) -> tuple[Envelope, CancellationRequested]:
+    event, request = make.cancel(code, signed=False)
+    other = "79001" if not code.startswith("79001") else "01001"
+    signature = signing.simulated_signer(make.SEED, other).sign(event.data)
+    return event.model_copy(update={"signature": signature}), request
+
+
+def _changed_after_signing(code: str) -> tuple[Envelope, CancellationRequested]:
+    event, _ = make.cancel(code)
+    changed = {**event.data, "reason": "changed on the way"}
+    return event.model_copy(update={"data": changed}), CancellationRequested(**changed)
+
+
+@pytest.mark.parametrize(
+    ("forge", "reason_code"),
+    [
+        (_unsigned, "SIGNATURE_MISSING"),
+        (_signed_by_another_facility, "SIGNATURE_FACILITY_MISMATCH"),
+        (_changed_after_signing, "SIGNATURE_INVALID"),
+    ],
+)
+def test_a_cancellation_not_signed_by_the_prescriptions_facility_is_refused(
+    forge: Callable[[str], tuple[Envelope, CancellationRequested]], reason_code: str
+) -> None:
+    # Anyone who can write on rx.cancel would otherwise withdraw any prescription.
+    record = make.record_in(S.AVAILABLE)
+    before = snapshot(record)
+    event, request = forge(record.prescription_id)
+
+    outcome = handlers.on_cancel(record, event, request, make.context())
+
+    assert_refused(outcome, record, before, event.id, "cancel", reason_code)
+    assert record.state == S.AVAILABLE
+
+
+def test_an_unsigned_cancellation_is_taken_while_signatures_are_not_required() -> None:
+    record = make.record_in(S.AVAILABLE)
+    event, request = make.cancel(record.prescription_id, signed=False)
+
+    handlers.on_cancel(record, event, request, make.context(require_signatures=False))
+
+    assert record.state == S.CANCELLED
 
 
 def test_a_repeated_cancellation_changes_nothing() -> None:

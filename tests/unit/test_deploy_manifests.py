@@ -147,3 +147,12 @@ def test_image_installs_the_pinned_set_and_runs_as_a_user() -> None:
     assert "pip install -c constraints.txt ." in dockerfile
     users = re.findall(r"^USER (\S+)$", dockerfile, re.M)
     assert users and users[-1].split(":")[0] not in ("root", "0")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_gets_the_tokens_key_from_outside_git(service: str) -> None:
+    # Without the key a service does not start; a key written here would be everyone's.
+    required = re.compile(r'^  RXSIM_AUTH_SECRET: "\$\{RXSIM_AUTH_SECRET:\?', re.M)
+    assert required.search(COMPOSE.read_text())
+    assert re.search(r"- secretRef:\n\s+name: rxsim-auth", k8s_manifest_of(service).read_text())
+    assert "RXSIM_AUTH_SECRET" not in KUSTOMIZATION.read_text()

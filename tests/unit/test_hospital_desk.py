@@ -7,12 +7,16 @@ from typing import Any
 import pytest
 
 from rxsim import fhir
+from rxsim.domain.reasons import Reason
 from rxsim.fhir import signing
+from rxsim.messaging.tokens import Caller, Refused, Role
 from rxsim.scenario import load
 from schemas import topics
 from services.hospital.desk import Desk, RunGoing
 from services.hospital.status_view import StatusView
 from tests.support import factories as make
+
+ISSUER = Caller(Role.FACILITY, make.ONBOARDED_HOSPITAL.code)  # the system of make.bundle()'s
 
 
 class FakePublisher:
@@ -33,14 +37,14 @@ def desk() -> Desk:
 
 
 async def test_a_valid_prescription_is_published_and_followed(desk: Desk) -> None:
-    code, submission_id = await desk.submit(make.bundle())
+    code, submission_id = await desk.submit(make.bundle(), ISSUER)
     [(topic, key, _, envelope)] = desk.publisher.sent  # type: ignore[attr-defined]
     assert (topic, key, envelope["subject"]) == (topics.RX_ISSUED.name, code, code)
     assert desk.view.submissions[submission_id].prescription_id == code
 
 
 async def test_what_the_edge_accepted_is_signed_as_its_facility(desk: Desk) -> None:
-    await desk.submit(make.bundle())
+    await desk.submit(make.bundle(), ISSUER)
     [(_, _, data, envelope)] = desk.publisher.sent  # type: ignore[attr-defined]
     keys = desk.scenario.facility_keys()
     issuer = make.ONBOARDED_HOSPITAL.code
@@ -49,12 +53,24 @@ async def test_what_the_edge_accepted_is_signed_as_its_facility(desk: Desk) -> N
 
 async def test_an_invalid_prescription_is_refused_and_nothing_is_sent(desk: Desk) -> None:
     with pytest.raises(fhir.InvalidPrescription):
-        await desk.submit(make.without(make.bundle(), "Patient"))
+        await desk.submit(make.without(make.bundle(), "Patient"), ISSUER)
+    assert desk.publisher.sent == []  # type: ignore[attr-defined]
+
+
+async def test_a_prescription_of_another_facility_is_refused_and_nothing_is_sent(
+    desk: Desk,
+) -> None:
+    another = Caller(Role.FACILITY, "79001")
+
+    with pytest.raises(Refused) as refused:
+        await desk.submit(make.bundle(), another)
+
+    assert (refused.value.status, refused.value.reason) == (403, Reason.OTHER_FACILITY)
     assert desk.publisher.sent == []  # type: ignore[attr-defined]
 
 
 async def test_a_cancellation_follows_its_submission(desk: Desk) -> None:
-    code, submission_id = await desk.submit(make.bundle())
+    code, submission_id = await desk.submit(make.bundle(), ISSUER)
     await desk.cancel(desk.view.submissions[submission_id], "wrong dose")
     topic, key, data, envelope = desk.publisher.sent[-1]  # type: ignore[attr-defined]
     assert (topic, key, data.reason) == (topics.RX_CANCEL.name, code, "wrong dose")

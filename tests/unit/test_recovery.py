@@ -32,7 +32,7 @@ def offered(inbox: Inbox, rx: PrescriptionAvailable, at: timedelta) -> decisions
 
 
 def chose(inbox: Inbox, rx: PrescriptionAvailable, at: timedelta) -> None:
-    choice = decisions.chosen(rx, "any", Fulfilment.PICKUP, None)
+    choice = decisions.chosen(rx, rx.citizen_id, "any", Fulfilment.PICKUP, None)
     event = make.envelope(topics.CITIZEN_CHOICES, choice, subject=rx.prescription_id)
     decisions.on_chosen(inbox, event.model_copy(update={"time": make.T0 + at}), choice, CTX)
 

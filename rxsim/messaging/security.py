@@ -1,0 +1,98 @@
+"""Bearer tokens at the HTTP edge: the standard scheme each kind of caller presents (declared
+in every OpenAPI document), the dependency a route takes to know who calls, and the answer to a
+refusal: 401 without a valid token, 403 with a valid token without the right, each with a
+reason code and never the token or the input."""
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from rxsim.domain.reasons import Reason
+from rxsim.messaging import tokens
+from rxsim.messaging.codec import now
+from rxsim.messaging.tokens import Caller, Refused, Role
+
+HOW_TO_GET = {
+    Role.CITIZEN: "a citizen's token: POST /auth/otp then POST /auth/token on the citizen app "
+    "(the simulated VNeID sign-in)",
+    Role.FACILITY: "a facility's token: `rxsim token facility <facility code>` against the "
+    "running stack",
+    Role.PHARMACY: "a pharmacy's token: `rxsim token pharmacy <pharmacy id>`",
+    Role.OPERATOR: "an operator's token: `rxsim token operator`",
+}
+# One scheme per kind of caller, so a route's OpenAPI entry says which tokens it takes.
+SCHEMES = {
+    role: HTTPBearer(
+        scheme_name=f"{role.value}Token",
+        bearerFormat="JWT",
+        description=f"Bearer token (RFC 6750): {HOW_TO_GET[role]}.",
+        auto_error=False,  # a missing token is answered as every other refusal is
+    )
+    for role in Role
+}
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no valid token: `reason_code` TOKEN_MISSING, TOKEN_INVALID, …"},
+    403: {"description": "a valid token without the right: `reason_code` says which"},
+}
+
+Credentials = HTTPAuthorizationCredentials | None
+
+
+def caller_of(secret: str, *roles: Role) -> Callable[..., Awaitable[Caller]]:
+    """A route dependency: the caller, if it presents a valid token for one of `roles`."""
+
+    async def caller(**presented: Credentials) -> Caller:
+        # Every scheme reads the same Authorization header: the first one is the token.
+        token = next((c.credentials for c in presented.values() if c is not None), None)
+        if token is None:
+            raise Refused(401, Reason.TOKEN_MISSING, Reason.TOKEN_MISSING.meaning)
+        return tokens.verify(secret, token, roles, now())
+
+    # One parameter per accepted scheme, so that FastAPI declares each on the route.
+    caller.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                role.value,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=Security(SCHEMES[role]),
+                annotation=Credentials,
+            )
+            for role in roles
+        ]
+    )
+    return caller
+
+
+def _challenge(refused: Refused) -> str:
+    """RFC 6750 §3: a token was presented but is no good, or none was."""
+    if refused.reason == Reason.TOKEN_MISSING:
+        return "Bearer"
+    return 'Bearer error="invalid_token"'
+
+
+def refusal_body(refused: Refused) -> dict[str, str]:
+    return {"reason_code": refused.reason.value, "detail": refused.message}
+
+
+def answer_refusals(
+    api: FastAPI, body: Callable[[Refused], dict[str, Any]] = refusal_body, media_type: str = ""
+) -> None:
+    """Answer every Refused raised by a route or a dependency with its status and reason; a 401
+    also says `WWW-Authenticate: Bearer` (RFC 6750), with `error="invalid_token"` when a token
+    was presented."""
+
+    async def answer(_: Request, refused: Exception) -> JSONResponse:
+        assert isinstance(refused, Refused)
+        headers = {"WWW-Authenticate": _challenge(refused)} if refused.status == 401 else None
+        return JSONResponse(
+            body(refused),
+            status_code=refused.status,
+            headers=headers,
+            media_type=media_type or None,
+        )
+
+    api.add_exception_handler(Refused, answer)

@@ -1,0 +1,306 @@
+"""Who may do what, tried through the real services: each abuse that once worked (a stranger
+reading or redirecting someone's prescription, a hospital acting as another, anyone running
+the operator's endpoints) is refused with its status and reason code, and changes nothing."""
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from rxsim.domain.reference.country import DRUG_BY_CODE
+from rxsim.fhir import synthetic
+from rxsim.messaging import codec, tokens
+from rxsim.messaging.tokens import Role
+from rxsim.scenario import load
+from rxsim.tools import hostile
+from rxsim.tools.stack import Stack
+from schemas import topics
+from schemas.events import CancellationRequested, Fulfilment, PharmacyChosen
+from tests.integration.conftest import NewCode
+from tests.support.stack_client import STACK_SCENARIO, StackClient, eventually
+
+pytestmark = pytest.mark.integration
+
+COUNTRY = load(str(STACK_SCENARIO)).country
+HANOI = COUNTRY.hospital_by_code["01001"]
+OTHER_HOSPITAL = next(h for h in COUNTRY.hospitals if h.province != HANOI.province)
+PATIENT, STRANGER = [c for c in COUNTRY.citizens if c.province == HANOI.province][:2]
+PHARMACY = COUNTRY.pharmacies[0].id
+rng = random.Random()
+
+
+@pytest.fixture(scope="module")
+def client(stack: Stack) -> Iterator[StackClient]:
+    yield StackClient(stack)
+
+
+def available(client: StackClient, code: str) -> str:
+    """A prescription of HANOI for PATIENT, in the patient's app; its submission id."""
+    bundle = synthetic.prescription(
+        rng, code=code, hospital=HANOI, citizen=PATIENT, drugs=[DRUG_BY_CODE["VD-25123-18"]],
+        simulated=False,
+    )  # fmt: skip
+    return client.post_until_available(bundle, PATIENT.cccd, code)
+
+
+def reason(response: httpx.Response) -> str:
+    return str(response.json()["reason_code"])
+
+
+def fhir_reason(response: httpx.Response) -> str:
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    [issue] = response.json()["issue"]
+    return str(issue["details"]["coding"][0]["code"])
+
+
+def test_a_stranger_cannot_list_someone_elses_prescriptions(
+    client: StackClient, new_code: NewCode
+) -> None:
+    code = new_code(HANOI.code)
+    available(client, code)
+    theirs = f"/citizens/{PATIENT.cccd}/prescriptions"
+
+    as_stranger = client["citizen_app"].get(theirs, headers=client.citizen(STRANGER.cccd))
+    anonymous = client["citizen_app"].get(theirs)
+
+    assert (as_stranger.status_code, reason(as_stranger)) == (403, "OTHER_CITIZEN")
+    assert code not in as_stranger.text
+    assert (anonymous.status_code, reason(anonymous)) == (401, "TOKEN_MISSING")
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    mine = client["citizen_app"].get(theirs, headers=client.citizen(PATIENT.cccd))
+    assert code in [rx["prescription_id"] for rx in mine.json()]
+
+
+def test_a_stranger_cannot_choose_delivery_of_someone_elses_prescription(
+    client: StackClient, new_code: NewCode
+) -> None:
+    # Given the patient's prescription, waiting in their app
+    code = new_code(HANOI.code)
+    submission = available(client, code)
+    to_me = {"pharmacy_id": PHARMACY, "fulfilment": "delivery", "address": "the stranger's"}
+    stranger = client.citizen(STRANGER.cccd)
+
+    # When a stranger chooses home delivery to their own address, by the patient's CCCD or
+    # by their own
+    by_theirs = client["citizen_app"].post(
+        f"/citizens/{PATIENT.cccd}/prescriptions/{code}/choice", json=to_me, headers=stranger
+    )
+    by_mine = client["citizen_app"].post(
+        f"/citizens/{STRANGER.cccd}/prescriptions/{code}/choice", json=to_me, headers=stranger
+    )
+
+    # Then both are refused, and nothing was chosen
+    assert (by_theirs.status_code, reason(by_theirs)) == (403, "OTHER_CITIZEN")
+    assert by_mine.status_code == 404  # not in the stranger's app: nothing to choose
+    assert client.submission(submission)["state"] == "AVAILABLE"
+    assert "citizen.choices" not in [topic for topic, _ in client.events(submission)]
+
+
+def test_the_coordinator_refuses_a_choice_made_in_another_citizens_name(
+    client: StackClient, new_code: NewCode
+) -> None:
+    # Given the patient's prescription, and a system that writes on citizen.choices itself
+    code = new_code(HANOI.code)
+    submission = available(client, code)
+    choice = PharmacyChosen(
+        prescription_id=code,
+        citizen_id=STRANGER.cccd,
+        pharmacy_id=PHARMACY,
+        fulfilment=Fulfilment.DELIVERY,
+        address="the stranger's",
+    )
+    event = codec.new_event(
+        topics.CITIZEN_CHOICES,
+        source="rxsim/citizen_app",
+        subject=code,
+        data=choice,
+        correlation_id=submission,
+    )
+
+    # When it sends a choice in the stranger's name
+    message = hostile.Hostile(
+        "a stranger's choice", topics.CITIZEN_CHOICES.name, code.encode(), codec.encode(event)
+    )
+    hostile.produce(client.stack.bootstrap, [message])
+
+    # Then the coordinator refuses it, saying why, and the prescription stays where it was
+    shown = eventually(
+        lambda: client.submission(submission),
+        lambda found: bool(found["refused"]),
+        f"the refused choice of {code}",
+    )
+    [refused] = shown["refused"]
+    assert (refused["request"], refused["reason_code"]) == ("choice", "NOT_THE_PATIENT")
+    assert refused["event_id"] == event["id"]
+    assert shown["state"] == "AVAILABLE"
+
+
+def test_a_hospital_cannot_post_as_another_facility(client: StackClient, new_code: NewCode) -> None:
+    code = new_code(HANOI.code)
+    bundle = synthetic.prescription(
+        rng, code=code, hospital=HANOI, citizen=PATIENT, drugs=[DRUG_BY_CODE["VD-25123-18"]],
+        simulated=False,
+    )  # fmt: skip
+
+    as_other = client["hospital"].post(
+        "/prescriptions", json=bundle, headers=client.facility(OTHER_HOSPITAL.code)
+    )
+    as_operator = client["hospital"].post("/prescriptions", json=bundle, headers=client.operator)
+
+    assert (as_other.status_code, fhir_reason(as_other)) == (403, "OTHER_FACILITY")
+    assert (as_operator.status_code, fhir_reason(as_operator)) == (403, "WRONG_AUDIENCE")
+    unknown = client["hospital"].get(f"/prescriptions/{code}", headers=client.operator)
+    assert unknown.status_code == 404  # nothing was sent
+
+
+def test_a_hospital_cannot_cancel_or_read_another_facilitys_prescription(
+    client: StackClient, new_code: NewCode
+) -> None:
+    code = new_code(HANOI.code)
+    submission = available(client, code)
+    other = client.facility(OTHER_HOSPITAL.code)
+
+    cancel = client["hospital"].post(f"/prescriptions/{code}/cancel", headers=other)
+    read = client["hospital"].get(f"/submissions/{submission}", headers=other)
+
+    assert (cancel.status_code, fhir_reason(cancel)) == (403, "OTHER_FACILITY")
+    assert (read.status_code, fhir_reason(read)) == (403, "OTHER_FACILITY")
+    own = client["hospital"].get(f"/submissions/{submission}", headers=client.facility(HANOI.code))
+    assert own.json()["state"] == "AVAILABLE"
+    assert all(topic != "rx.cancel" for topic, _ in client.events(submission))
+
+
+def test_the_coordinator_refuses_a_cancellation_its_facility_did_not_sign(
+    client: StackClient, new_code: NewCode
+) -> None:
+    # Given a prescription waiting in the patient's app
+    code = new_code(HANOI.code)
+    submission = available(client, code)
+    request = CancellationRequested(prescription_id=code, reason="not the prescriber")
+    event = codec.new_event(
+        topics.RX_CANCEL, source="rxsim/hospital", subject=code, data=request,
+        correlation_id=submission,
+    )  # fmt: skip
+
+    # When anyone who reaches the broker writes an unsigned cancellation on rx.cancel
+    message = hostile.Hostile(
+        "an unsigned cancellation", topics.RX_CANCEL.name, code.encode(), codec.encode(event)
+    )
+    hostile.produce(client.stack.bootstrap, [message])
+
+    # Then the coordinator refuses it, and the prescription stays where it was
+    shown = eventually(
+        lambda: client.submission(submission),
+        lambda found: bool(found["refused"]),
+        f"the refused cancellation of {code}",
+    )
+    [refused] = shown["refused"]
+    assert (refused["request"], refused["reason_code"]) == ("cancel", "SIGNATURE_MISSING")
+    assert shown["state"] == "AVAILABLE"
+
+
+OPERATORS_ONLY = [
+    ("hospital", "POST", "/generator/runs"),
+    ("hospital", "GET", "/generator/runs/current"),
+    ("coordinator", "GET", "/stats"),
+    ("coordinator", "GET", "/prescriptions/01001abcdefg-c"),
+    ("pharmacy", "GET", f"/pharmacies/{PHARMACY}/stock"),
+]
+
+
+@pytest.mark.parametrize(("service", "method", "path"), OPERATORS_ONLY)
+def test_operator_endpoints_refuse_anyone_without_an_operator_token(
+    client: StackClient, service: str, method: str, path: str
+) -> None:
+    def ask(headers: dict[str, str]) -> httpx.Response:
+        return client[service].request(method, path, json={"count": 1}, headers=headers)
+
+    citizen_token = client.citizen(PATIENT.cccd)
+    anonymous, forged = ask({}), ask({"Authorization": "Bearer not.a.token"})
+    as_citizen = ask(citizen_token)
+
+    assert (anonymous.status_code, reason_of(anonymous)) == (401, "TOKEN_MISSING")
+    assert (forged.status_code, reason_of(forged)) == (401, "TOKEN_INVALID")
+    assert (as_citizen.status_code, reason_of(as_citizen)) == (403, "WRONG_AUDIENCE")
+    assert citizen_token["Authorization"].removeprefix("Bearer ") not in as_citizen.text
+    if method == "GET":  # an operator gets in (a run is not started here: it would load all)
+        assert ask(client.operator).status_code in (200, 404)
+
+
+def reason_of(response: httpx.Response) -> str:
+    """The reason code, from the hospital's OperationOutcome or another service's JSON."""
+    if response.headers["content-type"].startswith("application/fhir+json"):
+        return fhir_reason(response)
+    return reason(response)
+
+
+def test_a_pharmacy_records_pickups_at_its_own_counter_only(client: StackClient) -> None:
+    other = COUNTRY.pharmacies[1].id
+
+    response = client["pharmacy"].post(
+        f"/pharmacies/{PHARMACY}/pickups/01001abcdefg-c", headers=client.pharmacy(other)
+    )
+
+    assert (response.status_code, reason(response)) == (403, "OTHER_PHARMACY")
+
+
+def test_a_one_time_code_signs_in_once_and_a_wrong_one_says_why(client: StackClient) -> None:
+    app = client["citizen_app"]
+    sent = app.post("/auth/otp", json={"cccd": STRANGER.cccd}).json()
+    right = sent["simulated_code"]
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+
+    refused = app.post("/auth/token", json={"cccd": STRANGER.cccd, "code": wrong})
+    signed_in = app.post("/auth/token", json={"cccd": STRANGER.cccd, "code": right})
+    again = app.post("/auth/token", json={"cccd": STRANGER.cccd, "code": right})
+
+    assert (refused.status_code, reason(refused)) == (400, "CODE_WRONG")
+    assert signed_in.status_code == 200
+    assert signed_in.json()["token_type"] == "bearer"
+    assert (again.status_code, reason(again)) == (400, "CODE_NOT_SENT")
+
+
+OPEN_PATHS = {"/healthz", "/readyz", "/auth/otp", "/auth/token", "/pharmacies"}
+
+
+@pytest.mark.parametrize("service", ["hospital", "coordinator", "pharmacy", "citizen_app"])
+def test_every_openapi_document_declares_the_token_each_route_takes(
+    client: StackClient, service: str
+) -> None:
+    document: dict[str, Any] = client[service].get("/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+
+    assert all(s["type"] == "http" and s["scheme"] == "bearer" for s in schemes.values())
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            declared = [name for need in operation.get("security", []) for name in need]
+            assert (path in OPEN_PATHS) == (declared == []), f"{method} {path}: {declared}"
+            assert set(declared) <= set(schemes)
+
+
+def test_a_citizen_token_past_its_lifetime_is_refused(client: StackClient) -> None:
+    issued_long_ago = datetime.now(UTC) - tokens.LIFETIME[Role.CITIZEN] - timedelta(minutes=1)
+    old = tokens.issue(
+        client.stack.settings.token_secret, Role.CITIZEN, PATIENT.cccd, issued_long_ago
+    )
+
+    response = client["citizen_app"].get(
+        f"/citizens/{PATIENT.cccd}/prescriptions", headers={"Authorization": f"Bearer {old}"}
+    )
+
+    assert (response.status_code, reason(response)) == (401, "TOKEN_EXPIRED")
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_a_token_of_another_kind_names_no_one_here(client: StackClient) -> None:
+    """A facility's token is no citizen's, even with a 12-digit subject."""
+    pretending = client.stack.auth(Role.FACILITY, PATIENT.cccd)
+
+    response = client["citizen_app"].get(
+        f"/citizens/{PATIENT.cccd}/prescriptions", headers=pretending
+    )
+
+    assert (response.status_code, reason(response)) == (403, "WRONG_AUDIENCE")
