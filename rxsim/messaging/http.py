@@ -1,12 +1,16 @@
 """What every service's HTTP side shares: health and readiness, and how an aiokafka-based
 FastAPI service starts its Kafka clients and serves."""
 
+import copy
+import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from rxsim.messaging.health import Readiness
@@ -56,13 +60,56 @@ def kafka_lifespan(publisher: Publisher, follower: Follower) -> Callable[[FastAP
     return lifespan
 
 
+# A CCCD: 12 digits, the first three its province of birth (which is kept: it names no one).
+CCCD = re.compile(r"(?<!\d)(\d{3})\d{9}(?!\d)")
+
+
+def masked(text: str) -> str:
+    """`text` with every CCCD in it masked but its province."""
+    return CCCD.sub(r"\1*********", text)
+
+
+class MaskPersonalData(logging.Filter):
+    """Masks CCCDs in every line a service logs: access lines carry them in URL paths
+    (/citizens/{cccd}/...), and a log is read by more people than may see them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        hidden = masked(message)
+        if hidden != message:
+            record.msg, record.args = hidden, None
+        return True
+
+
+def answer_invalid_requests(api: FastAPI) -> None:
+    """A request that breaks its route's schema gets FastAPI's 422, naming each faulty place
+    and why, but not echoing what was sent (a CCCD, an address, a whole body): an error
+    answer is logged and shown in more places than the request was."""
+
+    async def answer(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        detail = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    api.add_exception_handler(RequestValidationError, answer)
+
+
 def serve(service: str, api: FastAPI) -> None:
-    """Run a service's web app on its configured host and port."""
+    """Run a service's web app on its configured host and port, logging without CCCDs."""
     settings = get_settings()
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["filters"] = {"personal_data": {"()": MaskPersonalData}}
+    for handler in log_config["handlers"].values():
+        handler["filters"] = ["personal_data"]
+    # The service's own log, where it has one, and Python's last resort for warnings where not.
+    for handler in [*logging.getLogger().handlers, logging.lastResort]:
+        if handler is not None:
+            handler.addFilter(MaskPersonalData())
     uvicorn.run(
         api,
         host=settings.host,
         port=settings.port_of(service),
         log_level="info",
+        log_config=log_config,
         timeout_graceful_shutdown=STOP_TIMEOUT_S,  # a request waiting on a gone broker ends
     )

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from rxsim.messaging.codec import now
 from rxsim.messaging.health import Readiness
-from rxsim.messaging.http import add_health, kafka_lifespan
+from rxsim.messaging.http import add_health, answer_invalid_requests, kafka_lifespan
 from rxsim.messaging.kafka_io import Follower, Publisher
 from rxsim.messaging.security import answer_refusals
 from rxsim.messaging.settings import READY_MAX_LAG, Settings
@@ -122,6 +122,7 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
         f"than {READY_MAX_LAG} events behind.",
     )
     answer_refusals(api)
+    answer_invalid_requests(api)
     add_signin(api, citizens, settings.token_secret)
     add_routes(api, citizens, settings.token_secret)
     return api

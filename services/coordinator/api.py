@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException
 
 from rxsim.messaging import security
-from rxsim.messaging.http import add_health
+from rxsim.messaging.http import add_health, answer_invalid_requests
 from rxsim.messaging.settings import READY_MAX_LAG
 from rxsim.messaging.tokens import Caller, Role
 from rxsim.messaging.worker import Worker
@@ -36,6 +36,7 @@ def make_api(worker: Worker, store: PrescriptionStore, secret: str) -> FastAPI:
     )
 
     security.answer_refusals(api)
+    answer_invalid_requests(api)
     operator = Depends(security.caller_of(secret, Role.OPERATOR))
 
     @api.get(

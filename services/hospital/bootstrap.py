@@ -10,7 +10,7 @@ in schemas/topics.py.
 
 from fastapi import FastAPI
 
-from rxsim.messaging.http import add_health, kafka_lifespan
+from rxsim.messaging.http import add_health, answer_invalid_requests, kafka_lifespan
 from rxsim.messaging.kafka_io import Follower, Publisher
 from rxsim.messaging.security import answer_refusals
 from rxsim.messaging.settings import READY_MAX_LAG, Settings
@@ -52,5 +52,6 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
         f"is no more than {READY_MAX_LAG} events behind.",
     )
     answer_refusals(api, refusal_outcome, FHIR_JSON)
+    answer_invalid_requests(api)
     api.include_router(routes(desk, settings.token_secret))
     return api

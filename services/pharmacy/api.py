@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI, HTTPException
 
 from rxsim.domain.reasons import Reason
 from rxsim.messaging import security, tokens
-from rxsim.messaging.http import add_health
+from rxsim.messaging.http import add_health, answer_invalid_requests
 from rxsim.messaging.settings import READY_MAX_LAG
 from rxsim.messaging.tokens import Caller, Role
 from rxsim.messaging.worker import Worker
@@ -43,6 +43,7 @@ def make_api(worker: Worker, pharmacies: "Pharmacies", secret: str) -> FastAPI:
     )
 
     security.answer_refusals(api)
+    answer_invalid_requests(api)
     pharmacy = Depends(security.caller_of(secret, Role.PHARMACY))
     pharmacy_or_operator = Depends(security.caller_of(secret, Role.PHARMACY, Role.OPERATOR))
 
