@@ -223,6 +223,9 @@ class GeneratorRunRecorded(_Data):
     seed: int | None = Field(
         default=None, description="seed of the run's prescriptions (none: the scenario's)"
     )
+    stopped: bool = Field(
+        default=False, description="the operator stopped it before its target (it is finished)"
+    )
 
 
 class DeadLettered(_Data):

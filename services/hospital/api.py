@@ -14,7 +14,7 @@ from rxsim.domain.reasons import Reason
 from rxsim.messaging import security, tokens
 from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge
 from rxsim.messaging.tokens import Caller, Refused, Role
-from services.hospital.desk import Desk, Recovering, RunGoing
+from services.hospital.desk import Desk, NoRunGoing, Recovering, RunGoing
 from services.hospital.status_view import Submission
 
 FHIR_JSON = "application/fhir+json"
@@ -184,6 +184,18 @@ def routes(desk: Desk, secret: str) -> APIRouter:
             ) from None
         except Recovering:
             raise HTTPException(503, "catching up with the broker; see /readyz") from None
+
+    @router.delete(
+        "/generator/runs/current",
+        tags=["generator"],
+        responses={**security.REFUSALS, 404: {"description": "no generator run is going"}},
+    )
+    async def stop_generator(_: Caller = operator) -> dict[str, Any]:
+        """Stop the generator run going: it issues nothing more (what it issued goes on)."""
+        try:
+            return vars(await desk.stop_run())
+        except NoRunGoing:
+            raise HTTPException(404, "no generator run is going") from None
 
     @router.get("/generator/runs/current", tags=["generator"], responses=security.REFUSALS)
     async def read_generator(_: Caller = operator) -> dict[str, Any]:

@@ -32,6 +32,10 @@ class RunGoing(Exception):
     """A generator run is already going."""
 
 
+class NoRunGoing(Exception):
+    """No generator run is going: nothing to stop."""
+
+
 class Recovering(Exception):
     """The hospital is still rebuilding its view from the broker: a run may be going."""
 
@@ -141,6 +145,16 @@ class Desk:
         )
         await self._record(run)
         spawn(self._run(run))
+        return run
+
+    async def stop_run(self) -> generator.GeneratorRun:
+        """Stop the run going: it issues nothing more, and is recorded as stopped, so that a
+        restarted hospital does not resume it."""
+        run = self.current_run
+        if run is None or run.finished:
+            raise NoRunGoing()
+        run.stopped = run.finished = True
+        await self._record(run)
         return run
 
     async def _run(self, run: generator.GeneratorRun) -> None:

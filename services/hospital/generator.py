@@ -33,6 +33,7 @@ class GeneratorRun:
     started_at: float = field(default_factory=time.time)
     finished: bool = False
     seed: int | None = None  # of the prescriptions' content and codes (None: the scenario's)
+    stopped: bool = False  # by the operator, before its target
 
 
 def _fault(rng: random.Random, shares: dict[str, float]) -> str | None:
@@ -107,6 +108,8 @@ async def run(
         delay = start + due - clock()
         if delay > 0:
             await sleep(delay)
+        if run_state.stopped:
+            break
         if await submit(bundle):
             run_state.issued += 1
         else:

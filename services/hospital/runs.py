@@ -74,6 +74,7 @@ def record_of(run: GeneratorRun) -> GeneratorRunRecorded:
         issued=run.issued,
         refused_at_edge=run.refused_at_edge,
         seed=run.seed,
+        stopped=run.stopped,
     )
 
 

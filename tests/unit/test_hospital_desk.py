@@ -12,7 +12,7 @@ from rxsim.fhir import signing
 from rxsim.messaging.tokens import Caller, Refused, Role
 from rxsim.scenario import load
 from schemas import topics
-from services.hospital.desk import Desk, RunGoing
+from services.hospital.desk import Desk, NoRunGoing, RunGoing
 from services.hospital.status_view import StatusView
 from tests.support import factories as make
 
@@ -110,3 +110,24 @@ async def test_runs_on_one_stack_never_repeat_prescription_codes(desk: Desk) -> 
     first, second = codes[0], codes[1] - codes[0]
     assert desk.current_run is not None and desk.current_run.seed == desk.scenario.seed + 1
     assert len(first) == len(second) == 3  # the second run's three codes are all new
+
+
+async def test_a_stopped_run_issues_nothing_more_and_is_recorded_stopped(desk: Desk) -> None:
+    await desk.recover()
+    run = await desk.start_run(count=1_000, rate=20.0)  # 50 s of issuing
+    await asyncio.sleep(0.2)
+
+    stopped = await desk.stop_run()
+    issued_then = sum(
+        topic == topics.RX_ISSUED.name
+        for topic, *_ in desk.publisher.sent  # type: ignore[attr-defined]
+    )
+    await asyncio.sleep(0.3)  # what would have been six more
+
+    sent = desk.publisher.sent  # type: ignore[attr-defined]
+    assert stopped is run and run.stopped and run.finished
+    assert sum(topic == topics.RX_ISSUED.name for topic, *_ in sent) <= issued_then + 1
+    recorded = [data for topic, _, data, _ in sent if topic == topics.HOSPITAL_RUNS.name]
+    assert recorded[-1].stopped and recorded[-1].finished  # a restart does not resume it
+    with pytest.raises(NoRunGoing):
+        await desk.stop_run()
