@@ -80,6 +80,10 @@ class Reason(StrEnum):
         "CODE_ATTEMPTS_EXCEEDED",
         "too many wrong codes: this one is void, ask for a new one",
     )
+    RATE_LIMITED = (
+        "RATE_LIMITED",
+        "too many requests from this caller: wait as Retry-After says, then try again",
+    )
 
     # The national rules (rxsim.domain.rules.registry says which rule gives which).
     PRESCRIPTION_CODE_FORMAT = "PRESCRIPTION_CODE_FORMAT", "the code is not xxxxxyyyyyyy-z"

@@ -4,6 +4,8 @@ refusal: 401 without a valid token, 403 with a valid token without the right, ea
 reason code and never the token or the input."""
 
 import inspect
+import math
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,6 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from rxsim.domain.reasons import Reason
 from rxsim.messaging import tokens
 from rxsim.messaging.codec import now
+from rxsim.messaging.limits import Limit, RateLimiter
+from rxsim.messaging.settings import get_settings
 from rxsim.messaging.tokens import Caller, Refused, Role
 
 HOW_TO_GET = {
@@ -37,20 +41,29 @@ SCHEMES = {
 REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no valid token: `reason_code` TOKEN_MISSING, TOKEN_INVALID, …"},
     403: {"description": "a valid token without the right: `reason_code` says which"},
+    429: {"description": "too many requests from this caller: RATE_LIMITED; see Retry-After"},
 }
 
 Credentials = HTTPAuthorizationCredentials | None
 
 
-def caller_of(secret: str, *roles: Role) -> Callable[..., Awaitable[Caller]]:
-    """A route dependency: the caller, if it presents a valid token for one of `roles`."""
+def caller_of(
+    secret: str, *roles: Role, limiter: RateLimiter | None = None
+) -> Callable[..., Awaitable[Caller]]:
+    """A route dependency: the caller, if it presents a valid token for one of `roles` and has
+    not asked too often (429 RATE_LIMITED; `limiter`: by default, the service's settings)."""
+    if limiter is None:
+        settings = get_settings()
+        limiter = RateLimiter(Limit(settings.requests_per_second, settings.request_burst))
 
     async def caller(**presented: Credentials) -> Caller:
         # Every scheme reads the same Authorization header: the first one is the token.
         token = next((c.credentials for c in presented.values() if c is not None), None)
         if token is None:
             raise Refused(401, Reason.TOKEN_MISSING, Reason.TOKEN_MISSING.meaning)
-        return tokens.verify(secret, token, roles, now())
+        found = tokens.verify(secret, token, roles, now())
+        limited(limiter, f"{found.role}:{found.subject}")
+        return found
 
     # One parameter per accepted scheme, so that FastAPI declares each on the route.
     caller.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -65,6 +78,13 @@ def caller_of(secret: str, *roles: Role) -> Callable[..., Awaitable[Caller]]:
         ]
     )
     return caller
+
+
+def limited(limiter: RateLimiter, caller: str) -> None:
+    """Count a request of `caller`; raise a 429 Refused if it asked too often."""
+    wait = limiter.wait_before(caller, time.monotonic())
+    if wait > 0:
+        raise Refused(429, Reason.RATE_LIMITED, Reason.RATE_LIMITED.meaning, retry_after=wait)
 
 
 def _challenge(refused: Refused) -> str:
@@ -88,6 +108,8 @@ def answer_refusals(
     async def answer(_: Request, refused: Exception) -> JSONResponse:
         assert isinstance(refused, Refused)
         headers = {"WWW-Authenticate": _challenge(refused)} if refused.status == 401 else None
+        if refused.retry_after is not None:  # RFC 9110: whole seconds
+            headers = {"Retry-After": str(max(1, math.ceil(refused.retry_after)))}
         return JSONResponse(
             body(refused),
             status_code=refused.status,

@@ -52,6 +52,15 @@ class Settings(BaseSettings):
         description="the key every service of a stack signs and checks bearer tokens with "
         "(rxsim.messaging.tokens); `rxsim up` makes a new one at each start",
     )
+    requests_per_second: float = Field(
+        default=200.0,
+        gt=0,
+        description="how often one caller (one token's subject) may call a service's API, in "
+        "the long run; more is answered 429 RATE_LIMITED with Retry-After",
+    )
+    request_burst: float = Field(
+        default=400.0, ge=1, description="how many requests one caller may make at once"
+    )
     host: str = "127.0.0.1"
     hospital_port: int = 8081
     coordinator_port: int = 8082

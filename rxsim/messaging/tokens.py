@@ -53,9 +53,12 @@ class Refused(Exception):
     token without the right), with the reason code and a message that names neither the token
     nor what was asked for."""
 
-    def __init__(self, status: int, reason: Reason, message: str) -> None:
+    def __init__(
+        self, status: int, reason: Reason, message: str, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.reason, self.message = status, reason, message
+        self.retry_after = retry_after  # seconds, with a 429
 
 
 def _audience(role: Role) -> str:

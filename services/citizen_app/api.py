@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from rxsim.domain.reasons import Reason
 from rxsim.messaging import security, tokens
 from rxsim.messaging.codec import now
+from rxsim.messaging.limits import Limit, RateLimiter
 from rxsim.messaging.tokens import Caller, Role
 from schemas.events import Fulfilment
 from services.citizen_app import inbox as decisions
@@ -42,14 +43,25 @@ class ChoiceBody(BaseModel):
         return self
 
 
+# A person asks for a code now and then, not in a stream: ten in a row, then one every 10 s.
+CODES_PER_CCCD = Limit(per_second=1 / 10, burst=10)
+
+
 def add_signin(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
     """The simulated VNeID sign-in: a one-time code, then an OAuth2-style bearer token."""
     signin = citizens.signin
+    codes_asked = RateLimiter(CODES_PER_CCCD)
 
-    @api.post("/auth/otp", status_code=202, tags=["sign-in"])
+    @api.post(
+        "/auth/otp",
+        status_code=202,
+        tags=["sign-in"],
+        responses={429: {"description": "too many codes asked for this CCCD: RATE_LIMITED"}},
+    )
     async def send_code(body: CodeRequest) -> dict[str, Any]:
         """Send a one-time code to the phone VNeID holds for this CCCD. A simulator has no
         phone: the answer shows the code (`simulated_code`)."""
+        security.limited(codes_asked, body.cccd)
         sent = signin.send_code(body.cccd, now())
         return {
             "status": "code sent",
