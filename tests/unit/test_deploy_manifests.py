@@ -6,6 +6,7 @@ The files are read as plain text: PyYAML is not a dependency of this project, an
 needs more than the lines the manifests are written with.
 """
 
+import importlib
 import re
 from pathlib import Path
 
@@ -156,3 +157,15 @@ def test_service_gets_the_tokens_key_from_outside_git(service: str) -> None:
     assert required.search(COMPOSE.read_text())
     assert re.search(r"- secretRef:\n\s+name: rxsim-auth", k8s_manifest_of(service).read_text())
     assert "RXSIM_AUTH_SECRET" not in KUSTOMIZATION.read_text()
+
+
+@pytest.mark.parametrize("path", [COMPOSE, *sorted(K8S.glob("*.yaml"))], ids=lambda p: p.name)
+def test_every_python_import_in_a_deployment_names_what_rxsim_has(path: Path) -> None:
+    """The init containers and the topic job run Python from the manifests: an import of a
+    module that moved fails only once deployed (rxsim.settings did, to rxsim.messaging)."""
+    for module, names in re.findall(r"from ([\w.]+) import ([\w, ]+)", path.read_text()):
+        if module.split(".")[0] not in ("rxsim", "schemas", "services"):
+            continue
+        imported = importlib.import_module(module)
+        for name in (n.strip() for n in names.split(",")):
+            assert hasattr(imported, name), f"{path.name}: {module} has no {name}"
