@@ -30,6 +30,7 @@ import logging
 import os
 import signal
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -374,6 +375,34 @@ class Worker:
                 return False
             await self._publish(sends, {partition: view.changes} if view.changes else {})
             return True
+
+    async def forget(
+        self,
+        keys: Iterable[str],
+        forget: Callable[[Overlay, list[str]], bool],
+        *,
+        again: Callable[[str], None],
+    ) -> None:
+        """Delete `keys` from the table, one decision per partition (a deletion tells no one:
+        it is written to the changelog only). `forget` deletes through the partition's overlay
+        those of its keys still to go, and says whether it deleted any; the keys of a decision
+        that failed are handed to `again`, to be forgotten later."""
+        by_partition: dict[int, list[str]] = defaultdict(list)
+        for key in keys:
+            partition = self.table.locate(key)
+            if partition is not None:
+                by_partition[partition].append(key)
+        for partition, group in by_partition.items():
+
+            def decide(view: Overlay, group: list[str] = group) -> list[Prepared] | None:
+                return [] if forget(view, group) else None
+
+            try:
+                await self.decide_here(partition, decide)
+            except BaseException:  # not stored
+                for key in group:
+                    again(key)
+                raise
 
     async def send(self, prepared: Prepared) -> None:
         """Hand an event to the producer, without waiting for the broker (a timer's command:

@@ -9,7 +9,6 @@ in schemas/topics.py.
 
 import logging
 import time
-from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -123,25 +122,11 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
             )
             await worker.send(deadline)  # a new id each time: a repeat is a new reminder
 
-    def forget(view: Overlay, keys: list[str], now: datetime) -> list[Prepared] | None:
-        return [] if store.forget(view, keys, now) else None
-
     async def forget_finished() -> None:
-        """Delete the finished records past their retention, partition by partition (a
-        deletion tells no one: it is written to the changelog only)."""
+        """Delete the finished records past their retention."""
         now = datetime.now(UTC)
-        by_partition: dict[int, list[str]] = defaultdict(list)
-        for key in store.forgettable(now):
-            partition = worker.table.locate(key)
-            if partition is not None:
-                by_partition[partition].append(key)
-        for partition, keys in by_partition.items():
-            try:
-                await worker.decide_here(partition, partial(forget, keys=keys, now=now))
-            except BaseException:  # not stored: hand them out again
-                for key in keys:
-                    store.again(key)
-                raise
+        forget = partial(store.forget, now=now)
+        await worker.forget(store.forgettable(now), forget, again=store.again)
 
     worker.every(0.5, send_deadlines)
     worker.every(1.0, forget_finished)

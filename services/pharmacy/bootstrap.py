@@ -198,25 +198,12 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
                     store.steps.again(step)
                 raise
 
-    def forget(view: Overlay, keys: list[str], now: datetime) -> list[Prepared] | None:
-        return [] if store.forget(view, keys, now) else None
-
     async def forget_finished() -> None:
-        """Delete the finished orders past their retention, a partition at a time (a
-        deletion tells no one: it is written to the changelog only)."""
+        """Delete the finished orders past their retention."""
         now = datetime.now(UTC)
-        by_partition: dict[int, list[str]] = defaultdict(list)
-        for key in store.forgetting.due(now):
-            partition = worker.table.locate(key)
-            if partition is not None:
-                by_partition[partition].append(key)
-        for partition, keys in by_partition.items():
-            try:
-                await worker.decide_here(partition, partial(forget, keys=keys, now=now))
-            except BaseException:  # not stored: hand them out again
-                for key in keys:
-                    store.forgetting.set(key, now)
-                raise
+        forget = partial(store.forget, now=now)
+        again = partial(store.forgetting.set, due=now)
+        await worker.forget(store.forgetting.due(now), forget, again=again)
 
     worker.every(STEP_TICK_S, take_due_steps)
     worker.every(FORGET_TICK_S, forget_finished)

@@ -294,3 +294,26 @@ async def test_a_batch_whose_events_the_broker_refused_stores_and_commits_nothin
             await worker._handle({tp(CANCEL, 0): [cancel("rx-1", 0, 0)]})
         assert not any(line.startswith("commit") for line in clients.log)
         assert worker.table.partition(0) == {}
+
+
+async def test_forgetting_deletes_by_partition_through_the_changelog_or_hands_keys_back() -> None:
+    def forget_all(view: Overlay, keys: list[str]) -> bool:
+        for key in keys:
+            view.put(key, None)
+        return bool(keys)
+
+    clients = Clients()
+    worker = worker_with(clients)
+    worker.table.apply(0, {"rx-1": b"a", "rx-2": b"b"})
+    worker.table.apply(1, {"rx-3": b"c"})
+    again: list[str] = []
+    await worker.forget(["rx-1", "rx-3", "gone"], forget_all, again=again.append)
+    changelog = "rxsim-coordinator-t-changelog"
+    assert clients.log.count(f"ack {changelog}") == 2  # one decision per partition
+    assert (worker.table.partition(0), worker.table.partition(1), again) == ({"rx-2": b"b"}, {}, [])
+
+    refusing = worker_with(Clients(fail_on=changelog))
+    refusing.table.apply(0, {"rx-1": b"a"})
+    with pytest.raises(RuntimeError):
+        await refusing.forget(["rx-1"], forget_all, again=again.append)
+    assert again == ["rx-1"] and refusing.table.partition(0) == {"rx-1": b"a"}
