@@ -142,8 +142,9 @@ class OrderPlaced(_Data):
     task: dict[str, Any]
     medication_requests: list[dict[str, Any]] = Field(
         min_length=1,
-        description="FHIR MedicationRequests as issued, without their dosage text: each item's "
-        "`instructions` carries it once",
+        description="FHIR MedicationRequests as issued, with what dispensing needs: without "
+        "their dosage text (each item's `instructions` carries it once), diagnosis "
+        "(reasonCode, reasonReference), narrative (text), notes and supportingInformation",
     )
     valid_until: datetime | None = Field(
         default=None,

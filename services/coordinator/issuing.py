@@ -22,7 +22,7 @@ from schemas.events import (
 )
 from services.coordinator.context import Context
 from services.coordinator.outcome import Outcome, guard, inbox_entry, move, reason_of, status_of
-from services.coordinator.record import Expiry, PrescriptionRecord, Step, without_dosage_text
+from services.coordinator.record import Expiry, PrescriptionRecord, Step, for_dispensing
 from services.coordinator.refusals import HANDED_OVER, cancel_refusal, refuse
 
 
@@ -124,7 +124,7 @@ def on_issued(record: PrescriptionRecord | None, event: Envelope, ctx: Context) 
             )
             for item in rx.items
         ],
-        medication_requests=[without_dosage_text(r) for r in rx.medication_requests],
+        medication_requests=[for_dispensing(r) for r in rx.medication_requests],
         refused=_refused_before(stored),
     )
     out: list[Outgoing] = []

@@ -71,17 +71,28 @@ class PrescriptionRecord(BaseModel):
         return [item for item in left if item.quantity > 0]
 
 
-def without_dosage_text(request: dict[str, Any]) -> dict[str, Any]:
-    """A MedicationRequest as the coordinator keeps and forwards it: its dosage text is its
-    item's `instructions` already, so it is not carried twice (a long text would otherwise
-    double the record past what a message may be); the structured dosage stays."""
-    dosage = request.get("dosageInstruction")
-    if not isinstance(dosage, list) or not any(isinstance(d, dict) and "text" in d for d in dosage):
-        return request
-    lean = [
-        {k: v for k, v in d.items() if k != "text"} if isinstance(d, dict) else d for d in dosage
-    ]
-    return {**request, "dosageInstruction": lean}
+# What a pharmacy is not sent of a MedicationRequest: the diagnosis (no national rule of
+# dispensing needs it), the narrative and notes (free text may say anything about the
+# patient), and supporting information. The coordinator keeps only what it forwards.
+NOT_FOR_DISPENSING = frozenset(
+    {"reasonCode", "reasonReference", "text", "note", "supportingInformation"}
+)
+
+
+def for_dispensing(request: dict[str, Any]) -> dict[str, Any]:
+    """A MedicationRequest as the coordinator keeps and forwards it to a pharmacy: what
+    dispensing needs (the drug, the structured dosage, the quantity, who prescribed it for
+    whom, by reference), without NOT_FOR_DISPENSING. Its dosage text is its item's
+    `instructions` already, so it is not carried twice (a long text would otherwise double
+    the record past what a message may be)."""
+    lean = {k: v for k, v in request.items() if k not in NOT_FOR_DISPENSING}
+    dosage = lean.get("dosageInstruction")
+    if isinstance(dosage, list) and any(isinstance(d, dict) and "text" in d for d in dosage):
+        lean["dosageInstruction"] = [
+            {k: v for k, v in d.items() if k != "text"} if isinstance(d, dict) else d
+            for d in dosage
+        ]
+    return lean
 
 
 class Expiry(NamedTuple):

@@ -759,3 +759,26 @@ def test_a_submission_whose_subject_is_not_its_code_is_rejected() -> None:
     [out] = outcome.out
     assert status_of(out).reason_code == "SUBJECT_MISMATCH"
     assert status_of(out).state == S.REJECTED
+
+
+def test_a_pharmacys_order_carries_no_diagnosis_narrative_or_notes() -> None:
+    # Given a prescription whose MedicationRequest has a diagnosis, a narrative and a note
+    payload = make.bundle()
+    request = make.resource(payload, "MedicationRequest")
+    request["text"] = {
+        "status": "generated",
+        "div": "<div>Bệnh nhân Nguyễn Văn An, viêm họng</div>",
+    }
+    request["note"] = [{"text": "bệnh nhân hay quên uống thuốc"}]
+    ctx = make.context()
+    record = handlers.on_issued(None, make.issued(payload), ctx).record
+    assert record is not None and record.state == S.AVAILABLE
+    # When the citizen chooses a pharmacy
+    outcome = handlers.on_choice(record, *make.choice(record.prescription_id), ctx)
+    # Then the order holds the drug, its dosage and quantity, and nothing else of the patient
+    placed = outcome.out[1].data
+    assert isinstance(placed, OrderPlaced)
+    for sent in placed.medication_requests:
+        assert not {"reasonCode", "text", "note"} & set(sent)
+        assert {"medicationCodeableConcept", "dosageInstruction", "dispenseRequest"} <= set(sent)
+    assert "icd-10" not in str(placed.model_dump()) and "Nguyễn Văn An" not in str(placed)
