@@ -3,7 +3,6 @@ FastAPI service starts its Kafka clients and serves."""
 
 import copy
 import logging
-import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from rxsim.domain.privacy import masked
 from rxsim.messaging.health import Readiness
 from rxsim.messaging.kafka_io import Follower, Publisher
 from rxsim.messaging.settings import STOP_TIMEOUT_S, get_settings
@@ -58,15 +58,6 @@ def kafka_lifespan(publisher: Publisher, follower: Follower) -> Callable[[FastAP
         await publisher.stop()
 
     return lifespan
-
-
-# A CCCD: 12 digits, the first three its province of birth (which is kept: it names no one).
-CCCD = re.compile(r"(?<!\d)(\d{3})\d{9}(?!\d)")
-
-
-def masked(text: str) -> str:
-    """`text` with every CCCD in it masked but its province."""
-    return CCCD.sub(r"\1*********", text)
 
 
 class MaskPersonalData(logging.Filter):

@@ -11,6 +11,7 @@ from rxsim.messaging.http import add_health, answer_invalid_requests
 from rxsim.messaging.settings import READY_MAX_LAG
 from rxsim.messaging.tokens import Caller, Role
 from rxsim.messaging.worker import Worker
+from services.coordinator.record import as_the_operator_sees
 from services.coordinator.store import PrescriptionStore
 
 
@@ -43,11 +44,12 @@ def make_api(worker: Worker, store: PrescriptionStore, secret: str) -> FastAPI:
         "/prescriptions/{prescription_id}", tags=["prescriptions"], responses=security.REFUSALS
     )
     async def read_prescription(prescription_id: str, _: Caller = operator) -> dict[str, Any]:
-        """The prescription's current state and its whole history with timestamps."""
+        """The prescription's current state and its whole history with timestamps; the
+        citizen's CCCD, name and address masked."""
         record = store.get(prescription_id)
         if record is None:
             raise HTTPException(404, "no such prescription at the coordinator")
-        return record.model_dump(mode="json", exclude={"medication_requests", "seen_events"})
+        return as_the_operator_sees(record)
 
     @api.get("/stats", tags=["prescriptions"], responses=security.REFUSALS)
     async def read_stats(_: Caller = operator) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
+from rxsim.domain.privacy import initials, masked
 from schemas.events import Fulfilment, Item, State
 
 SEEN_EVENTS_KEPT = 64
@@ -93,6 +94,18 @@ def for_dispensing(request: dict[str, Any]) -> dict[str, Any]:
             for d in dosage
         ]
     return lean
+
+
+def as_the_operator_sees(record: PrescriptionRecord) -> dict[str, Any]:
+    """A record for the operator's API: its states, history, drugs and routing, with the
+    citizen's CCCD (but its province), name (but initials) and address masked. The operator
+    runs the pipeline; they need to see where a prescription went, not whose it is."""
+    shown = record.model_dump(mode="json", exclude={"medication_requests", "seen_events"})
+    shown["citizen_id"] = masked(record.citizen_id)
+    shown["patient_name"] = initials(record.patient_name)
+    if record.address is not None:
+        shown["address"] = "(hidden)"
+    return shown
 
 
 class Expiry(NamedTuple):

@@ -125,6 +125,8 @@ def test_prescription_is_delivered_home(client: StackClient) -> None:
     for dispense in dispensed["data"]["dispenses"]:
         MedicationDispense.model_validate(dispense)
     record = client["coordinator"].get(f"/prescriptions/{code}", headers=client.operator)
+    assert record.json()["citizen_id"] == citizen_of(bundle)[:3] + "*" * 9  # not whose it is
+    assert citizen_of(bundle) not in record.text
     history = record.json()["history"]
     assert history[0]["state"] == "ISSUED"
     assert history[-1]["state"] == "DELIVERED"

@@ -2,13 +2,18 @@
 each faulty place without echoing what was sent, and every log line masks CCCDs (access
 lines carry them in URL paths)."""
 
+import json
 import logging
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
-from rxsim.messaging.http import MaskPersonalData, answer_invalid_requests, masked
+from rxsim.domain.privacy import masked
+from rxsim.messaging.http import MaskPersonalData, answer_invalid_requests
+from schemas.events import Fulfilment, State
+from services.coordinator.record import as_the_operator_sees
+from tests.support import factories as make
 
 CCCD = "001085012345"
 
@@ -48,3 +53,17 @@ def test_cccds_are_masked_in_every_log_line_but_their_province() -> None:
     )  # fmt: skip
     assert MaskPersonalData().filter(record)
     assert CCCD not in record.getMessage() and "/citizens/001*********/" in record.getMessage()
+
+
+def test_the_operator_sees_where_a_prescription_went_not_whose_it_is() -> None:
+    record = make.record_in(State.DELIVERED, fulfilment=Fulfilment.DELIVERY)
+    assert record.address and record.patient_name and record.citizen_id
+
+    shown = as_the_operator_sees(record)
+
+    text = json.dumps(shown, ensure_ascii=False)
+    assert record.citizen_id not in text and record.patient_name not in text
+    assert record.address not in text
+    assert shown["citizen_id"] == record.citizen_id[:3] + "*" * 9
+    assert shown["state"] == "DELIVERED" and shown["history"][-1]["state"] == "DELIVERED"
+    assert shown["pharmacy_id"] == record.pharmacy_id
