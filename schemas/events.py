@@ -229,6 +229,19 @@ class GeneratorRunRecorded(_Data):
     )
 
 
+class AuditRecorded(_Data):
+    """rx.audit: a read of a citizen's data, or a change asked for, through a service's API,
+    refused or not: a FHIR R4 AuditEvent (who, what, when, where, outcome)."""
+
+    prescription_id: str | None = Field(
+        default=None, description="the prescription read or changed, when there is one"
+    )
+    citizen_id: str | None = Field(
+        default=None, description="whose data it is (CCCD), when the service knows"
+    )
+    audit_event: dict[str, Any] = Field(description="the FHIR R4 AuditEvent")
+
+
 class DeadLettered(_Data):
     """rx.deadletter: a message a consumer could not process, kept with the reason."""
 

@@ -141,6 +141,17 @@ RX_DEADLETTER = Topic(
     ("coordinator", "pharmacy", "citizen_app", "hospital"),
     ("tools",),
 )
+RX_AUDIT = Topic(
+    "rx.audit",
+    "prescription id, or the citizen's CCCD for a read of several",
+    "vn.rxsim.audit.recorded",
+    events.AuditRecorded,
+    ("hospital", "coordinator", "pharmacy", "citizen_app"),
+    ("tools",),  # `rxsim audit`
+    "application/json",
+    # Read by auditors' own tools too: FULL, like the prescriptions hospitals write.
+    Compatibility.FULL,
+)
 
 ALL_TOPICS: tuple[Topic, ...] = (
     RX_ISSUED,
@@ -155,6 +166,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     COORDINATOR_DEADLINES,
     HOSPITAL_RUNS,
     RX_DEADLETTER,
+    RX_AUDIT,
 )
 BY_NAME: dict[str, Topic] = {topic.name: topic for topic in ALL_TOPICS}
 

@@ -2,8 +2,10 @@
 
 import base64
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.table import Table
 
@@ -127,7 +129,60 @@ def deadletters(
         console.print(f"{count} dead letter(s) on {where}")
 
 
+def audit(
+    prescription: Annotated[
+        str | None, typer.Option("--prescription", help="the prescription id (code)")
+    ] = None,
+    citizen: Annotated[str | None, typer.Option("--citizen", help="the citizen's CCCD")] = None,
+    bootstrap: BootstrapOpt = None,
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json", help="also write the trail as a FHIR Bundle of AuditEvents"),
+    ] = None,
+) -> None:
+    """Who read or changed a prescription's or a citizen's data, when, and the outcome:
+    every request to the services' APIs and every state change, as FHIR AuditEvents."""
+    if prescription is None and citizen is None:
+        err.print("[red]say whose trail:[/] --prescription CODE or --citizen CCCD (or both)")
+        raise typer.Exit(2)
+    from rxsim.tools import audit as trails
+    from rxsim.tools.live import connect, parse
+    from rxsim.tools.topic_reader import read
+
+    where = connect(bootstrap, err)
+    wanted = trails.Wanted(prescription, citizen)
+    records = read(where, trails.READS)
+    events = trails.trail(
+        ((r.topic, e) for r in records if (e := parse(r.value, r.headers)) is not None), wanted
+    )
+    if json_out is not None:
+        json_out.write_bytes(orjson.dumps(trails.as_bundle(events), option=orjson.OPT_INDENT_2))
+        console.print(f"written: {json_out}")
+    whose = " and ".join(
+        f"{kind} {value}"
+        for kind, value in (("prescription", prescription), ("citizen", citizen))
+        if value
+    )
+    if not events:
+        console.print(f"no audit record about {whose} on {where}")
+        raise typer.Exit(1)
+    table = Table(title=f"audit trail of {whose}", title_justify="left")
+    for column in ("time (UTC)", "service", "who", "action", "what", "outcome"):
+        table.add_column(column, overflow="fold")
+    for event in events:
+        table.add_row(
+            _clock(event.get("recorded")),
+            str(event.get("source", {}).get("observer", {}).get("display", "?")),
+            trails.who(event),
+            str(event.get("subtype", [{}])[0].get("code", event.get("action"))),
+            trails.what(event),
+            trails.outcome(event),
+        )
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(tail)
     app.command()(trace)
     app.command()(deadletters)
+    app.command()(audit)

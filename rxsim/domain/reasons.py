@@ -84,6 +84,11 @@ class Reason(StrEnum):
         "RATE_LIMITED",
         "too many requests from this caller: wait as Retry-After says, then try again",
     )
+    AUDIT_UNAVAILABLE = (
+        "AUDIT_UNAVAILABLE",
+        "the read could not be recorded in the audit (the broker did not answer), so it was "
+        "not answered: try again",
+    )
 
     # The national rules (rxsim.domain.rules.registry says which rule gives which).
     PRESCRIPTION_CODE_FORMAT = "PRESCRIPTION_CODE_FORMAT", "the code is not xxxxxyyyyyyy-z"

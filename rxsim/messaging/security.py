@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rxsim.domain.reasons import Reason
 from rxsim.messaging import tokens
+from rxsim.messaging.audit import Auditor
 from rxsim.messaging.codec import now
 from rxsim.messaging.limits import Limit, RateLimiter
 from rxsim.messaging.settings import get_settings
@@ -62,7 +63,11 @@ def caller_of(
         if token is None:
             raise Refused(401, Reason.TOKEN_MISSING, Reason.TOKEN_MISSING.meaning)
         found = tokens.verify(secret, token, roles, now())
-        limited(limiter, f"{found.role}:{found.subject}")
+        try:
+            limited(limiter, f"{found.role}:{found.subject}")
+        except Refused as refused:
+            refused.caller = found
+            raise
         return found
 
     # One parameter per accepted scheme, so that FastAPI declares each on the route.
@@ -99,14 +104,20 @@ def refusal_body(refused: Refused) -> dict[str, str]:
 
 
 def answer_refusals(
-    api: FastAPI, body: Callable[[Refused], dict[str, Any]] = refusal_body, media_type: str = ""
+    api: FastAPI,
+    auditor: Auditor,
+    body: Callable[[Refused], dict[str, Any]] = refusal_body,
+    media_type: str = "",
 ) -> None:
-    """Answer every Refused raised by a route or a dependency with its status and reason; a 401
-    also says `WWW-Authenticate: Bearer` (RFC 6750), with `error="invalid_token"` when a token
-    was presented."""
+    """Answer every Refused raised by a route or a dependency with its status and reason, and
+    record it in the audit if the route did not (a refusal before the route: no token, the
+    wrong kind, too many requests); a 401 also says `WWW-Authenticate: Bearer` (RFC 6750),
+    with `error="invalid_token"` when a token was presented."""
 
-    async def answer(_: Request, refused: Exception) -> JSONResponse:
+    async def answer(request: Request, refused: Exception) -> JSONResponse:
         assert isinstance(refused, Refused)
+        if not refused.audited:
+            await auditor.refused_before_the_route(request, refused)
         headers = {"WWW-Authenticate": _challenge(refused)} if refused.status == 401 else None
         if refused.retry_after is not None:  # RFC 9110: whole seconds
             headers = {"Retry-After": str(max(1, math.ceil(refused.retry_after)))}

@@ -59,6 +59,8 @@ class Refused(Exception):
         super().__init__(message)
         self.status, self.reason, self.message = status, reason, message
         self.retry_after = retry_after  # seconds, with a 429
+        self.caller: Caller | None = None  # who, when the token says it (a 403, a 429)
+        self.audited = False  # recorded already (rxsim.messaging.audit)
 
 
 def _audience(role: Role) -> str:
@@ -78,6 +80,17 @@ def issue(secret: str, role: Role, subject: str, now: datetime) -> str:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+def _named_by(secret: str, token: str) -> Caller | None:
+    """Who a token of this stack names, whatever its audience (to say who was refused)."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"verify_aud": False}, issuer=ISSUER
+        )
+        return Caller(Role(str(claims["aud"]).removeprefix("rxsim:")), str(claims["sub"]))
+    except (jwt.PyJWTError, KeyError, ValueError):
+        return None
+
+
 def verify(secret: str, token: str, roles: tuple[Role, ...], now: datetime) -> Caller:
     """Who the token names, if it is this stack's, not expired at `now`, and for one of
     `roles`; raises Refused otherwise."""
@@ -91,7 +104,9 @@ def verify(secret: str, token: str, roles: tuple[Role, ...], now: datetime) -> C
             options={"require": ["exp", "sub", "aud", "iss"], "verify_exp": False},
         )
     except jwt.InvalidAudienceError:
-        raise Refused(403, Reason.WRONG_AUDIENCE, Reason.WRONG_AUDIENCE.meaning) from None
+        refused = Refused(403, Reason.WRONG_AUDIENCE, Reason.WRONG_AUDIENCE.meaning)
+        refused.caller = _named_by(secret, token)
+        raise refused from None
     except jwt.PyJWTError:
         raise Refused(401, Reason.TOKEN_INVALID, Reason.TOKEN_INVALID.meaning) from None
     role = next((role for role in roles if _audience(role) == claims["aud"]), None)

@@ -411,6 +411,12 @@ class Worker:
         topic, key, value = prepared
         await self._producer.send(topic, value=value, key=key, headers=STRUCTURED)
 
+    async def deliver(self, topic: str, key: bytes, value: bytes) -> None:
+        """Send one event and wait until the broker has it (an API's audit record: the answer
+        waits for it)."""
+        assert self._producer is not None
+        await self._producer.send_and_wait(topic, value=value, key=key, headers=STRUCTURED)
+
     def behind_on(self, topic: Topic) -> bool:
         """Whether events of `topic` wait on a partition this worker owns that it has not
         handled (a partition not fetched yet counts as waiting)."""

@@ -12,7 +12,10 @@ import orjson
 
 from rxsim.domain.reference.country import DRUGS
 from rxsim.fhir import bundles, signing, synthetic
+from rxsim.fhir.audit import Action
 from rxsim.messaging import codec
+from rxsim.messaging.audit import Entry, audit_record
+from rxsim.messaging.tokens import Caller, Role
 from rxsim.scenario import load
 from schemas import topics
 from schemas.envelope import Envelope
@@ -174,7 +177,17 @@ def _aside(order: OrderPlaced, issued: Event, due: datetime) -> list[tuple[Topic
         ),
         (topics.RX_DEADLETTER, orjson.loads(value)),
         (topics.HOSPITAL_RUNS, _run_recorded()),
+        (topics.RX_AUDIT, _audited(order)),
     ]
+
+
+def _audited(order: OrderPlaced) -> Event:
+    """The citizen app's record of a citizen reading one of their prescriptions."""
+    cccd = "001085001234"
+    caller = Caller(Role.CITIZEN, cccd)
+    what = "GET /citizens/{cccd}/prescriptions/{prescription_id}"
+    entry = Entry(prescription_id=order.prescription_id, citizen_id=cccd)
+    return audit_record("citizen_app", caller, Action.READ, what, entry)
 
 
 def _run_recorded() -> Event:

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
 from rxsim.domain.reasons import Reason
+from rxsim.fhir.audit import Action
 from rxsim.messaging import security, tokens
 from rxsim.messaging.codec import now
 from rxsim.messaging.limits import Limit, RateLimiter
@@ -94,7 +95,7 @@ def add_signin(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
 
 
 def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
-    inbox, scenario = citizens.inbox, citizens.scenario
+    inbox, scenario, audit = citizens.inbox, citizens.scenario, citizens.auditor
     citizen = Depends(security.caller_of(secret, Role.CITIZEN))
 
     def own(caller: Caller, cccd: str) -> None:
@@ -103,8 +104,10 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
     @api.get("/citizens/{cccd}/prescriptions", tags=["citizens"], responses=security.REFUSALS)
     async def list_prescriptions(cccd: Cccd, caller: Caller = citizen) -> list[dict[str, Any]]:
         """The citizen's prescriptions, newest state first known (the token's CCCD only)."""
-        own(caller, cccd)
-        return [inbox.view(rx) for rx in inbox.by_citizen.get(cccd, {}).values()]
+        what = "GET /citizens/{cccd}/prescriptions"
+        async with audit.recording(caller, Action.READ, what, citizen_id=cccd):
+            own(caller, cccd)
+            return [inbox.view(rx) for rx in inbox.by_citizen.get(cccd, {}).values()]
 
     @api.get(
         "/citizens/{cccd}/prescriptions/{prescription_id}",
@@ -115,11 +118,15 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
         cccd: Cccd, prescription_id: str, caller: Caller = citizen
     ) -> dict[str, Any]:
         """One prescription as the citizen sees it."""
-        own(caller, cccd)
-        rx = inbox.find(cccd, prescription_id)
-        if rx is None:
-            raise HTTPException(404, "no such prescription in this citizen's app")
-        return inbox.view(rx)
+        what = "GET /citizens/{cccd}/prescriptions/{prescription_id}"
+        async with audit.recording(
+            caller, Action.READ, what, prescription_id=prescription_id, citizen_id=cccd
+        ):
+            own(caller, cccd)
+            rx = inbox.find(cccd, prescription_id)
+            if rx is None:
+                raise HTTPException(404, "no such prescription in this citizen's app")
+            return inbox.view(rx)
 
     @api.post(
         "/citizens/{cccd}/prescriptions/{prescription_id}/choice",
@@ -132,17 +139,21 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
     ) -> dict[str, Any]:
         """Choose any pharmacy, and home delivery (with an address) or pickup. The choice
         carries the token's CCCD: the coordinator takes it only from the patient."""
-        own(caller, cccd)
-        rx = inbox.find(cccd, prescription_id)
-        if rx is None:
-            raise HTTPException(404, "no such prescription in this citizen's app")
-        refused = decisions.refusal(inbox, rx, body.pharmacy_id, body.fulfilment, citizens.ctx)
-        if refused is not None:
-            raise HTTPException(*refused)
-        by = caller.subject
-        await citizens.send(
-            decisions.chosen(rx, by, body.pharmacy_id, body.fulfilment, body.address)
-        )
+        what = "POST /citizens/{cccd}/prescriptions/{prescription_id}/choice"
+        async with audit.recording(
+            caller, Action.UPDATE, what, prescription_id=prescription_id, citizen_id=cccd
+        ):
+            own(caller, cccd)
+            rx = inbox.find(cccd, prescription_id)
+            if rx is None:
+                raise HTTPException(404, "no such prescription in this citizen's app")
+            refused = decisions.refusal(inbox, rx, body.pharmacy_id, body.fulfilment, citizens.ctx)
+            if refused is not None:
+                raise HTTPException(*refused)
+            by = caller.subject
+            await citizens.send(
+                decisions.chosen(rx, by, body.pharmacy_id, body.fulfilment, body.address)
+            )
         return {
             "prescription_id": prescription_id,
             "pharmacy_id": body.pharmacy_id,

@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from rxsim.messaging.audit import Auditor
 from rxsim.messaging.codec import now
 from rxsim.messaging.health import Readiness
 from rxsim.messaging.http import add_health, answer_invalid_requests, kafka_lifespan
@@ -47,6 +48,7 @@ class CitizenApp:
         self.held: dict[str, Timer] = {}  # prescription id -> its latest offer's timer, in replay
         self.rearmed = False
         self.publisher = Publisher(settings.bootstrap, SERVICE)
+        self.auditor = Auditor(SERVICE, self.publisher.send_raw)
         self.follower = Follower(
             settings.bootstrap,
             SERVICE,
@@ -121,7 +123,7 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
         "simulated citizens' pending choices armed again; its consumer runs and is no more "
         f"than {READY_MAX_LAG} events behind.",
     )
-    answer_refusals(api)
+    answer_refusals(api, citizens.auditor)
     answer_invalid_requests(api)
     add_signin(api, citizens, settings.token_secret)
     add_routes(api, citizens, settings.token_secret)

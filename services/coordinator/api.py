@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException
 
+from rxsim.fhir.audit import Action
 from rxsim.messaging import security
+from rxsim.messaging.audit import Auditor
 from rxsim.messaging.http import add_health, answer_invalid_requests
 from rxsim.messaging.settings import READY_MAX_LAG
 from rxsim.messaging.tokens import Caller, Role
@@ -36,20 +38,26 @@ def make_api(worker: Worker, store: PrescriptionStore, secret: str) -> FastAPI:
         f"and no more than {READY_MAX_LAG} events behind.",
     )
 
-    security.answer_refusals(api)
+    audit = Auditor(worker.service, worker.deliver)
+    security.answer_refusals(api, audit)
     answer_invalid_requests(api)
     operator = Depends(security.caller_of(secret, Role.OPERATOR))
 
     @api.get(
         "/prescriptions/{prescription_id}", tags=["prescriptions"], responses=security.REFUSALS
     )
-    async def read_prescription(prescription_id: str, _: Caller = operator) -> dict[str, Any]:
+    async def read_prescription(prescription_id: str, caller: Caller = operator) -> dict[str, Any]:
         """The prescription's current state and its whole history with timestamps; the
         citizen's CCCD, name and address masked."""
-        record = store.get(prescription_id)
-        if record is None:
-            raise HTTPException(404, "no such prescription at the coordinator")
-        return as_the_operator_sees(record)
+        what = "GET /prescriptions/{prescription_id}"
+        async with audit.recording(
+            caller, Action.READ, what, prescription_id=prescription_id
+        ) as entry:
+            record = store.get(prescription_id)
+            if record is None:
+                raise HTTPException(404, "no such prescription at the coordinator")
+            entry.citizen_id = record.citizen_id or None
+            return as_the_operator_sees(record)
 
     @api.get("/stats", tags=["prescriptions"], responses=security.REFUSALS)
     async def read_stats(_: Caller = operator) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field
 from rxsim import fhir
 from rxsim.domain.prescription import Issue
 from rxsim.domain.reasons import Reason
+from rxsim.fhir.audit import Action
 from rxsim.messaging import security, tokens
+from rxsim.messaging.audit import Auditor, Entry
 from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge
 from rxsim.messaging.tokens import Caller, Refused, Role
 from services.hospital.desk import Desk, NoRunGoing, Recovering, RunGoing
@@ -65,11 +67,15 @@ def _own(caller: Caller, submission: Submission) -> None:
     tokens.refuse_other(caller, Role.FACILITY, facility, Reason.OTHER_FACILITY)
 
 
-def routes(desk: Desk, secret: str) -> APIRouter:
+def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
     router = APIRouter()
     facility = Depends(security.caller_of(secret, Role.FACILITY))
     facility_or_operator = Depends(security.caller_of(secret, Role.FACILITY, Role.OPERATOR))
     operator = Depends(security.caller_of(secret, Role.OPERATOR))
+
+    def refused(entry: Entry, status: int, issues: list[Issue]) -> JSONResponse:
+        entry.refuse(issues[0].code.value if issues else str(status))
+        return outcome_response(status, issues)
 
     @router.post(
         "/prescriptions",
@@ -86,27 +92,30 @@ def routes(desk: Desk, secret: str) -> APIRouter:
     async def create_prescription(request: Request, caller: Caller = facility) -> Any:
         """Send a prescription Bundle (MedicationRequest(s), Patient, Practitioner,
         Organization) as the token's facility: the Organization must be that facility."""
+        async with audit.recording(caller, Action.CREATE, "POST /prescriptions") as entry:
+            answer = await _submit(request, caller, entry)
+        return answer
+
+    async def _submit(request: Request, caller: Caller, entry: Entry) -> JSONResponse:
         body = await request.body()
         if len(body) > MAX_MESSAGE_BYTES:
             too_large = f"body of {len(body)} bytes, limit {MAX_MESSAGE_BYTES}"
-            return outcome_response(
-                413, [Issue("(body)", Reason.TOO_LARGE, too_large, "too-costly")]
-            )
+            return refused(entry, 413, [Issue("(body)", Reason.TOO_LARGE, too_large, "too-costly")])
         try:
             bundle = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             not_json = f"the body is not JSON: {exc}"
-            return outcome_response(
-                400, [Issue("(body)", Reason.MALFORMED_JSON, not_json, "structure")]
+            return refused(
+                entry, 400, [Issue("(body)", Reason.MALFORMED_JSON, not_json, "structure")]
             )
         try:
-            code, submission_id = await desk.submit(bundle, caller)
+            rx = fhir.parse_prescription(bundle)
+            entry.prescription_id, entry.citizen_id = rx.code, rx.citizen_id or None
+            code, submission_id = await desk.submit(bundle, caller, rx)
         except fhir.InvalidPrescription as exc:
-            return outcome_response(422, exc.issues)
+            return refused(entry, 422, exc.issues)
         except MessageTooLarge as exc:  # the body fits, but not once in its envelope
-            return outcome_response(
-                413, [Issue("(body)", Reason.TOO_LARGE, str(exc), "too-costly")]
-            )
+            return refused(entry, 413, [Issue("(body)", Reason.TOO_LARGE, str(exc), "too-costly")])
         status_url = str(request.url_for("read_submission", submission_id=submission_id))
         return JSONResponse(
             {
@@ -124,11 +133,14 @@ def routes(desk: Desk, secret: str) -> APIRouter:
         submission_id: str, caller: Caller = facility_or_operator
     ) -> dict[str, Any]:
         """What became of one submission: its state, the reason if refused, its history."""
-        submission = desk.view.submissions.get(submission_id)
-        if submission is None:
-            raise HTTPException(404, "no such submission at this hospital service")
-        _own(caller, submission)
-        return submission.as_dict()
+        what = "GET /submissions/{submission_id}"
+        async with audit.recording(caller, Action.READ, what) as entry:
+            submission = desk.view.submissions.get(submission_id)
+            if submission is None:
+                raise HTTPException(404, "no such submission at this hospital service")
+            entry.prescription_id = submission.prescription_id
+            _own(caller, submission)
+            return submission.as_dict()
 
     @router.get(
         "/prescriptions/{prescription_id}", tags=["prescriptions"], responses=security.REFUSALS
@@ -137,11 +149,13 @@ def routes(desk: Desk, secret: str) -> APIRouter:
         prescription_id: str, caller: Caller = facility_or_operator
     ) -> dict[str, Any]:
         """The state of the prescription with this code (its accepted submission)."""
-        submission = desk.view.by_code(prescription_id)
-        if submission is None:
-            raise HTTPException(404, "no such prescription sent or seen here")
-        _own(caller, submission)
-        return submission.as_dict()
+        what = "GET /prescriptions/{prescription_id}"
+        async with audit.recording(caller, Action.READ, what, prescription_id=prescription_id):
+            submission = desk.view.by_code(prescription_id)
+            if submission is None:
+                raise HTTPException(404, "no such prescription sent or seen here")
+            _own(caller, submission)
+            return submission.as_dict()
 
     @router.post(
         "/prescriptions/{prescription_id}/cancel",
@@ -154,11 +168,13 @@ def routes(desk: Desk, secret: str) -> APIRouter:
     ) -> dict[str, str]:
         """Withdraw a prescription not yet dispensed (a sent prescription is never amended);
         only its own facility may."""
-        submission = desk.view.by_code(prescription_id)
-        if submission is None:
-            raise HTTPException(404, "no such prescription sent or seen here")
-        _own(caller, submission)
-        await desk.cancel(submission, (body or CancelBody()).reason)
+        what = "POST /prescriptions/{prescription_id}/cancel"
+        async with audit.recording(caller, Action.UPDATE, what, prescription_id=prescription_id):
+            submission = desk.view.by_code(prescription_id)
+            if submission is None:
+                raise HTTPException(404, "no such prescription sent or seen here")
+            _own(caller, submission)
+            await desk.cancel(submission, (body or CancelBody()).reason)
         return {"prescription_id": prescription_id, "status": "cancellation requested"}
 
     @router.post(
@@ -172,30 +188,32 @@ def routes(desk: Desk, secret: str) -> APIRouter:
         },
     )
     async def start_generator(
-        body: RunRequest | None = None, _: Caller = operator
+        body: RunRequest | None = None, caller: Caller = operator
     ) -> dict[str, Any]:
         """Issue synthetic prescriptions of the scenario at a fixed rate, in the background."""
         body = body or RunRequest()
-        try:
-            return vars(await desk.start_run(body.count, body.rate, body.seed))
-        except RunGoing:
-            raise HTTPException(
-                409, "a generator run is already going; see /generator/runs/current"
-            ) from None
-        except Recovering:
-            raise HTTPException(503, "catching up with the broker; see /readyz") from None
+        async with audit.recording(caller, Action.EXECUTE, "POST /generator/runs"):
+            try:
+                return vars(await desk.start_run(body.count, body.rate, body.seed))
+            except RunGoing:
+                raise HTTPException(
+                    409, "a generator run is already going; see /generator/runs/current"
+                ) from None
+            except Recovering:
+                raise HTTPException(503, "catching up with the broker; see /readyz") from None
 
     @router.delete(
         "/generator/runs/current",
         tags=["generator"],
         responses={**security.REFUSALS, 404: {"description": "no generator run is going"}},
     )
-    async def stop_generator(_: Caller = operator) -> dict[str, Any]:
+    async def stop_generator(caller: Caller = operator) -> dict[str, Any]:
         """Stop the generator run going: it issues nothing more (what it issued goes on)."""
-        try:
-            return vars(await desk.stop_run())
-        except NoRunGoing:
-            raise HTTPException(404, "no generator run is going") from None
+        async with audit.recording(caller, Action.EXECUTE, "DELETE /generator/runs/current"):
+            try:
+                return vars(await desk.stop_run())
+            except NoRunGoing:
+                raise HTTPException(404, "no generator run is going") from None
 
     @router.get("/generator/runs/current", tags=["generator"], responses=security.REFUSALS)
     async def read_generator(_: Caller = operator) -> dict[str, Any]:

@@ -10,6 +10,7 @@ in schemas/topics.py.
 
 from fastapi import FastAPI
 
+from rxsim.messaging.audit import Auditor
 from rxsim.messaging.http import add_health, answer_invalid_requests, kafka_lifespan
 from rxsim.messaging.kafka_io import Follower, Publisher
 from rxsim.messaging.security import answer_refusals
@@ -51,7 +52,8 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
         "and its generator runs from the broker (and resumed what was due); its consumer runs and "
         f"is no more than {READY_MAX_LAG} events behind.",
     )
-    answer_refusals(api, refusal_outcome, FHIR_JSON)
+    auditor = Auditor(SERVICE, publisher.send_raw)
+    answer_refusals(api, auditor, refusal_outcome, FHIR_JSON)
     answer_invalid_requests(api)
-    api.include_router(routes(desk, settings.token_secret))
+    api.include_router(routes(desk, auditor, settings.token_secret))
     return api

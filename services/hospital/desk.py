@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from rxsim import fhir
+from rxsim.domain.prescription import Prescription
 from rxsim.domain.reasons import Reason
 from rxsim.fhir import signing
 from rxsim.messaging import tokens
@@ -49,11 +50,13 @@ class Desk:
         self.current_run: generator.GeneratorRun | None = None
         self.recovered = False
 
-    async def submit(self, bundle: dict[str, Any], caller: Caller) -> tuple[str, str]:
-        """Validate at the edge (raises InvalidPrescription) and publish to rx.issued, if the
-        caller is the Bundle's facility (raises tokens.Refused otherwise): the hospital signs
-        what it sends as that facility."""
-        rx = fhir.parse_prescription(bundle)
+    async def submit(
+        self, bundle: dict[str, Any], caller: Caller, rx: Prescription | None = None
+    ) -> tuple[str, str]:
+        """Validate at the edge (raises InvalidPrescription; `rx`: already validated) and
+        publish to rx.issued, if the caller is the Bundle's facility (raises tokens.Refused
+        otherwise): the hospital signs what it sends as that facility."""
+        rx = rx or fhir.parse_prescription(bundle)
         tokens.refuse_other(caller, Role.FACILITY, rx.facility_code, Reason.OTHER_FACILITY)
         return rx.code, await self.publish(bundle, rx.code)
 

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 from fastapi import Depends, FastAPI, HTTPException
 
 from rxsim.domain.reasons import Reason
+from rxsim.fhir.audit import Action
 from rxsim.messaging import security, tokens
+from rxsim.messaging.audit import Auditor
 from rxsim.messaging.http import add_health, answer_invalid_requests
 from rxsim.messaging.settings import READY_MAX_LAG
 from rxsim.messaging.tokens import Caller, Role
@@ -42,7 +44,8 @@ def make_api(worker: Worker, pharmacies: "Pharmacies", secret: str) -> FastAPI:
         f"more than {READY_MAX_LAG} events behind.",
     )
 
-    security.answer_refusals(api)
+    audit = Auditor(worker.service, worker.deliver)
+    security.answer_refusals(api, audit)
     answer_invalid_requests(api)
     pharmacy = Depends(security.caller_of(secret, Role.PHARMACY))
     pharmacy_or_operator = Depends(security.caller_of(secret, Role.PHARMACY, Role.OPERATOR))
@@ -78,23 +81,25 @@ def make_api(worker: Worker, pharmacies: "Pharmacies", secret: str) -> FastAPI:
         pharmacy_id: str, prescription_id: str, caller: Caller = pharmacy
     ) -> dict[str, str]:
         """The citizen collected a dispensed prescription at the counter (of this pharmacy)."""
-        own(caller, pharmacy_id)
-        cause = f"pickup/{uuid.uuid4()}"  # a new request each time; a repeat finds nothing held
-        partition = pharmacies.store.partition_of(pharmacy_id, prescription_id)
-        collected = partition is not None and await worker.decide_here(
-            partition,
-            lambda view: pharmacies.apply(
-                view,
-                pharmacy_id,
-                prescription_id,
-                cause,
-                lambda order, _, __: orders.collect_at_counter(
-                    order.book, pharmacy_id, prescription_id
+        what = "POST /pharmacies/{pharmacy_id}/pickups/{prescription_id}"
+        async with audit.recording(caller, Action.UPDATE, what, prescription_id=prescription_id):
+            own(caller, pharmacy_id)
+            cause = f"pickup/{uuid.uuid4()}"  # a new request each time; a repeat finds nothing held
+            partition = pharmacies.store.partition_of(pharmacy_id, prescription_id)
+            collected = partition is not None and await worker.decide_here(
+                partition,
+                lambda view: pharmacies.apply(
+                    view,
+                    pharmacy_id,
+                    prescription_id,
+                    cause,
+                    lambda order, _, __: orders.collect_at_counter(
+                        order.book, pharmacy_id, prescription_id
+                    ),
                 ),
-            ),
-        )
-        if not collected:
-            raise HTTPException(404, "this pharmacy holds no such prescription awaiting pickup")
-        return {"prescription_id": prescription_id, "status": "picked_up"}
+            )
+            if not collected:
+                raise HTTPException(404, "this pharmacy holds no such prescription awaiting pickup")
+            return {"prescription_id": prescription_id, "status": "picked_up"}
 
     return api

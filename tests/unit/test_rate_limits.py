@@ -1,10 +1,14 @@
 """One caller's flood slows that caller only: a token bucket per caller lets a burst through,
 then the long-run rate, and says how long to wait; other callers are not touched."""
 
+from typing import Any
+
+import orjson
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from rxsim.messaging import security, tokens
+from rxsim.messaging.audit import Auditor
 from rxsim.messaging.codec import now
 from rxsim.messaging.limits import Limit, RateLimiter
 from rxsim.messaging.tokens import Caller, Role
@@ -39,7 +43,12 @@ def test_refused_requests_do_not_count_and_a_quiet_caller_is_full_again() -> Non
 def test_a_route_answers_a_caller_over_its_limit_429_with_retry_after() -> None:
     secret = "s" * 32
     api = FastAPI()
-    security.answer_refusals(api)
+    audited: list[dict[str, Any]] = []
+
+    async def send(_: str, __: bytes, value: bytes) -> None:
+        audited.append(orjson.loads(value)["data"]["audit_event"])
+
+    security.answer_refusals(api, Auditor("pharmacy", send))
     pharmacy = Depends(
         security.caller_of(secret, Role.PHARMACY, limiter=RateLimiter(Limit(1, burst=2)))
     )
@@ -59,3 +68,7 @@ def test_a_route_answers_a_caller_over_its_limit_429_with_retry_after() -> None:
     assert answers[-1].json()["reason_code"] == "RATE_LIMITED"
     assert answers[-1].headers["Retry-After"] == "1"
     assert http.get("/stock", headers=quiet).status_code == 200
+    # and the refusal is audited: whose request, which, why
+    [refused] = audited
+    assert refused["agent"][0]["who"]["identifier"]["value"] == "NT001001"
+    assert (refused["outcome"], refused["outcomeDesc"]) == ("4", "RATE_LIMITED")
