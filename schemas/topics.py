@@ -24,6 +24,17 @@ class Compatibility(StrEnum):
     FULL = "FULL"
 
 
+class Personal(StrEnum):
+    """A citizen's personal data a topic may carry in clear (tokens: none ever does)."""
+
+    CCCD = "CCCD"
+    NAME = "name"
+    ADDRESS = "address"
+
+
+NOTHING_PERSONAL: frozenset[Personal] = frozenset()
+
+
 @dataclass(frozen=True)
 class Topic:
     name: str
@@ -34,6 +45,9 @@ class Topic:
     consumers: tuple[str, ...]
     datacontenttype: str = "application/json"
     compatibility: Compatibility = Compatibility.BACKWARD
+    # What of a citizen's personal data its events carry, because a consumer needs it; a
+    # topic carries no other (tests/integration/test_personal_data_on_topics.py).
+    personal: frozenset[Personal] = NOTHING_PERSONAL
 
     @property
     def dataschema(self) -> str:
@@ -52,6 +66,8 @@ RX_ISSUED = Topic(
     # Hospitals' own systems write here and are released apart from the coordinator, in either
     # order; the Bundle's content model is open, so optional additions stay FULL-compatible.
     Compatibility.FULL,
+    # the Bundle's Patient: the national rules check the CCCD, age and guardian
+    personal=frozenset({Personal.CCCD, Personal.NAME, Personal.ADDRESS}),
 )
 RX_CANCEL = Topic(
     "rx.cancel",
@@ -68,6 +84,9 @@ RX_STATUS = Topic(
     events.StatusChanged,
     ("coordinator",),
     ("hospital", "citizen_app", "tools"),
+    # whose it is, for the audit trail per citizen; its readers (the issuing hospital,
+    # the patient's app) know it already
+    personal=frozenset({Personal.CCCD}),
 )
 CITIZEN_INBOX = Topic(
     "citizen.inbox",
@@ -76,6 +95,8 @@ CITIZEN_INBOX = Topic(
     events.PrescriptionAvailable,
     ("coordinator",),
     ("citizen_app",),
+    # the key, and the name the app shows (a parent sees a child's prescriptions)
+    personal=frozenset({Personal.CCCD, Personal.NAME}),
 )
 CITIZEN_CHOICES = Topic(
     "citizen.choices",
@@ -84,6 +105,8 @@ CITIZEN_CHOICES = Topic(
     events.PharmacyChosen,
     ("citizen_app",),
     ("coordinator", "citizen_app"),  # the app: which choices it already sent
+    # who chose (only the patient may), and where to deliver
+    personal=frozenset({Personal.CCCD, Personal.ADDRESS}),
 )
 PHARMACY_ORDERS = Topic(
     "pharmacy.orders",
@@ -92,6 +115,8 @@ PHARMACY_ORDERS = Topic(
     events.OrderPlaced,
     ("coordinator",),
     ("pharmacy",),
+    # where the courier goes (home delivery only); not whose it is
+    personal=frozenset({Personal.ADDRESS}),
 )
 PHARMACY_EVENTS = Topic(
     "pharmacy.events",
@@ -140,6 +165,8 @@ RX_DEADLETTER = Topic(
     events.DeadLettered,
     ("coordinator", "pharmacy", "citizen_app", "hospital"),
     ("tools",),
+    # a copy of what a consumer refused (base64), whatever it carried
+    personal=frozenset({Personal.CCCD, Personal.NAME, Personal.ADDRESS}),
 )
 RX_AUDIT = Topic(
     "rx.audit",
@@ -151,6 +178,8 @@ RX_AUDIT = Topic(
     "application/json",
     # Read by auditors' own tools too: FULL, like the prescriptions hospitals write.
     Compatibility.FULL,
+    # whose data was read or changed, and which citizen asked
+    personal=frozenset({Personal.CCCD}),
 )
 
 ALL_TOPICS: tuple[Topic, ...] = (

@@ -550,10 +550,17 @@ def services() -> None:
     from schemas.topics import ALL_TOPICS
 
     table = Table(title="topics", title_justify="left")
-    for column in ("topic", "key", "producers", "consumers"):
+    for column in ("topic", "key", "producers", "consumers", "personal data"):
         table.add_column(column)
     for topic in ALL_TOPICS:
-        table.add_row(topic.name, topic.key, ", ".join(topic.producers), ", ".join(topic.consumers))
+        personal = ", ".join(sorted(topic.personal)) or "—"
+        table.add_row(
+            topic.name,
+            topic.key,
+            ", ".join(topic.producers),
+            ", ".join(topic.consumers),
+            personal,
+        )
     console.print(table)
     console.print("services: " + ", ".join(SERVICES))
 
