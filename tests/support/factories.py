@@ -127,6 +127,7 @@ def envelope(
     the coordinator signs it, unless `signed` is False."""
     event_id = event_id or new_id()
     body = data.model_dump(mode="json", exclude_none=True) if isinstance(data, BaseModel) else data
+    signature: str | None
     if signed and topic == topics.RX_CANCEL:
         # A prescription code begins with its facility's code: that facility signs.
         signature = signing.simulated_signer(SEED, subject[:5]).sign(body)

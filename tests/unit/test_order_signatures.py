@@ -12,7 +12,7 @@ from rxsim.messaging import codec
 from rxsim.messaging.outgoing import prepare_caused
 from schemas import topics
 from schemas.envelope import Envelope
-from schemas.events import Fulfilment, OrderPlaced, State
+from schemas.events import Fulfilment, OrderPlaced, State, StatusChanged
 from services.coordinator import handlers
 from services.pharmacy import orders
 from services.pharmacy.book import Context, OrderBook
@@ -184,3 +184,22 @@ def test_a_cancellation_the_coordinator_did_not_sign_returns_nothing() -> None:
     signed_event, _ = cancellation(order)
     outcome = orders.cancel_order(book, signed_event, request, {}, pharmacy())
     assert book.in_hand[order.prescription_id].cancelled
+
+
+def test_the_coordinators_order_declined_for_its_signature_goes_back_to_the_citizen() -> None:
+    # Given an order the coordinator placed, changed on the way and so declined at the pharmacy
+    record = make.record_in(State.AVAILABLE)
+    code = record.prescription_id
+    handlers.on_choice(record, *make.choice(code), make.context())
+    order = an_order().model_copy(update={"prescription_id": code})
+    tampered = TAMPERING["more of a drug"](signed(order))
+    [update] = reports(received(tampered))
+    event = make.envelope(topics.PHARMACY_EVENTS, update, subject=code)
+    # When the coordinator hears of it
+    outcome = handlers.on_pharmacy(record, event, update, make.context())
+    # Then the prescription is not stuck: the citizen is offered it again, told why
+    assert record.state == State.AVAILABLE and record.declined_by == [make.PHARMACY_A]
+    [status] = [o.data for o in outcome.out if o.topic == topics.RX_STATUS]
+    assert isinstance(status, StatusChanged)
+    assert status.reason == update.reason and "coordinator" in (status.reason or "")
+    assert [o.topic for o in outcome.out][-1] == topics.CITIZEN_INBOX
