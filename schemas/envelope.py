@@ -28,7 +28,10 @@ class Envelope(BaseModel):
     signature: str | None = Field(
         default=None,
         description="on rx.issued, the issuing facility's signature of the Bundle, and on "
-        "rx.cancel, the same facility's signature of the cancellation: a JWS "
+        "rx.cancel, the same facility's signature of the cancellation; on pharmacy.orders "
+        "and pharmacy.cancellations, the coordinator's signature of the order or the "
+        "cancellation (its header's facility is `coordinator`), which the pharmacy checks "
+        "before it takes either: a JWS "
         "(RFC 7515) in compact form with a detached payload, HEADER..SIGNATURE, alg EdDSA, "
         "over the JCS (RFC 8785) form of `data`; its protected header names the facility "
         "and the key id (the key's RFC 7638 thumbprint)",

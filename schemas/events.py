@@ -131,7 +131,9 @@ class PharmacyChosen(_Data):
 
 
 class OrderPlaced(_Data):
-    """pharmacy.orders: a fulfilment request (FHIR Task) with the MedicationRequests it needs."""
+    """pharmacy.orders: a fulfilment request (FHIR Task) with the MedicationRequests it needs,
+    signed by the coordinator (the envelope's `signature`): the pharmacy declines one that is
+    not, or was changed after signing, and dispenses nothing for it."""
 
     prescription_id: str
     pharmacy_id: str
@@ -171,6 +173,13 @@ class PharmacyUpdated(_Data):
     pharmacy_id: str
     kind: PharmacyEventKind
     reason: str | None = None
+    reason_code: str | None = Field(
+        default=None,
+        description="why an order was declined, as a code, where there is one: "
+        "SIGNATURE_MISSING, SIGNATURE_MALFORMED, SIGNATURE_FACILITY_MISMATCH, "
+        "SIGNATURE_UNKNOWN_KEY or SIGNATURE_INVALID for an order the coordinator did not sign "
+        "as it arrived (nothing is dispensed for it)",
+    )
     dispenses: list[dict[str, Any]] = Field(
         default_factory=list, description="FHIR MedicationDispense, one per item (kind dispensed)"
     )
@@ -183,7 +192,8 @@ class PharmacyUpdated(_Data):
 
 class OrderCancellationRequested(_Data):
     """pharmacy.cancellations: the prescriber cancelled a prescription this pharmacy holds;
-    the pharmacy returns it unless it has already dispensed it."""
+    the pharmacy returns it unless it has already dispensed it. Signed by the coordinator as
+    its orders are; the pharmacy ignores one that is not."""
 
     prescription_id: str
     pharmacy_id: str

@@ -36,24 +36,29 @@ class Reason(StrEnum):
 
     # The facility's signature (envelope `signature`, rxsim.fhir.signing): checked before the
     # national rules, so nothing unsigned or forged is read further. A signer in no national
-    # list and with no registered key is UNKNOWN_FACILITY.
-    SIGNATURE_MISSING = "SIGNATURE_MISSING", "the prescription is not signed by its facility"
+    # list and with no registered key is UNKNOWN_FACILITY. The same codes say why a pharmacy
+    # declined an order the coordinator did not sign (pharmacy.events `reason_code`).
+    SIGNATURE_MISSING = (
+        "SIGNATURE_MISSING",
+        "the prescription is not signed by its facility (an order, by the coordinator)",
+    )
     SIGNATURE_MALFORMED = (
         "SIGNATURE_MALFORMED",
         "the signature is not a detached JWS (compact) with alg EdDSA",
     )
     SIGNATURE_FACILITY_MISMATCH = (
         "SIGNATURE_FACILITY_MISMATCH",
-        "signed by a facility other than the one that issued the prescription",
+        "signed by a facility other than the one that issued the prescription (an order, by "
+        "another than the coordinator)",
     )
     SIGNATURE_UNKNOWN_KEY = (
         "SIGNATURE_UNKNOWN_KEY",
-        "signed with a key the coordinator's registry does not hold for that facility",
+        "signed with a key the registry does not hold for that facility (or the coordinator)",
     )
     SIGNATURE_INVALID = (
         "SIGNATURE_INVALID",
-        "the signature does not match: the prescription was changed after signing, or another "
-        "key signed it",
+        "the signature does not match: the prescription (or order) was changed after signing, "
+        "or another key signed it",
     )
 
     # Who may call an HTTP API (rxsim.messaging.tokens): 401 for the first four, 403 after.

@@ -15,7 +15,12 @@ A simulated facility's key pair is derived from the scenario's seed and the faci
 every process of a stack (and every tool sending as a hospital) agrees without sharing a file.
 Anyone knowing the seed can derive them: they authenticate nothing outside the simulation. An
 external hospital system keeps its own private key and registers its public key
-(`[security.public_keys]` of the scenario)."""
+(`[security.public_keys]` of the scenario).
+
+The coordinator signs what it sends a pharmacy (an order, the request to cancel one) the same
+way, over the event's `data`, as the signer `coordinator` (in the header's `facility`): a
+pharmacy is sent only what dispensing needs, not the Bundle its hospital signed, so it
+checks the coordinator's signature instead (`coordinator_keys`)."""
 
 import base64
 import binascii
@@ -126,6 +131,16 @@ def simulated_signature(bundle: dict[str, Any], seed: int, *, validated: bool) -
         return None  # not JSON a signature can cover: sent unsigned, and refused so
 
 
+# Who signs the orders and their cancellations (the protected header's `facility`); no
+# facility code is a word, so a hospital's key can never pass for the coordinator's.
+COORDINATOR = "coordinator"
+
+
+def coordinator_signer(seed: int) -> Signer:
+    """The simulated coordinator's key of the scenario `seed`."""
+    return simulated_signer(seed, COORDINATOR)
+
+
 @lru_cache(maxsize=4096)
 def _simulated_public(seed: int, facility: str) -> tuple[str, Ed25519PublicKey]:
     signer = simulated_signer(seed, facility)
@@ -165,6 +180,11 @@ class FacilityKeys:
         return FacilityKeys(seed, simulated, registered)
 
 
+def coordinator_keys(seed: int) -> FacilityKeys:
+    """What a pharmacy trusts to sign its orders: the coordinator's simulated key alone."""
+    return FacilityKeys(seed, frozenset({COORDINATOR}))
+
+
 @lru_cache(maxsize=4096)
 def _validated_by(header_part: str) -> tuple[str, str] | None:
     """(facility, key id) of a protected header that claims the Bundle was validated; None
@@ -199,13 +219,18 @@ def _issue(code: Reason, message: str, where: str = WHERE) -> Issue:
 
 
 def verify(
-    bundle: dict[str, Any], signature: str | None, keys: FacilityKeys, issuer: str
+    bundle: dict[str, Any],
+    signature: str | None,
+    keys: FacilityKeys,
+    issuer: str,
+    what: str = "prescription",
 ) -> Issue | None:
     """Why the signature does not show that facility `issuer` sent `bundle` unchanged, or None
     when it does. Tampering (a drug, quantity, patient or prescriber changed after signing) and
-    a signature made with another key look alike: both are SIGNATURE_INVALID."""
+    a signature made with another key look alike: both are SIGNATURE_INVALID. `what`: what
+    the messages call `bundle` (a prescription, an order)."""
     if not signature:
-        return _issue(Reason.SIGNATURE_MISSING, "the prescription is not signed")
+        return _issue(Reason.SIGNATURE_MISSING, f"the {what} is not signed")
     header_part, _, rest = signature.partition(".")
     payload_part, _, signature_part = rest.partition(".")
     try:
@@ -240,7 +265,7 @@ def verify(
     except (InvalidSignature, ValueError):
         return _issue(
             Reason.SIGNATURE_INVALID,
-            "the signature does not match the prescription: changed after signing, "
+            f"the signature does not match the {what}: changed after signing, "
             "or signed with another key",
         )
     return None

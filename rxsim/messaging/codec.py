@@ -54,8 +54,9 @@ def new_event(
     signature: str | None = None,
 ) -> dict[str, Any]:
     """A CloudEvents envelope for `topic`, as a plain dict ready to encode; a new id unless
-    the caller derives one (see `derived_id`). `signature`: the issuing facility's, on
-    rx.issued (rxsim.fhir.signing)."""
+    the caller derives one (see `derived_id`). `signature`: the sender's, of `data`
+    (rxsim.fhir.signing): a facility's on rx.issued and rx.cancel, the coordinator's on
+    pharmacy.orders and pharmacy.cancellations."""
     event_id = event_id or str(uuid.uuid4())
     body = data.model_dump(mode="json", exclude_none=True) if isinstance(data, BaseModel) else data
     return {

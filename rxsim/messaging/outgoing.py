@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from rxsim.fhir.signing import Signer
 from rxsim.messaging.codec import derived_id, encode_bounded, new_event
 from schemas import topics
 from schemas.topics import Topic
@@ -14,13 +15,16 @@ from schemas.topics import Topic
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One event to publish, with the story it belongs to (correlation) and its cause."""
+    """One event to publish, with the story it belongs to (correlation) and its cause.
+    `signer`: who signs its data (the envelope's `signature`), for a reader that must know
+    who sent it."""
 
     topic: Topic
     key: str
     data: BaseModel
     correlation_id: str
     causation_id: str | None = None
+    signer: Signer | None = None
 
 
 Prepared = tuple[str, bytes, bytes]  # topic name, key, encoded envelope
@@ -34,18 +38,23 @@ def prepare(
     correlation_id: str,
     causation_id: str | None,
     event_id: str | None = None,
+    signer: Signer | None = None,
 ) -> Prepared:
-    """An event encoded and ready to send; raises MessageTooLarge if it could not be carried,
-    so a caller can check every event of a decision before sending any."""
+    """An event encoded and ready to send, signed by `signer` if given; raises
+    MessageTooLarge if it could not be carried, so a caller can check every event of a
+    decision before sending any."""
     topics.check_write(service, topic)
+    body = data.model_dump(mode="json", exclude_none=True)
     event = new_event(
         topic,
         source=f"rxsim/{service}",
         subject=vars(data)["prescription_id"],
-        data=data,
+        data=body,
         correlation_id=correlation_id,
         causation_id=causation_id,
         event_id=event_id,
+        # Signed as it is sent: the reader checks the JSON it gets, not our model.
+        signature=signer.sign(body) if signer is not None else None,
     )
     return topic.name, key.encode(), encode_bounded(event)
 
@@ -63,6 +72,7 @@ def prepare_caused(service: str, cause_id: str, outs: list[Outgoing]) -> list[Pr
             out.correlation_id,
             out.causation_id,
             derived_id(cause_id, index),
+            out.signer,
         )
         for index, out in enumerate(outs)
     ]

@@ -60,20 +60,21 @@ def _event(
 
 
 def _outgoing(outcome: Outcome, cause: Event) -> list[tuple[Topic, Event]]:
-    return [
-        (
+    """What the coordinator sends, signed where it signs (orders, their cancellations)."""
+    sent = []
+    for out in outcome.out:
+        body = out.data.model_dump(mode="json", exclude_none=True)
+        event = codec.new_event(
             out.topic,
-            codec.new_event(
-                out.topic,
-                source="rxsim/coordinator",
-                subject=cause["subject"],
-                data=out.data,
-                correlation_id=out.correlation_id,
-                causation_id=out.causation_id,
-            ),
+            source="rxsim/coordinator",
+            subject=cause["subject"],
+            data=body,
+            correlation_id=out.correlation_id,
+            causation_id=out.causation_id,
+            signature=out.signer.sign(body) if out.signer is not None else None,
         )
-        for out in outcome.out
-    ]
+        sent.append((out.topic, event))
+    return sent
 
 
 def story(seed: int = 2025) -> list[tuple[Topic, Event]]:
@@ -124,6 +125,7 @@ def story(seed: int = 2025) -> list[tuple[Topic, Event]]:
         data=ask,
         correlation_id=issued["correlationid"],
         causation_id=cancelled["id"],
+        signature=signing.coordinator_signer(scenario.seed).sign(ask.model_dump(mode="json")),
     )
     aside = [(topics.RX_CANCEL, cancelled), (topics.PHARMACY_CANCELLATIONS, asked)]
     dispensed = PharmacyUpdated(

@@ -1,5 +1,5 @@
 """What the coordinator's decisions know besides the event and the record: the time, the
-scenario's rules, who is known and onboarded, and whose signatures it trusts."""
+scenario's rules, who is known and onboarded, whose signatures it trusts, and its own key."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from rxsim.domain import rules as rx_rules
 from rxsim.domain.reference.country import Hospital
 from rxsim.domain.rules.switches import Rules
-from rxsim.fhir.signing import FacilityKeys
+from rxsim.fhir import signing
+from rxsim.fhir.signing import FacilityKeys, Signer
 from rxsim.scenario import Scenario
 
 
@@ -26,6 +27,9 @@ class Context:
     catalog: rx_rules.Lookup = field(default_factory=rx_rules.Lookup)
     keys: FacilityKeys = field(default_factory=lambda: FacilityKeys(seed=0))  # trusts no one
     require_signatures: bool = True
+    # Signs the orders and cancellations sent to the pharmacies, which take no other; None
+    # signs nothing.
+    signer: Signer | None = None
 
 
 def context_for(scenario: Scenario, now: datetime | None = None) -> Context:
@@ -44,4 +48,5 @@ def context_for(scenario: Scenario, now: datetime | None = None) -> Context:
         catalog=rx_rules.Lookup(scenario.catalog.drug_by_code, scenario.catalog.diagnosis_by_code),
         keys=scenario.facility_keys(),
         require_signatures=scenario.security.require_signatures,
+        signer=signing.coordinator_signer(scenario.seed),
     )

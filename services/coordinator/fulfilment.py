@@ -46,8 +46,17 @@ def on_choice(
         medication_requests=record.medication_requests,
         valid_until=record.valid_until,
     )
+    # Signed: anyone who can write on pharmacy.orders could otherwise have a pharmacy dispense
+    # what no prescriber prescribed, or to another address.
     out.append(
-        Outgoing(topics.PHARMACY_ORDERS, choice.pharmacy_id, order, record.correlation_id, event.id)
+        Outgoing(
+            topics.PHARMACY_ORDERS,
+            choice.pharmacy_id,
+            order,
+            record.correlation_id,
+            event.id,
+            ctx.signer,
+        )
     )
     return Outcome(record, out)
 

@@ -180,6 +180,7 @@ def on_cancel(
                 ask,
                 record.correlation_id,
                 event.id,
+                ctx.signer,
             )
         )
     return Outcome(record, out)
@@ -239,7 +240,12 @@ def on_deadline(
         )
         out.append(
             Outgoing(
-                topics.PHARMACY_CANCELLATIONS, ask.pharmacy_id, ask, record.correlation_id, event.id
+                topics.PHARMACY_CANCELLATIONS,
+                ask.pharmacy_id,
+                ask,
+                record.correlation_id,
+                event.id,
+                ctx.signer,
             )
         )
     return Outcome(record, out)

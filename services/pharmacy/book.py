@@ -4,6 +4,8 @@ events to publish, stock to store, timers to start). Plain data, no I/O."""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from rxsim.fhir import signing
+from rxsim.fhir.signing import FacilityKeys
 from rxsim.messaging.outgoing import Outgoing
 from rxsim.scenario import Behaviour, Scenario, clock
 from schemas.events import OrderPlaced
@@ -15,10 +17,20 @@ class Context:
     now: datetime
     seed: int
     behaviour: Behaviour
+    # Whose signature an order and a cancellation need: the coordinator's (trusts no one by
+    # default); unsigned ones are taken only where the scenario does not require signatures.
+    keys: FacilityKeys = field(default_factory=lambda: FacilityKeys(seed=0))
+    require_signatures: bool = True
 
 
 def context_for(scenario: Scenario, now: datetime) -> Context:
-    return Context(now=now, seed=scenario.seed, behaviour=scenario.behaviour)
+    return Context(
+        now=now,
+        seed=scenario.seed,
+        behaviour=scenario.behaviour,
+        keys=signing.coordinator_keys(scenario.seed),
+        require_signatures=scenario.security.require_signatures,
+    )
 
 
 @dataclass(frozen=True)
@@ -123,3 +135,4 @@ class Outcome:
     stock: dict[str, Stock] = field(default_factory=dict)  # pharmacy id -> its new stock
     restock: dict[str, Stock] = field(default_factory=dict)  # pharmacy id -> units put back
     timers: list[Timer] = field(default_factory=list)
+    note: str | None = None  # why nothing happened, for the log

@@ -30,7 +30,7 @@ from schemas.events import OrderPlaced
 from schemas.topics import Topic
 from services.pharmacy import orders
 from services.pharmacy.api import make_api
-from services.pharmacy.book import Context, Outcome, context_for
+from services.pharmacy.book import Context, OrderBook, Outcome, context_for
 from services.pharmacy.domain import Stock
 from services.pharmacy.record import OrderRecord, Scheduled
 from services.pharmacy.store import PharmacyStore, StepDue, order_key
@@ -93,6 +93,8 @@ class Pharmacies:
         outcome = decide(order, current, ctx)
         if outcome is None:
             return None
+        if outcome.note:
+            log.warning("%s at %s: %s", prescription_id, pharmacy_id, outcome.note)
         assert set(outcome.stock) | set(outcome.restock) <= {pharmacy_id}, outcome
         stock = outcome.stock.get(pharmacy_id, current)
         for code, units in outcome.restock.get(pharmacy_id, {}).items():
@@ -105,7 +107,10 @@ class Pharmacies:
         written = OrderRecord(order.book, timers)
         if written.finished:
             written.forget_at = order.forget_at or ctx.now + self.kept
-        self.store.put_order(view, pharmacy_id, prescription_id, written)
+        # An order that left nothing to remember (a forgery, declined before its id is kept) is
+        # not stored: forgeries under ever new codes would otherwise fill the table.
+        if timers or written.book != OrderBook():
+            self.store.put_order(view, pharmacy_id, prescription_id, written)
         if stock != current:
             self.store.put_stock(view, pharmacy_id, stock)
         return ready

@@ -10,6 +10,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from rxsim.domain.prescription import Issue
+from rxsim.domain.reasons import Reason
+from rxsim.fhir import signing
 from rxsim.messaging.outgoing import Outgoing
 from schemas import topics
 from schemas.envelope import Envelope
@@ -46,12 +49,14 @@ def report(
     reason: str | None = None,
     dispenses: list[dict[str, Any]] | None = None,
     sold: dict[str, float] | None = None,
+    reason_code: Reason | None = None,
 ) -> Outgoing:
     data = PharmacyUpdated(
         prescription_id=order.prescription_id,
         pharmacy_id=order.pharmacy_id,
         kind=kind,
         reason=reason,
+        reason_code=reason_code,
         dispenses=dispenses or [],
         sold=sold or {},
     )
@@ -81,14 +86,32 @@ def plan_for(order: OrderPlaced, ctx: Context) -> Plan:
     return Plan(preparation)  # a real citizen collects at the counter (POST .../pickups)
 
 
+def not_from_the_coordinator(event: Envelope, ctx: Context, what: str) -> Issue | None:
+    """Why `event` (an order, or a cancellation) is not shown to be the coordinator's, as it
+    sent it, or None when it is."""
+    if not (event.signature or ctx.require_signatures):
+        return None  # a pilot that does not require signatures; one that is there is checked
+    return signing.verify(event.data, event.signature, ctx.keys, signing.COORDINATOR, what)
+
+
 def take_order(
     book: OrderBook, event: Envelope, order: OrderPlaced, stock: Stock, ctx: Context
 ) -> Outcome:
-    """pharmacy.orders: check stock and lots; accept (take the stock) and start preparing, or
-    decline. A lot the batch registry forbids is quarantined and the ministry alerted.
-    An order delivered again, or one this pharmacy already took, changes nothing; one whose
-    prescription was cancelled or has expired is returned."""
+    """pharmacy.orders: check that the coordinator signed it, then stock and lots; accept
+    (take the stock) and start preparing, or decline. A lot the batch registry forbids is
+    quarantined and the ministry alerted. An order delivered again, or one this pharmacy
+    already took, changes nothing; one whose prescription was cancelled or has expired is
+    returned."""
     correlation_id, pharmacy_id = event.correlationid, order.pharmacy_id
+    # Checked before the order's id is remembered, so that a forgery sent under the id of the
+    # coordinator's order cannot make the genuine one pass for a repeat.
+    forged = not_from_the_coordinator(event, ctx, "order")
+    if forged is not None:
+        why = (
+            f"Đơn đặt thuốc không có chữ ký hợp lệ của hệ thống điều phối, không bán "
+            f"(declined: not signed by the coordinator as sent: {forged.message})"
+        )
+        return Outcome([report(order, "declined", correlation_id, why, reason_code=forged.code)])
     if not book.first_time(event.id) or book.already_taken(order):
         return Outcome()
     if order.prescription_id in book.cancelled_before_order:
@@ -132,7 +155,11 @@ def cancel_order(
 ) -> Outcome:
     """pharmacy.cancellations: return an order not yet dispensed to stock (it is reported
     `returned` when its preparation ends); one already dispensed stands. The coordinator asks
-    this also when the prescription expires; a cancellation delivered again changes nothing."""
+    this also when the prescription expires; a cancellation delivered again changes nothing,
+    and so does one the coordinator did not sign (anyone could otherwise stop any sale)."""
+    forged = not_from_the_coordinator(event, ctx, "cancellation")
+    if forged is not None:
+        return Outcome(note=f"cancellation not taken: {forged.code}: {forged.message}")
     if not book.first_time(event.id):
         return Outcome()
     holding = book.in_hand.get(request.prescription_id)

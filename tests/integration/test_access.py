@@ -3,6 +3,7 @@ reading or redirecting someone's prescription, a hospital acting as another, any
 the operator's endpoints) is refused with its status and reason code, and changes nothing."""
 
 import random
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,15 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
+from rxsim import fhir
 from rxsim.domain.reference.country import DRUG_BY_CODE
-from rxsim.fhir import synthetic
+from rxsim.fhir import signing, synthetic
 from rxsim.messaging import codec, tokens
 from rxsim.messaging.tokens import Role
 from rxsim.scenario import load
 from rxsim.tools import hostile
 from rxsim.tools.stack import Stack
 from schemas import topics
-from schemas.events import CancellationRequested, Fulfilment, PharmacyChosen
+from schemas.events import CancellationRequested, Fulfilment, Item, OrderPlaced, PharmacyChosen
 from tests.integration.conftest import NewCode
 from tests.support.stack_client import STACK_SCENARIO, StackClient, eventually
 
@@ -200,6 +202,72 @@ def test_the_coordinator_refuses_a_cancellation_its_facility_did_not_sign(
     [refused] = shown["refused"]
     assert (refused["request"], refused["reason_code"]) == ("cancel", "SIGNATURE_MISSING")
     assert shown["state"] == "AVAILABLE"
+
+
+def an_order(code: str, drug_code: str = "VD-25123-18", quantity: float = 10) -> dict[str, Any]:
+    """An order as the coordinator would place it at PHARMACY, for pickup."""
+    drug = DRUG_BY_CODE[drug_code]
+    order = OrderPlaced(
+        prescription_id=code,
+        pharmacy_id=PHARMACY,
+        fulfilment=Fulfilment.PICKUP,
+        items=[Item(drug_code=drug_code, name=drug.name, quantity=quantity, unit=drug.unit)],
+        task=fhir.fulfilment_task(code, PHARMACY, datetime.now(UTC)),
+        medication_requests=[{"resourceType": "MedicationRequest", "status": "active"}],
+    )
+    return order.model_dump(mode="json", exclude_none=True)
+
+
+MORPHINE = next(code for code, drug in DRUG_BY_CODE.items() if drug.generic == "morphine")
+FORGED_ORDERS = {
+    "unsigned": (None, {}, "SIGNATURE_MISSING"),
+    "ten times the quantity": ("coordinator", {"quantity": 100}, "SIGNATURE_INVALID"),
+    "morphine instead": ("coordinator", {"drug_code": MORPHINE}, "SIGNATURE_INVALID"),
+    "signed by a hospital": (HANOI.code, {}, "SIGNATURE_FACILITY_MISMATCH"),
+}
+
+
+@pytest.mark.parametrize(
+    ("signer", "changed", "reason_code"), FORGED_ORDERS.values(), ids=list(FORGED_ORDERS)
+)
+def test_a_pharmacy_declines_an_order_the_coordinator_did_not_sign_and_dispenses_nothing(
+    client: StackClient,
+    new_code: NewCode,
+    signer: str | None,
+    changed: dict[str, Any],
+    reason_code: str,
+) -> None:
+    # Given a real prescription, waiting in the patient's app
+    code = new_code(HANOI.code)
+    submission = available(client, code)
+    # And an order for it, signed as the stack's coordinator (or a hospital) signs, if at all,
+    # then changed on the way
+    order = an_order(code)
+    seed = load(str(STACK_SCENARIO)).seed
+    signature = signing.simulated_signer(seed, signer).sign(order) if signer is not None else None
+    sent = an_order(code, **changed)
+    story = str(uuid.uuid4())  # this forgery's own correlation id: others write forgeries too
+    event = codec.new_event(
+        topics.PHARMACY_ORDERS, source="rxsim/coordinator", subject=code, data=sent,
+        correlation_id=story, signature=signature,
+    )  # fmt: skip
+
+    # When anyone who reaches the broker writes it on pharmacy.orders
+    message = hostile.Hostile(
+        "a forged order", topics.PHARMACY_ORDERS.name, PHARMACY.encode(), codec.encode(event)
+    )
+    hostile.produce(client.stack.bootstrap, [message])
+
+    # Then the pharmacy declines it, saying why, and takes, sells and prepares nothing for it
+    def reports() -> list[dict[str, Any]]:
+        return [e["data"] for t, e in client.events(story) if t == topics.PHARMACY_EVENTS.name]
+
+    [declined] = eventually(reports, bool, f"the pharmacy's answer to the forged order of {code}")
+    assert (declined["kind"], declined.get("reason_code")) == ("declined", reason_code)
+    assert declined["prescription_id"] == code
+    # And the real prescription is not touched: still waiting for the patient's choice
+    assert client.submission(submission)["state"] == "AVAILABLE"
+    assert [r["kind"] for r in reports()] == ["declined"]
 
 
 OPERATORS_ONLY = [

@@ -123,14 +123,18 @@ def envelope(
     signed: bool = True,
 ) -> Envelope:
     """An envelope of `topic`; a prescription on rx.issued, or its cancellation on rx.cancel,
-    is signed as its hospital signs it, unless `signed` is False."""
+    is signed as its hospital signs it, and an order or its cancellation sent to a pharmacy as
+    the coordinator signs it, unless `signed` is False."""
     event_id = event_id or new_id()
     body = data.model_dump(mode="json", exclude_none=True) if isinstance(data, BaseModel) else data
+    signature: str | None
     if signed and topic == topics.RX_CANCEL:
         # A prescription code begins with its facility's code: that facility signs.
         signature = signing.simulated_signer(SEED, subject[:5]).sign(body)
     elif signed and topic == topics.RX_ISSUED:
         signature = signing.simulated_signature(body, SEED, validated=_valid(body))
+    elif signed and topic in (topics.PHARMACY_ORDERS, topics.PHARMACY_CANCELLATIONS):
+        signature = signing.coordinator_signer(SEED).sign(body)
     else:
         signature = None
     return Envelope(
@@ -201,6 +205,7 @@ def context(
         facilities=COUNTRY.hospital_by_code,
         keys=KEYS,
         require_signatures=require_signatures,
+        signer=signing.coordinator_signer(SEED),
     )
 
 

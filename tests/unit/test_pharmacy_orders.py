@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from rxsim.domain.reference.catalog import BATCH_BY_LOT
 from rxsim.domain.reference.country import DRUGS
+from rxsim.fhir import signing
 from rxsim.scenario import Behaviour
 from schemas import topics
 from schemas.envelope import Envelope
@@ -34,7 +35,9 @@ CLEAN = Behaviour(suspicious_stock_share=0.0, courier_failure_rate=0.0)
 
 
 def context(behaviour: Behaviour = CLEAN, seed: int = make.SEED) -> Context:
-    return Context(now=make.T0, seed=seed, behaviour=behaviour)
+    return Context(
+        now=make.T0, seed=seed, behaviour=behaviour, keys=signing.coordinator_keys(make.SEED)
+    )
 
 
 def an_order(fulfilment: Fulfilment = Fulfilment.PICKUP, simulated: bool = False) -> OrderPlaced:

@@ -2,6 +2,7 @@
 nothing (by event id, and by what the book already holds), and a prescription whose validity
 is over, or that the coordinator cancelled on expiry, is returned, never dispensed."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from schemas import topics
@@ -34,7 +35,7 @@ def valid_until(order: OrderPlaced, hours: float) -> OrderPlaced:
 
 
 def later(hours: float) -> Context:
-    return Context(now=make.T0 + timedelta(hours=hours), seed=make.SEED, behaviour=CLEAN)
+    return replace(context(CLEAN), now=make.T0 + timedelta(hours=hours))
 
 
 # --- the same order again -----------------------------------------------------------------

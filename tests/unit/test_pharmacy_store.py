@@ -274,3 +274,18 @@ def test_the_orders_held_grow_with_what_is_in_flight_not_with_the_history() -> N
         stack.forget_due(KEPT / 50)
         held.append(stack.orders_held())
     assert held[-1] <= 1.1 * held[100]
+
+
+def test_a_forged_order_is_declined_and_leaves_nothing_stored() -> None:
+    # Given a stack, and orders nobody signed, each for a code of its own
+    stack = Stack()
+    for n in range(3):
+        order = an_order().model_copy(update={"prescription_id": f"01001forged{n:02d}-c"})
+        event = placed(order).model_copy(update={"signature": None})
+        view = Overlay(stack.table.partition(0))
+        # When the pharmacy receives them, each is declined
+        assert kinds(stack.pharmacies.receive(event, order, view)) == ["declined"]
+        stack.commit(view)
+    # Then nothing is stored for them: forgeries do not fill the table
+    assert stack.orders_held() == 0
+    assert stack.table.get(stock_key(an_order().pharmacy_id)) is None
