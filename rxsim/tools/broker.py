@@ -11,6 +11,7 @@ from pathlib import Path
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from rxsim.messaging.kafka_security import kafka_python_args
 from schemas.topics import ALL_TOPICS
 
 
@@ -119,11 +120,10 @@ def ensure_topics(bootstrap: str, partitions: int, timeout: float = 20.0) -> Non
 def create_topics(bootstrap: str, names: list[str], partitions: int, timeout: float = 20.0) -> None:
     """Create the topics of `names` that do not exist yet."""
     deadline = time.monotonic() + timeout
+    kafka = kafka_python_args(bootstrap)  # wrong settings are refused now, not retried
     while True:
         try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=bootstrap, client_id="rxsim-admin", request_timeout_ms=5000
-            )
+            admin = KafkaAdminClient(**kafka, client_id="rxsim-admin", request_timeout_ms=5000)
             break
         except Exception as exc:
             if time.monotonic() > deadline:
