@@ -48,9 +48,14 @@ def _broker_binary() -> str:
 class EmbeddedBroker:
     """A Tansu broker with in-memory storage on a loopback port, owned by this process."""
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, port: int | None = None, host: str = "127.0.0.1", advertised: str | None = None
+    ) -> None:
         self.host = host
         self.port = port
+        # The address clients are told to connect to, if not the listener's own: a TLS
+        # terminator's in front of it (this broker speaks PLAINTEXT only, README).
+        self.advertised = advertised
         self._proc: subprocess.Popen[bytes] | None = None
         self._log = Path(tempfile.mkstemp(prefix="rxsim-broker-", suffix=".log")[1])
 
@@ -77,7 +82,7 @@ class EmbeddedBroker:
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            f"tcp://{self.advertised}" if self.advertised else url,
             "--storage-engine",
             "memory://tansu/",
         ]
