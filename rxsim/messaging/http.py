@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from rxsim.domain.privacy import masked
+from rxsim.messaging import kafka_security
 from rxsim.messaging.health import Readiness
 from rxsim.messaging.kafka_io import Follower, Publisher
 from rxsim.messaging.settings import STOP_TIMEOUT_S, get_settings
@@ -88,6 +89,10 @@ def answer_invalid_requests(api: FastAPI) -> None:
 def serve(service: str, api: FastAPI) -> None:
     """Run a service's web app on its configured host and port, logging without CCCDs."""
     settings = get_settings()
+    try:  # one line in the service's log now, rather than a traceback from its first client
+        kafka_security.check(kafka_security.from_environment())
+    except kafka_security.KafkaSecurityError as exc:
+        raise SystemExit(f"{service} cannot start: {exc}") from None
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["filters"] = {"personal_data": {"()": MaskPersonalData}}
     for handler in log_config["handlers"].values():

@@ -20,6 +20,7 @@ from rxsim.messaging.codec import (
     encode_bounded,
     new_event,
 )
+from rxsim.messaging.kafka_security import aiokafka_args
 from rxsim.messaging.settings import STOP_TIMEOUT_S
 from schemas import topics
 from schemas.envelope import Envelope
@@ -70,7 +71,7 @@ class Publisher:
     async def start(self) -> None:
         # aiokafka clients bind to the running loop, so they are made here, not at import.
         self._producer = Producer(
-            bootstrap_servers=self.bootstrap, linger_ms=5, client_id=f"rxsim-{self.service}"
+            **aiokafka_args(self.bootstrap), linger_ms=5, client_id=f"rxsim-{self.service}"
         )
         await self._producer.start()
 
@@ -166,7 +167,7 @@ class Follower:
 
     async def start(self) -> None:
         consumer = Consumer(
-            bootstrap_servers=self.bootstrap,
+            **aiokafka_args(self.bootstrap),
             client_id=f"rxsim-{self.service}",
             enable_auto_commit=False,
             fetch_max_wait_ms=self.fetch_max_wait_ms,

@@ -50,6 +50,7 @@ from rxsim.messaging.kafka_io import (
     read_to_end,
     stop_within,
 )
+from rxsim.messaging.kafka_security import aiokafka_args
 from rxsim.messaging.outgoing import Prepared
 from rxsim.messaging.settings import GROUP_SESSION_TIMEOUT_S, STOP_TIMEOUT_S, Settings
 from rxsim.messaging.tables import Overlay, Table, apply_changelog
@@ -119,16 +120,16 @@ class Worker:
 
     async def start(self) -> None:
         # aiokafka clients bind to the running loop, so they are made here, not at import.
-        bootstrap, client_id = self.settings.bootstrap, f"rxsim-{self.service}"
+        kafka, client_id = aiokafka_args(self.settings.bootstrap), f"rxsim-{self.service}"
         self._producer = Producer(
-            bootstrap_servers=bootstrap,
+            **kafka,
             client_id=client_id,
             linger_ms=5,
             max_batch_size=256 * 1024,
         )
         await self._producer.start()
         self._restorer = Consumer(
-            bootstrap_servers=bootstrap,
+            **kafka,
             client_id=f"{client_id}-restore",
             enable_auto_commit=False,
             fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
@@ -137,7 +138,7 @@ class Worker:
         await self._restorer.start()
         await self._ensure_changelog()
         self._consumer = Consumer(
-            bootstrap_servers=bootstrap,
+            **kafka,
             client_id=client_id,
             group_id=f"rxsim-{self.service}",
             enable_auto_commit=False,
@@ -163,7 +164,7 @@ class Worker:
         }
         partitions = max(counts.values(), default=self.settings.partitions)
         admin = AIOKafkaAdminClient(
-            bootstrap_servers=self.settings.bootstrap, client_id=f"rxsim-{self.service}-admin"
+            **aiokafka_args(self.settings.bootstrap), client_id=f"rxsim-{self.service}-admin"
         )
         await admin.start()
         try:

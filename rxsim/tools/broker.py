@@ -11,6 +11,7 @@ from pathlib import Path
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from rxsim.messaging.kafka_security import kafka_python_args
 from schemas.topics import ALL_TOPICS
 
 
@@ -47,9 +48,14 @@ def _broker_binary() -> str:
 class EmbeddedBroker:
     """A Tansu broker with in-memory storage on a loopback port, owned by this process."""
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, port: int | None = None, host: str = "127.0.0.1", advertised: str | None = None
+    ) -> None:
         self.host = host
         self.port = port
+        # The address clients are told to connect to, if not the listener's own: a TLS
+        # terminator's in front of it (this broker speaks PLAINTEXT only, README).
+        self.advertised = advertised
         self._proc: subprocess.Popen[bytes] | None = None
         self._log = Path(tempfile.mkstemp(prefix="rxsim-broker-", suffix=".log")[1])
 
@@ -76,7 +82,7 @@ class EmbeddedBroker:
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            f"tcp://{self.advertised}" if self.advertised else url,
             "--storage-engine",
             "memory://tansu/",
         ]
@@ -119,11 +125,10 @@ def ensure_topics(bootstrap: str, partitions: int, timeout: float = 20.0) -> Non
 def create_topics(bootstrap: str, names: list[str], partitions: int, timeout: float = 20.0) -> None:
     """Create the topics of `names` that do not exist yet."""
     deadline = time.monotonic() + timeout
+    kafka = kafka_python_args(bootstrap)  # wrong settings are refused now, not retried
     while True:
         try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=bootstrap, client_id="rxsim-admin", request_timeout_ms=5000
-            )
+            admin = KafkaAdminClient(**kafka, client_id="rxsim-admin", request_timeout_ms=5000)
             break
         except Exception as exc:
             if time.monotonic() > deadline:

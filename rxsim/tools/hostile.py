@@ -13,6 +13,7 @@ from typing import Any
 from kafka import KafkaProducer
 
 from rxsim.messaging import codec
+from rxsim.messaging.kafka_security import kafka_python_args
 from rxsim.tools import examples
 from rxsim.tools.live import parse
 from rxsim.tools.topic_reader import read
@@ -75,7 +76,7 @@ def hostile_messages(topic: Topic, rng: random.Random) -> list[Hostile]:
 def produce(bootstrap: str, messages: Iterable[Hostile]) -> list[Landed]:
     """Produce each message and wait until the broker has it; where each one landed."""
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap, max_request_size=4 * codec.MAX_MESSAGE_BYTES
+        **kafka_python_args(bootstrap), max_request_size=4 * codec.MAX_MESSAGE_BYTES
     )
     try:
         landed = []

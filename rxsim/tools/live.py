@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rxsim.messaging.codec import Headers, Undecodable, binary_mode_event, decode
+from rxsim.messaging.kafka_security import KafkaSecurityError
 from rxsim.tools.contracts import validation
 from rxsim.tools.stack import running_bootstrap
 from rxsim.tools.topic_reader import BrokerUnreachable, Record, open_consumer, read
@@ -29,6 +30,9 @@ def connect(bootstrap: str | None, err: Console) -> str:
         open_consumer(bootstrap).close()
     except BrokerUnreachable as exc:
         err.print(f"[red]{exc}:[/] {HOW_TO_POINT}")
+        raise typer.Exit(2) from None
+    except KafkaSecurityError as exc:
+        err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     return bootstrap
 

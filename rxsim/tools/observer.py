@@ -7,6 +7,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from rxsim.messaging.codec import Undecodable, decode
 from rxsim.messaging.kafka_io import stop_reading
+from rxsim.messaging.kafka_security import aiokafka_args
 from rxsim.tools.ledger import Ledger
 from schemas import topics
 from schemas.events import CounterfeitSuspected, StatusChanged
@@ -22,7 +23,7 @@ class Observer:
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **aiokafka_args(self.bootstrap),
             enable_auto_commit=False,
             client_id="rxsim-observer",
             fetch_max_wait_ms=100,

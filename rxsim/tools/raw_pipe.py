@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from rxsim.messaging.codec import STRUCTURED
+from rxsim.messaging.kafka_security import aiokafka_args
 from rxsim.tools.broker import create_topics
 
 HOPS = 7  # a prescription crosses about seven services' hops from issue to its end
@@ -43,7 +44,7 @@ async def measure(
     await asyncio.to_thread(create_topics, bootstrap, names, partitions)
     entering = max(1, hop_events // hops)
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=256 * 1024, client_id="rxsim-raw"
+        **aiokafka_args(bootstrap), linger_ms=5, max_batch_size=256 * 1024, client_id="rxsim-raw"
     )
     await producer.start()
     arrived = asyncio.Event()
@@ -71,7 +72,7 @@ async def measure(
 
 async def _consumer(bootstrap: str, topic: str) -> AIOKafkaConsumer:
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="rxsim-raw",
+        **aiokafka_args(bootstrap), enable_auto_commit=False, client_id="rxsim-raw",
         fetch_max_wait_ms=50, auto_offset_reset="earliest",
     )  # fmt: skip
     await consumer.start()

@@ -8,6 +8,7 @@ import time
 from kafka import KafkaProducer, TopicPartition
 
 from rxsim.messaging import codec
+from rxsim.messaging.kafka_security import kafka_python_args
 from rxsim.tools.topic_reader import Record, open_consumer, read
 from schemas.topics import ALL_TOPICS
 
@@ -22,7 +23,7 @@ def replay(bootstrap: str) -> int:
     records.sort(key=lambda r: (r.topic, r.partition, -r.offset))
     # Room for the oversized records a hostile producer may have left on the topics.
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap, max_request_size=4 * codec.MAX_MESSAGE_BYTES
+        **kafka_python_args(bootstrap), max_request_size=4 * codec.MAX_MESSAGE_BYTES
     )
     try:
         for r in records:

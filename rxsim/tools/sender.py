@@ -26,6 +26,7 @@ from rxsim.fhir import signing
 from rxsim.messaging import tokens
 from rxsim.messaging.codec import STRUCTURED, encode_bounded, new_event, now
 from rxsim.messaging.kafka_io import Producer
+from rxsim.messaging.kafka_security import aiokafka_args
 from rxsim.messaging.tokens import Role
 from rxsim.tools import trace_file
 from rxsim.tools.load_profile import Profile
@@ -138,7 +139,7 @@ class _KafkaEntry:
         # coordinator validates those in full.
         self.seed, self.built_here = seed, built_here
         self.producer = Producer(
-            bootstrap_servers=bootstrap,
+            **aiokafka_args(bootstrap),
             linger_ms=5,
             max_batch_size=256 * 1024,  # a batch carries dozens of prescriptions, not three
             client_id="rxsim-load",

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from rxsim.messaging import tokens
+from rxsim.messaging import kafka_security, tokens
 from rxsim.messaging.codec import now
 from rxsim.messaging.settings import (
     GROUP_CONSUMERS,
@@ -164,6 +164,7 @@ class Stack:
     def start(
         self, on_ready: Callable[[str], None] = lambda name: None, timeout: float = 90.0
     ) -> None:
+        self._check_kafka_security()
         for name in SERVICES:
             port = self.settings.port_of(name)
             if port_in_use(port, self.settings.host):
@@ -190,6 +191,20 @@ class Stack:
         except StackError:
             self.stop()
             raise
+
+    def _check_kafka_security(self) -> None:
+        """Refuse, in one line, Kafka security settings that cannot work, before anything starts:
+        the services would each die on them, five times over."""
+        try:
+            security = kafka_security.check(kafka_security.from_environment())
+        except kafka_security.KafkaSecurityError as exc:
+            raise StackError(str(exc)) from None
+        if not self.settings.kafka_bootstrap_servers and security.protocol != "PLAINTEXT":
+            raise StackError(
+                f"{kafka_security.env_name('security_protocol')} is {security.protocol}, but "
+                "the embedded broker speaks PLAINTEXT only (on this machine alone): set "
+                "KAFKA_BOOTSTRAP_SERVERS to a Kafka that offers it, or unset the variable"
+            )
 
     def launch(self, name: str) -> None:
         # Appended, so a restarted service's log keeps what the dead one said.

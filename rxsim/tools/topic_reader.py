@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
+from rxsim.messaging.kafka_security import kafka_python_args
+
 
 class BrokerUnreachable(Exception):
     """No broker answered at the address given."""
@@ -29,9 +31,10 @@ class Record:
 
 
 def open_consumer(bootstrap: str) -> KafkaConsumer:
+    kafka = kafka_python_args(bootstrap)  # outside the try: wrong settings are not "no broker"
     try:
         return KafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **kafka,
             group_id=None,
             enable_auto_commit=False,
             client_id="rxsim-tools",

@@ -15,6 +15,7 @@ from kafka import KafkaProducer
 
 from rxsim import fhir
 from rxsim.fhir import signing
+from rxsim.messaging.kafka_security import kafka_python_args
 from rxsim.scenario import load
 from rxsim.tools.live import parse
 from rxsim.tools.stack import Stack
@@ -84,7 +85,7 @@ def test_a_hospital_system_writing_binary_mode_is_understood(client: StackClient
     )
     message = to_binary(event, JSONFormat())
     assert not message.value.lstrip().startswith(b'{"specversion"')  # the Bundle alone
-    producer = KafkaProducer(bootstrap_servers=client.stack.bootstrap)
+    producer = KafkaProducer(**kafka_python_args(client.stack.bootstrap))
     producer.send(
         topics.RX_ISSUED.name,
         key=code.encode(),

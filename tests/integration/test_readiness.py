@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from rxsim.messaging.codec import encode_bounded, new_event, now
 from rxsim.messaging.health import STARTING
 from rxsim.messaging.kafka_io import Follower, Publisher
+from rxsim.messaging.kafka_security import aiokafka_args
 from rxsim.messaging.settings import READY_MAX_LAG
 from rxsim.tools.broker import EmbeddedBroker, ensure_topics
 from schemas import topics
@@ -45,7 +46,7 @@ async def eventually(until: Callable[[], bool], what: str, seen: Callable[[], An
 async def write_at_once(bootstrap: str, values: list[bytes]) -> None:
     """One record batch: the broker's end moves past all of them in one step, so the
     follower's next fetch answer says how far behind it is, exactly."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_batch_size=1024 * 1024)
+    producer = AIOKafkaProducer(**aiokafka_args(bootstrap), max_batch_size=1024 * 1024)
     await producer.start()
     try:
         batch = producer.create_batch()

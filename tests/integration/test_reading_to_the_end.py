@@ -12,6 +12,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from rxsim.messaging.kafka_io import Consumer, Producer
+from rxsim.messaging.kafka_security import aiokafka_args
 from rxsim.messaging.worker import Worker
 from rxsim.tools.stack import Stack
 from rxsim.tools.topic_reader import read
@@ -26,9 +27,9 @@ def _nothing(*_: object) -> list:
 async def test_every_partition_comes_back_with_each_keys_last_value(stack: Stack) -> None:
     settings = stack.settings
     worker = Worker(f"restore-{uuid.uuid4().hex[:8]}", settings, [topics.RX_ISSUED], "t", _nothing)
-    worker._restorer = Consumer(bootstrap_servers=stack.bootstrap, enable_auto_commit=False)
+    worker._restorer = Consumer(**aiokafka_args(stack.bootstrap), enable_auto_commit=False)
     await worker._restorer.start()
-    producer = Producer(bootstrap_servers=stack.bootstrap, linger_ms=5)
+    producer = Producer(**aiokafka_args(stack.bootstrap), linger_ms=5)
     await producer.start()
     try:
         await worker._ensure_changelog()
@@ -72,11 +73,11 @@ async def test_every_partition_comes_back_with_each_keys_last_value(stack: Stack
 @pytest.mark.asyncio
 async def test_the_tools_read_every_record_of_a_last_batch(stack: Stack) -> None:
     name = f"reading-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap)
+    admin = AIOKafkaAdminClient(**aiokafka_args(stack.bootstrap))
     await admin.start()
     await admin.create_topics([NewTopic(name, 1, 1)])
     await admin.close()
-    producer = Producer(bootstrap_servers=stack.bootstrap)
+    producer = Producer(**aiokafka_args(stack.bootstrap))
     await producer.start()
     try:
         # Two record batches, 0-498 and 499-508: the tools' reader hands out 500 records a

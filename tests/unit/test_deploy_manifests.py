@@ -2,8 +2,9 @@
 KafkaTopic, every service is in docker-compose.yml and in the Kubernetes manifests, with the
 ports of rxsim/messaging/settings.py.
 
-The files are read as plain text: PyYAML is not a dependency of this project, and nothing here
-needs more than the lines the manifests are written with.
+The files are read as plain text: nothing here needs more than the lines the manifests are
+written with (that each parses as YAML, and the opt-in SASL_SSL files, are checked in
+tests/unit/test_deploy_kafka_security.py).
 """
 
 import importlib
