@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from rxsim.domain.reasons import Reason
 from rxsim.messaging import tokens
@@ -39,10 +40,28 @@ SCHEMES = {
     )
     for role in Role
 }
+
+
+class RefusalBody(BaseModel):
+    """What a refused caller is told: the reason code and its meaning, never the token."""
+
+    reason_code: str
+    detail: str
+
+
 REFUSALS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no valid token: `reason_code` TOKEN_MISSING, TOKEN_INVALID, …"},
-    403: {"description": "a valid token without the right: `reason_code` says which"},
-    429: {"description": "too many requests from this caller: RATE_LIMITED; see Retry-After"},
+    401: {
+        "description": "no valid token: `reason_code` TOKEN_MISSING, TOKEN_INVALID, …",
+        "model": RefusalBody,
+    },
+    403: {
+        "description": "a valid token without the right: `reason_code` says which",
+        "model": RefusalBody,
+    },
+    429: {
+        "description": "too many requests from this caller: RATE_LIMITED; see Retry-After",
+        "model": RefusalBody,
+    },
 }
 
 Credentials = HTTPAuthorizationCredentials | None

@@ -31,6 +31,25 @@ BUNDLE_BODY = {
 }
 
 
+# An OperationOutcome, as this FHIR edge answers every refusal (the hospital's own schema of
+# it: enough for a client to find the issues and their reason codes).
+OUTCOME = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"const": "OperationOutcome"},
+        "issue": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+    },
+}
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": answer["description"],
+        "content": {FHIR_JSON: {"schema": OUTCOME}},
+    }
+    for status, answer in security.REFUSALS.items()
+}
+
+
 class CancelBody(BaseModel):
     reason: str = Field(default="cancelled by prescriber", max_length=500)
 
@@ -83,7 +102,7 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
         tags=["prescriptions"],
         openapi_extra=BUNDLE_BODY,
         responses={
-            **security.REFUSALS,
+            **REFUSALS,
             400: {"description": "not JSON (OperationOutcome)"},
             413: {"description": "too large (OperationOutcome)"},
             422: {"description": "not a valid prescription (OperationOutcome)"},
@@ -128,7 +147,7 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
             headers={"Location": status_url},
         )
 
-    @router.get("/submissions/{submission_id}", tags=["prescriptions"], responses=security.REFUSALS)
+    @router.get("/submissions/{submission_id}", tags=["prescriptions"], responses=REFUSALS)
     async def read_submission(
         submission_id: str, caller: Caller = facility_or_operator
     ) -> dict[str, Any]:
@@ -142,9 +161,7 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
             _own(caller, submission)
             return submission.as_dict()
 
-    @router.get(
-        "/prescriptions/{prescription_id}", tags=["prescriptions"], responses=security.REFUSALS
-    )
+    @router.get("/prescriptions/{prescription_id}", tags=["prescriptions"], responses=REFUSALS)
     async def read_prescription(
         prescription_id: str, caller: Caller = facility_or_operator
     ) -> dict[str, Any]:
@@ -161,7 +178,7 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
         "/prescriptions/{prescription_id}/cancel",
         status_code=202,
         tags=["prescriptions"],
-        responses=security.REFUSALS,
+        responses=REFUSALS,
     )
     async def cancel_prescription(
         prescription_id: str, body: CancelBody | None = None, caller: Caller = facility
@@ -182,7 +199,7 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
         status_code=202,
         tags=["generator"],
         responses={
-            **security.REFUSALS,
+            **REFUSALS,
             409: {"description": "a run is already going"},
             503: {"description": "still catching up with the broker after a start"},
         },
@@ -205,7 +222,7 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
     @router.delete(
         "/generator/runs/current",
         tags=["generator"],
-        responses={**security.REFUSALS, 404: {"description": "no generator run is going"}},
+        responses={**REFUSALS, 404: {"description": "no generator run is going"}},
     )
     async def stop_generator(caller: Caller = operator) -> dict[str, Any]:
         """Stop the generator run going: it issues nothing more (what it issued goes on)."""
@@ -215,7 +232,7 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
             except NoRunGoing:
                 raise HTTPException(404, "no generator run is going") from None
 
-    @router.get("/generator/runs/current", tags=["generator"], responses=security.REFUSALS)
+    @router.get("/generator/runs/current", tags=["generator"], responses=REFUSALS)
     async def read_generator(_: Caller = operator) -> dict[str, Any]:
         """Progress of the latest generator run."""
         if desk.current_run is None:

@@ -48,6 +48,17 @@ def available(client: StackClient, code: str) -> str:
     return client.post_until_available(bundle, PATIENT.cccd, code)
 
 
+def recorded(
+    client: StackClient, who: str, request: str, reason: str, code: str | None = None
+) -> None:
+    """The refusal is on record in the audit (rx.audit), as `rxsim audit` shows it."""
+    eventually(
+        lambda: client.audited(who, request, reason, code),
+        bool,
+        f"{who}'s refused {request} ({reason}) in the audit",
+    )
+
+
 def reason(response: httpx.Response) -> str:
     return str(response.json()["reason_code"])
 
@@ -74,6 +85,7 @@ def test_a_stranger_cannot_list_someone_elses_prescriptions(
     assert anonymous.headers["www-authenticate"] == "Bearer"
     mine = client["citizen_app"].get(theirs, headers=client.citizen(PATIENT.cccd))
     assert code in [rx["prescription_id"] for rx in mine.json()]
+    recorded(client, STRANGER.cccd, "GET /citizens/{cccd}/prescriptions", "OTHER_CITIZEN")
 
 
 def test_a_stranger_cannot_choose_delivery_of_someone_elses_prescription(
@@ -99,6 +111,9 @@ def test_a_stranger_cannot_choose_delivery_of_someone_elses_prescription(
     assert by_mine.status_code == 404  # not in the stranger's app: nothing to choose
     assert client.submission(submission)["state"] == "AVAILABLE"
     assert "citizen.choices" not in [topic for topic, _ in client.events(submission)]
+    choice = "POST /citizens/{cccd}/prescriptions/{prescription_id}/choice"
+    recorded(client, STRANGER.cccd, choice, "OTHER_CITIZEN", code)
+    recorded(client, STRANGER.cccd, choice, "NOT_FOUND", code)
 
 
 def test_the_coordinator_refuses_a_choice_made_in_another_citizens_name(
@@ -156,6 +171,8 @@ def test_a_hospital_cannot_post_as_another_facility(client: StackClient, new_cod
     assert (as_operator.status_code, fhir_reason(as_operator)) == (403, "WRONG_AUDIENCE")
     unknown = client["hospital"].get(f"/prescriptions/{code}", headers=client.operator)
     assert unknown.status_code == 404  # nothing was sent
+    recorded(client, OTHER_HOSPITAL.code, "POST /prescriptions", "OTHER_FACILITY", code)
+    recorded(client, "operator", "POST /prescriptions", "WRONG_AUDIENCE")
 
 
 def test_a_hospital_cannot_cancel_or_read_another_facilitys_prescription(
@@ -173,6 +190,11 @@ def test_a_hospital_cannot_cancel_or_read_another_facilitys_prescription(
     own = client["hospital"].get(f"/submissions/{submission}", headers=client.facility(HANOI.code))
     assert own.json()["state"] == "AVAILABLE"
     assert all(topic != "rx.cancel" for topic, _ in client.events(submission))
+    cancelling = "POST /prescriptions/{prescription_id}/cancel"
+    recorded(client, OTHER_HOSPITAL.code, cancelling, "OTHER_FACILITY", code)
+    recorded(
+        client, OTHER_HOSPITAL.code, "GET /submissions/{submission_id}", "OTHER_FACILITY", code
+    )
 
 
 def test_the_coordinator_refuses_a_cancellation_its_facility_did_not_sign(
@@ -270,23 +292,25 @@ def test_a_pharmacy_declines_an_order_the_coordinator_did_not_sign_and_dispenses
     assert [r["kind"] for r in reports()] == ["declined"]
 
 
-OPERATORS_ONLY = [
-    ("hospital", "POST", "/generator/runs"),
-    ("hospital", "GET", "/generator/runs/current"),
-    ("coordinator", "GET", "/stats"),
-    ("coordinator", "GET", "/prescriptions/01001abcdefg-c"),
-    ("pharmacy", "GET", f"/pharmacies/{PHARMACY}/stock"),
+OPERATORS_ONLY = [  # service, method, path, and the route it takes (as the audit names it)
+    ("hospital", "POST", "/generator/runs", "/generator/runs"),
+    ("hospital", "GET", "/generator/runs/current", "/generator/runs/current"),
+    ("coordinator", "GET", "/stats", "/stats"),
+    ("coordinator", "GET", "/prescriptions/01001abcdefg-c", "/prescriptions/{prescription_id}"),
+    ("pharmacy", "GET", f"/pharmacies/{PHARMACY}/stock", "/pharmacies/{pharmacy_id}/stock"),
 ]
 
 
-@pytest.mark.parametrize(("service", "method", "path"), OPERATORS_ONLY)
+@pytest.mark.parametrize(("service", "method", "path", "route"), OPERATORS_ONLY)
 def test_operator_endpoints_refuse_anyone_without_an_operator_token(
-    client: StackClient, service: str, method: str, path: str
+    client: StackClient, service: str, method: str, path: str, route: str
 ) -> None:
     def ask(headers: dict[str, str]) -> httpx.Response:
         return client[service].request(method, path, json={"count": 1}, headers=headers)
 
     citizen_token = client.citizen(PATIENT.cccd)
+    request = f"{method} {route}"
+    before = client.audited("127.0.0.1", request, "TOKEN_MISSING")
     anonymous, forged = ask({}), ask({"Authorization": "Bearer not.a.token"})
     as_citizen = ask(citizen_token)
 
@@ -296,6 +320,13 @@ def test_operator_endpoints_refuse_anyone_without_an_operator_token(
     assert citizen_token["Authorization"].removeprefix("Bearer ") not in as_citizen.text
     if method == "GET":  # an operator gets in (a run is not started here: it would load all)
         assert ask(client.operator).status_code in (200, 404)
+    # and whoever tried is on record: known by address without a token, by token with one
+    eventually(
+        lambda: client.audited("127.0.0.1", request, "TOKEN_MISSING"),
+        lambda count: count > before,
+        f"the refused {request} without a token in the audit",
+    )
+    recorded(client, PATIENT.cccd, request, "WRONG_AUDIENCE")
 
 
 def reason_of(response: httpx.Response) -> str:
@@ -313,6 +344,8 @@ def test_a_pharmacy_records_pickups_at_its_own_counter_only(client: StackClient)
     )
 
     assert (response.status_code, reason(response)) == (403, "OTHER_PHARMACY")
+    pickup = "POST /pharmacies/{pharmacy_id}/pickups/{prescription_id}"
+    recorded(client, other, pickup, "OTHER_PHARMACY", "01001abcdefg-c")
 
 
 def test_a_one_time_code_signs_in_once_and_a_wrong_one_says_why(client: StackClient) -> None:

@@ -13,7 +13,7 @@ from rxsim.messaging.tokens import Role
 from rxsim.tools.live import parse
 from rxsim.tools.stack import Stack
 from rxsim.tools.topic_reader import read
-from schemas.topics import ALL_TOPICS
+from schemas.topics import ALL_TOPICS, RX_AUDIT
 
 T = TypeVar("T")
 # The scenario the stack fixture runs: the pilot, with clinics onboarded too.
@@ -126,3 +126,25 @@ class StackClient:
             if (event := parse(record.value)) and event.get("correlationid") == correlation_id
         ]
         return sorted(found, key=lambda pair: pair[1]["time"])
+
+    def audited(
+        self, who: str, request: str, reason: str, prescription_id: str | None = None
+    ) -> int:
+        """How many refusals of `request` (the route, as "GET /stats") to `who` (a CCCD, a
+        facility, a pharmacy, "operator", or the address of a caller without a token) for
+        `reason` are recorded on rx.audit (about `prescription_id`, if given)."""
+        count = 0
+        for record in read(self.stack.bootstrap, [RX_AUDIT.name]):
+            data = (parse(record.value) or {}).get("data") or {}
+            event = data.get("audit_event") or {}
+            if prescription_id is not None and data.get("prescription_id") != prescription_id:
+                continue
+            asked = [e.get("description") for e in event.get("entity", [])]
+            caller = event.get("agent", [{}])[0].get("who", {}).get("identifier", {})
+            if (
+                caller.get("value") == who
+                and request in asked
+                and event.get("outcomeDesc") == (reason)
+            ):
+                count += 1
+        return count
