@@ -122,14 +122,16 @@ def from_environment() -> KafkaSecurity:
     return KafkaSecurity()
 
 
+def _common(bootstrap: str, security: KafkaSecurity | None) -> tuple[KafkaSecurity, dict[str, Any]]:
+    """The settings checked, and what both client libraries take alike."""
+    chosen = check(security or from_environment())
+    return chosen, {"bootstrap_servers": bootstrap, "security_protocol": chosen.protocol}
+
+
 def aiokafka_args(bootstrap: str, security: KafkaSecurity | None = None) -> dict[str, Any]:
     """What an aiokafka consumer, producer or admin client needs to reach `bootstrap`
     (`security`: by default, the environment's)."""
-    chosen = check(security or from_environment())
-    args: dict[str, Any] = {
-        "bootstrap_servers": bootstrap,
-        "security_protocol": chosen.protocol,
-    }
+    chosen, args = _common(bootstrap, security)
     if chosen.uses_tls:
         args["ssl_context"] = tls_context(chosen)
     if chosen.uses_sasl:
@@ -140,11 +142,7 @@ def aiokafka_args(bootstrap: str, security: KafkaSecurity | None = None) -> dict
 def kafka_python_args(bootstrap: str, security: KafkaSecurity | None = None) -> dict[str, Any]:
     """What a kafka-python consumer, producer or admin client needs to reach `bootstrap`
     (`security`: by default, the environment's)."""
-    chosen = check(security or from_environment())
-    args: dict[str, Any] = {
-        "bootstrap_servers": bootstrap,
-        "security_protocol": chosen.protocol,
-    }
+    chosen, args = _common(bootstrap, security)
     if chosen.uses_tls:
         tls_context(chosen)  # the files are read later, deep in a client: fail here instead
         args |= {

@@ -13,7 +13,7 @@ from rxsim.messaging import security, tokens
 from rxsim.messaging.codec import now
 from rxsim.messaging.limits import Limit, RateLimiter
 from rxsim.messaging.tokens import Caller, Role
-from schemas.events import Fulfilment
+from schemas.events import Fulfilment, PrescriptionAvailable
 from services.citizen_app import inbox as decisions
 from services.citizen_app.signin import CODE_LIFETIME, CodeRefused
 
@@ -101,6 +101,14 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
     def own(caller: Caller, cccd: str) -> None:
         tokens.refuse_other(caller, Role.CITIZEN, cccd, Reason.OTHER_CITIZEN)
 
+    def theirs(caller: Caller, cccd: str, prescription_id: str) -> PrescriptionAvailable:
+        """The citizen's prescription, if the caller is that citizen (403) and has it (404)."""
+        own(caller, cccd)
+        rx = inbox.find(cccd, prescription_id)
+        if rx is None:
+            raise HTTPException(404, "no such prescription in this citizen's app")
+        return rx
+
     @api.get("/citizens/{cccd}/prescriptions", tags=["citizens"], responses=security.REFUSALS)
     async def list_prescriptions(cccd: Cccd, caller: Caller = citizen) -> list[dict[str, Any]]:
         """The citizen's prescriptions, newest state first known (the token's CCCD only)."""
@@ -122,10 +130,7 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
         async with audit.recording(
             caller, Action.READ, what, prescription_id=prescription_id, citizen_id=cccd
         ):
-            own(caller, cccd)
-            rx = inbox.find(cccd, prescription_id)
-            if rx is None:
-                raise HTTPException(404, "no such prescription in this citizen's app")
+            rx = theirs(caller, cccd, prescription_id)
             return inbox.view(rx)
 
     @api.post(
@@ -143,10 +148,7 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
         async with audit.recording(
             caller, Action.UPDATE, what, prescription_id=prescription_id, citizen_id=cccd
         ):
-            own(caller, cccd)
-            rx = inbox.find(cccd, prescription_id)
-            if rx is None:
-                raise HTTPException(404, "no such prescription in this citizen's app")
+            rx = theirs(caller, cccd, prescription_id)
             refused = decisions.refusal(inbox, rx, body.pharmacy_id, body.fulfilment, citizens.ctx)
             if refused is not None:
                 raise HTTPException(*refused)

@@ -161,6 +161,14 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
             _own(caller, submission)
             return submission.as_dict()
 
+    def own_prescription(caller: Caller, prescription_id: str) -> Submission:
+        """The accepted submission of this code, if the caller may act on it (404, 403)."""
+        submission = desk.view.by_code(prescription_id)
+        if submission is None:
+            raise HTTPException(404, "no such prescription sent or seen here")
+        _own(caller, submission)
+        return submission
+
     @router.get("/prescriptions/{prescription_id}", tags=["prescriptions"], responses=REFUSALS)
     async def read_prescription(
         prescription_id: str, caller: Caller = facility_or_operator
@@ -168,10 +176,7 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
         """The state of the prescription with this code (its accepted submission)."""
         what = "GET /prescriptions/{prescription_id}"
         async with audit.recording(caller, Action.READ, what, prescription_id=prescription_id):
-            submission = desk.view.by_code(prescription_id)
-            if submission is None:
-                raise HTTPException(404, "no such prescription sent or seen here")
-            _own(caller, submission)
+            submission = own_prescription(caller, prescription_id)
             return submission.as_dict()
 
     @router.post(
@@ -187,10 +192,7 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
         only its own facility may."""
         what = "POST /prescriptions/{prescription_id}/cancel"
         async with audit.recording(caller, Action.UPDATE, what, prescription_id=prescription_id):
-            submission = desk.view.by_code(prescription_id)
-            if submission is None:
-                raise HTTPException(404, "no such prescription sent or seen here")
-            _own(caller, submission)
+            submission = own_prescription(caller, prescription_id)
             await desk.cancel(submission, (body or CancelBody()).reason)
         return {"prescription_id": prescription_id, "status": "cancellation requested"}
 
