@@ -100,7 +100,23 @@ def _print_endpoints(stack: Stack) -> None:
     for name, url in stack.urls().items():
         table.add_row(name, url, f"{url}/docs")
     console.print(table)
+    _print_citizen_page(stack)
     console.print(f"logs: {stack.log_dir}")
+
+
+def _print_citizen_page(stack: Stack) -> None:
+    """Where a person follows a prescription: the citizen's page, signed in with a CCCD."""
+    chosen = scenarios.load(stack.settings.scenario, stack.settings.speedup)
+    onboarded = {
+        chosen.country.facility_by_code[code].province for code in chosen.onboarded_facilities
+    }
+    someone = next((c for c in chosen.country.citizens if c.province in onboarded), None)
+    example = f", e.g. {someone.cccd}" if someone else ""
+    console.print(
+        f"citizen page (VNeID, Vietnamese): {stack.settings.url_of('citizen_app')}/app "
+        f"— sign in with a CCCD of the scenario's citizens{example}; the one-time code is shown",
+        soft_wrap=True,
+    )
 
 
 def _print_how_to_sign_in(stack: Stack) -> None:
@@ -206,6 +222,7 @@ def demo(
     )
     stack = Stack(settings)
     _start(stack)
+    _print_citizen_page(stack)
     console.print(f"logs: {stack.log_dir}")
     console.print(  # the demo's own stack: `rxsim token` knows only `rxsim up`'s
         f"operator token while it runs (Authorization: Bearer …): {stack.token()}",

@@ -66,12 +66,24 @@ class Settings(BaseSettings):
     coordinator_port: int = 8082
     pharmacy_port: int = 8083
     citizen_app_port: int = 8084
+    pharmacy_url: str | None = Field(
+        default=None,
+        description="where the citizen app asks the pharmacy service which pharmacies have a "
+        "prescription's drugs; unset: the pharmacy port on this host",
+    )
 
     def port_of(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))
 
     def url_of(self, service: str) -> str:
         return f"http://{self.host}:{self.port_of(service)}"
+
+    @property
+    def pharmacy_api(self) -> str:
+        if self.pharmacy_url:
+            return self.pharmacy_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # listens on all
+        return f"http://{host}:{self.pharmacy_port}"
 
     @property
     def token_secret(self) -> str:

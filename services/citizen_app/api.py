@@ -16,6 +16,7 @@ from rxsim.messaging.tokens import Caller, Role
 from schemas.events import Fulfilment, PrescriptionAvailable
 from services.citizen_app import inbox as decisions
 from services.citizen_app.signin import CODE_LIFETIME, CodeRefused
+from services.citizen_app.wording import display
 
 if TYPE_CHECKING:  # the composition root imports this module, not the other way at run time
     from services.citizen_app.bootstrap import CitizenApp
@@ -42,6 +43,11 @@ class ChoiceBody(BaseModel):
         if self.fulfilment == Fulfilment.DELIVERY and not self.address:
             raise ValueError("home delivery needs an address")
         return self
+
+
+def shown(view: dict[str, Any]) -> dict[str, Any]:
+    """A prescription as the API gives it, with what the citizen's page says of it."""
+    return {**view, "display": display(view)}
 
 
 # A person asks for a code now and then, not in a stream: ten in a row, then one every 10 s.
@@ -115,7 +121,7 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
         what = "GET /citizens/{cccd}/prescriptions"
         async with audit.recording(caller, Action.READ, what, citizen_id=cccd):
             own(caller, cccd)
-            return [inbox.view(rx) for rx in inbox.by_citizen.get(cccd, {}).values()]
+            return [shown(view) for view in inbox.listing(cccd)]
 
     @api.get(
         "/citizens/{cccd}/prescriptions/{prescription_id}",
@@ -130,8 +136,30 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
         async with audit.recording(
             caller, Action.READ, what, prescription_id=prescription_id, citizen_id=cccd
         ):
+            own(caller, cccd)
+            view = inbox.read(cccd, prescription_id)
+            if view is None:
+                raise HTTPException(404, "no such prescription in this citizen's app")
+            return shown(view)
+
+    @api.get(
+        "/citizens/{cccd}/prescriptions/{prescription_id}/pharmacies",
+        tags=["citizens"],
+        responses={**security.REFUSALS, 404: {}},
+    )
+    async def list_pharmacies_for(
+        cccd: Cccd, prescription_id: str, province: str, caller: Caller = citizen
+    ) -> list[dict[str, Any]]:
+        """The pharmacies of a province, each with whether it has every drug of this
+        prescription in stock (`has_everything`; null when the pharmacy service did not say)
+        and which it lacks, by name; never how many units it holds."""
+        what = "GET /citizens/{cccd}/prescriptions/{prescription_id}/pharmacies"
+        async with audit.recording(
+            caller, Action.READ, what, prescription_id=prescription_id, citizen_id=cccd
+        ):
             rx = theirs(caller, cccd, prescription_id)
-            return inbox.view(rx)
+            there = [p for p in scenario.country.pharmacies if p.province == province]
+            return await citizens.stock.province(there, rx)
 
     @api.post(
         "/citizens/{cccd}/prescriptions/{prescription_id}/choice",
@@ -162,6 +190,11 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
             "fulfilment": body.fulfilment.value,
             "status": "choice sent",
         }
+
+    @api.get("/provinces", tags=["pharmacies"])
+    async def list_provinces() -> list[str]:
+        """The provinces that have pharmacies, in the country's order."""
+        return list(dict.fromkeys(p.province for p in scenario.country.pharmacies))
 
     @api.get("/pharmacies", tags=["pharmacies"])
     async def list_pharmacies(province: str | None = None) -> list[dict[str, str]]:

@@ -31,7 +31,9 @@ from schemas.topics import Topic
 from services.citizen_app import inbox as decisions
 from services.citizen_app.api import add_routes, add_signin
 from services.citizen_app.inbox import Inbox, Outcome, Timer
+from services.citizen_app.page import add_page
 from services.citizen_app.signin import SignIn
+from services.citizen_app.stock import StockAsker
 
 SERVICE = "citizen_app"
 
@@ -45,6 +47,7 @@ class CitizenApp:
     def __init__(self, settings: Settings, scenario: Scenario) -> None:
         self.scenario, self.inbox, self.signin = scenario, Inbox(), SignIn()
         self.ctx = decisions.context_for(scenario)
+        self.stock = StockAsker(settings.pharmacy_api)
         self.held: dict[str, Timer] = {}  # prescription id -> its latest offer's timer, in replay
         self.rearmed = False
         self.publisher = Publisher(settings.bootstrap, SERVICE)
@@ -127,4 +130,5 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
     answer_invalid_requests(api)
     add_signin(api, citizens, settings.token_secret)
     add_routes(api, citizens, settings.token_secret)
+    add_page(api)
     return api

@@ -34,6 +34,18 @@ def context_for(scenario: Scenario) -> Context:
     return Context(scenario.country, scenario.behaviour, scenario.seed)
 
 
+@dataclass(frozen=True)
+class Passed:
+    """One state a prescription went through, as rx.status told it."""
+
+    state: str
+    at: datetime  # the event's time
+    reason: str | None = None
+
+    def shown(self) -> dict[str, Any]:
+        return {"state": self.state, "at": self.at.isoformat(), "reason": self.reason}
+
+
 @dataclass
 class Inbox:
     """Every citizen's prescriptions as the app last heard of them, in memory."""
@@ -46,9 +58,28 @@ class Inbox:
     offered_at: dict[str, datetime] = field(default_factory=dict)  # prescription id ->
     refused: dict[str, RequestRefused] = field(default_factory=dict)  # the last refused choice
     chosen_at: dict[str, datetime] = field(default_factory=dict)  # the last choice sent
+    # Every state each prescription went through, oldest first: the app draws the order's
+    # progress from it (a failed delivery attempt shows, though a later state replaced it).
+    history: dict[str, list[Passed]] = field(default_factory=dict)  # prescription id ->
+    # Prescriptions refused before they reached the app (never offered): the citizen still sees
+    # that one was written for them, and why it cannot be used.
+    rejected: dict[str, dict[str, StatusChanged]] = field(default_factory=dict)  # cccd -> id ->
 
     def find(self, cccd: str, prescription_id: str) -> PrescriptionAvailable | None:
         return self.by_citizen.get(cccd, {}).get(prescription_id)
+
+    def listing(self, cccd: str) -> list[dict[str, Any]]:
+        """Everything the citizen's app shows: offered prescriptions, then refused ones."""
+        shown = [self.view(rx) for rx in self.by_citizen.get(cccd, {}).values()]
+        refused = self.rejected.get(cccd, {})
+        return shown + [rejected_view(status) for pid, status in refused.items()]
+
+    def read(self, cccd: str, prescription_id: str) -> dict[str, Any] | None:
+        rx = self.find(cccd, prescription_id)
+        if rx is not None:
+            return self.view(rx)
+        refused = self.rejected.get(cccd, {}).get(prescription_id)
+        return rejected_view(refused) if refused is not None else None
 
     def view(self, rx: PrescriptionAvailable) -> dict[str, Any]:
         """The prescription as the citizen sees it: what was issued, and where it stands."""
@@ -59,8 +90,27 @@ class Inbox:
             "state": status.state.value if status else State.AVAILABLE.value,
             "pharmacy_id": status.pharmacy_id if status else None,
             "reason": status.reason if status else None,
+            "reason_code": status.reason_code if status else None,
+            "fulfilment": status.fulfilment.value if status and status.fulfilment else None,
             "refused": refused.model_dump(mode="json") if refused else None,
+            "history": [step.shown() for step in self.history.get(rx.prescription_id, [])],
         }
+
+
+def rejected_view(status: StatusChanged) -> dict[str, Any]:
+    """A prescription refused by the national rules, as its patient sees it: no drugs to
+    take anywhere, only who wrote it and why it was refused."""
+    return {
+        "prescription_id": status.prescription_id,
+        "facility_code": status.facility_code,
+        "items": [],
+        "state": status.state.value,
+        "reason": status.reason,
+        "reason_code": status.reason_code,
+        "issued_at": status.issued_at.isoformat() if status.issued_at else None,
+        "refused": None,
+        "history": [],
+    }
 
 
 @dataclass(frozen=True)
@@ -88,6 +138,7 @@ def on_available(inbox: Inbox, event: Envelope, rx: PrescriptionAvailable, ctx: 
         return Outcome()
     inbox.offered_at[rx.prescription_id] = event.time
     inbox.by_citizen.setdefault(rx.citizen_id, {})[rx.prescription_id] = rx
+    inbox.rejected.get(rx.citizen_id, {}).pop(rx.prescription_id, None)  # sent again, and good
     inbox.correlation[rx.prescription_id] = event.correlationid
     if not rx.simulated:
         return Outcome()
@@ -105,10 +156,18 @@ def on_status(inbox: Inbox, event: Envelope, status: StatusChanged, ctx: Context
     pid = status.prescription_id
     if inbox.correlation.get(pid, event.correlationid) != event.correlationid:
         return Outcome()
+    if status.state == State.REJECTED and status.citizen_id and pid not in inbox.correlation:
+        inbox.rejected.setdefault(status.citizen_id, {})[pid] = status
+        return Outcome()
     if status.refused is not None:
         if status.refused.request == "choice":  # the state stays; the citizen sees why
             inbox.refused[pid] = status.refused
         return Outcome()
+    passed = Passed(status.state.value, event.time, status.reason)
+    steps = inbox.history.setdefault(pid, [])
+    if passed not in steps:  # a status delivered twice is one step
+        steps.append(passed)
+        steps.sort(key=lambda step: step.at)
     known = inbox.latest.get(pid)
     if known is None or supersedes(known.state, inbox.latest_at[pid], status.state, event.time):
         inbox.latest[pid], inbox.latest_at[pid] = status, event.time

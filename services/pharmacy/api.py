@@ -1,12 +1,14 @@
-"""The pharmacies' HTTP API: who they are (open to all), their stock (the pharmacy's own, or an
-operator's), and pickups at the counter (the pharmacy's own)."""
+"""The pharmacies' HTTP API: who they are and whether they have a prescription's drugs (open to
+all), their stock (the pharmacy's own, or an operator's), and pickups at the counter (the
+pharmacy's own)."""
 
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 
 from rxsim.domain.reasons import Reason
 from rxsim.fhir.audit import Action
@@ -20,6 +22,29 @@ from services.pharmacy import domain, orders
 
 if TYPE_CHECKING:  # the composition root imports this module, not the other way at run time
     from services.pharmacy.bootstrap import Pharmacies
+
+
+MAX_NEEDS = 20  # drug lines a prescription may have, and more
+NEED = "a drug and the units needed, as DRUG_CODE:QUANTITY (e.g. VD-25123-18:20); repeat it"
+
+
+def _needs(asked: list[str]) -> dict[str, float]:
+    """`need` values as drug code -> units; 422 naming the one that is not DRUG:QUANTITY."""
+    needs: dict[str, float] = {}
+    for value in asked:
+        code, _, quantity = value.rpartition(":")
+        try:
+            units = float(quantity)
+        except ValueError:
+            units = -1.0
+        if not code or not 0 < units < 1e9:
+            # The answer every other invalid request gets (its documented 422), not echoing it.
+            why = "each need is DRUG_CODE:QUANTITY, the quantity above 0"
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": ("query", "need"), "msg": why}]
+            )
+        needs[code] = needs.get(code, 0.0) + units  # a drug on two lines: both together
+    return needs
 
 
 def make_api(worker: Worker, pharmacies: "Pharmacies", secret: str) -> FastAPI:
@@ -57,6 +82,25 @@ def make_api(worker: Worker, pharmacies: "Pharmacies", secret: str) -> FastAPI:
     async def list_pharmacies(province: str | None = None) -> list[dict[str, str]]:
         """Every pharmacy of the scenario (filter by province)."""
         return [vars(p) for p in scenario.country.pharmacies if province in (None, p.province)]
+
+    @api.get(
+        "/pharmacies/{pharmacy_id}/availability",
+        tags=["pharmacies"],
+        responses={404: {"description": "no such pharmacy"}},
+    )
+    async def read_availability(
+        pharmacy_id: str,
+        need: Annotated[list[str], Query(max_length=MAX_NEEDS, description=NEED)],
+    ) -> dict[str, Any]:
+        """Whether this pharmacy has each drug in the quantity a prescription needs: yes or no
+        per drug, never how many (open to all: the citizen's app shows it before a choice)."""
+        if pharmacy_id not in scenario.country.pharmacy_by_id:
+            raise HTTPException(404, "no such pharmacy")
+        needs = _needs(need)
+        stock = pharmacies.store.stock(None, pharmacy_id)
+        behaviour = scenario.behaviour
+        found = domain.availability(stock, needs, scenario.seed, pharmacy_id, behaviour)
+        return {"pharmacy_id": pharmacy_id, "in_stock": found}
 
     @api.get("/pharmacies/{pharmacy_id}/stock", tags=["pharmacies"], responses=security.REFUSALS)
     async def read_stock(

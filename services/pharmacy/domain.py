@@ -37,6 +37,18 @@ def with_opening_stock(stock: Stock, order: OrderPlaced, seed: int, behaviour: B
     }
 
 
+def availability(
+    stock: Stock, needs: dict[str, float], seed: int, pharmacy_id: str, behaviour: Behaviour
+) -> dict[str, bool]:
+    """Whether this pharmacy could sell each drug in the quantity asked for, as `decide` would
+    judge it now: yes or no per drug, never how many units it holds (a competitor's stock is
+    not the public's business; a citizen only needs to know where to go)."""
+    return {
+        code: stock.get(code, opening_units(seed, pharmacy_id, code, behaviour)) >= quantity
+        for code, quantity in needs.items()
+    }
+
+
 @dataclass(frozen=True)
 class Decision:
     accepted: bool

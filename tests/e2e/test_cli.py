@@ -120,6 +120,13 @@ def test_up_serves_every_service_and_ctrl_c_leaves_no_process_behind(tmp_path: P
         assert (tmp_path / "running.json").exists()
         # `rxsim up` says how to get a token, and `rxsim token` gives one its services take.
         assert "rxsim token operator" in (tmp_path / "up.log").read_text()
+        # It prints the citizen's page, which a browser loads from the stack alone.
+        page = f"http://127.0.0.1:{ports['CITIZEN_APP']}/app"
+        assert page in (tmp_path / "up.log").read_text()
+        loaded = httpx.get(page)
+        assert loaded.status_code == 200
+        assert '<html lang="vi">' in loaded.text
+        assert httpx.get(f"{page}/static/app.js").status_code == 200
         stats = f"http://127.0.0.1:{ports['COORDINATOR']}/stats"
         assert httpx.get(stats).status_code == 401
         token = subprocess.run(

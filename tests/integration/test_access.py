@@ -364,7 +364,17 @@ def test_a_one_time_code_signs_in_once_and_a_wrong_one_says_why(client: StackCli
     assert (again.status_code, reason(again)) == (400, "CODE_NOT_SENT")
 
 
-OPEN_PATHS = {"/healthz", "/readyz", "/auth/otp", "/auth/token", "/pharmacies"}
+# Open to all: health, sign-in, and what a citizen needs before choosing (the pharmacies, their
+# provinces, and whether one has a prescription's drugs: yes or no, never how many).
+OPEN_PATHS = {
+    "/healthz",
+    "/readyz",
+    "/auth/otp",
+    "/auth/token",
+    "/pharmacies",
+    "/provinces",
+    "/pharmacies/{pharmacy_id}/availability",
+}
 
 
 @pytest.mark.parametrize("service", ["hospital", "coordinator", "pharmacy", "citizen_app"])

@@ -144,3 +144,25 @@ def test_a_dispense_is_made_for_every_item_of_the_order() -> None:
         {"value": 9.0, "unit": "viên"},
     ]
     assert all(d["status"] == "completed" for d in dispenses)
+
+
+def test_availability_says_yes_exactly_where_the_pharmacy_would_accept_the_order() -> None:
+    # Given a pharmacy that counted 20 amoxicillin and 0 paracetamol, and never counted
+    # metformin (its opening stock: all of it, as the scenario sets none missing)
+    stock = {AMOXICILLIN.registration_number: 20.0, PARACETAMOL.registration_number: 0.0}
+    behaviour = Behaviour(out_of_stock_share=0.0, stock_units=50)
+    needs = {
+        AMOXICILLIN.registration_number: 20.0,
+        PARACETAMOL.registration_number: 1.0,
+        METFORMIN.registration_number: 60.0,
+    }
+    # When a citizen asks whether it has them
+    answer = domain.availability(stock, needs, 7, make.PHARMACY_A, behaviour)
+    # Then it says yes or no per drug, as its decision on that order would
+    assert answer == {
+        AMOXICILLIN.registration_number: True,
+        PARACETAMOL.registration_number: False,
+        METFORMIN.registration_number: False,  # 60 asked, 50 on its shelf
+    }
+    order = make.order(make.item(AMOXICILLIN, 20))
+    assert domain.decide(order, stock).accepted is answer[AMOXICILLIN.registration_number]
