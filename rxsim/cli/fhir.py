@@ -9,13 +9,13 @@ import typer
 from rich.markup import escape
 
 from rxsim import scenario as scenarios
-from rxsim.cli.options import ScenarioOpt, console
+from rxsim.cli.options import ScenarioOpt, console, err
 
 fhir_app = typer.Typer(help="FHIR helpers for talking to the stack by hand.", no_args_is_help=True)
 
 
 def _fail(message: str) -> NoReturn:
-    console.print(f"[red]error:[/] {escape(message)}")
+    err.print(f"[red]error:[/] {escape(message)}")  # stderr, one line however long
     raise typer.Exit(2)
 
 
@@ -62,6 +62,24 @@ def medication_requests(loaded: Any, path: Path) -> list[dict[str, Any]]:
     return given
 
 
+def _check_label(
+    requests: list[dict[str, Any]], number: str, register: dict[str, Any], scenario: str
+) -> None:
+    """A registration number names one drug: labelling another with it would relabel the
+    prescription (HL7's chlorthalidone sold as amlodipine), so it is refused, naming both."""
+    from rxsim.fhir import bundles
+
+    drug = register.get(number)
+    if drug is None:
+        _fail(f"{number} is not in the drug register of scenario {scenario!r}")
+    for index, request in enumerate(requests):
+        why = bundles.label_mismatch(request, drug)
+        if why is not None:
+            which = f"MedicationRequest {index}" if len(requests) > 1 else "the MedicationRequest"
+            _fail(f"--registration-number {number} is {drug.name} ({drug.generic or drug.name}), "
+                  f"not the drug of {which}: {why}")  # fmt: skip
+
+
 @fhir_app.command("wrap")
 def fhir_wrap(
     path: Annotated[
@@ -95,7 +113,11 @@ def fhir_wrap(
         typer.Option(
             "--registration-number",
             help="the drug's registration number (số đăng ký, e.g. VD-25123-18), added beside "
-            "the request's own medication coding",
+            "the request's own medication coding; it must be in the scenario's drug register "
+            "and name the same drug: an ATC coding on the request must match the register's, "
+            "else the request's drug text or coding displays (RxNorm, SNOMED CT…) must contain "
+            "the register's active ingredient (its generic name; strength and form are not "
+            "compared)",
         ),
     ] = None,
     scenario: ScenarioOpt = "pilot",
@@ -107,11 +129,13 @@ def fhir_wrap(
     from rxsim.fhir import bundles, synthetic
 
     requests = medication_requests(read_json(path), path)
+    loaded = scenarios.load(scenario)
     for icd10 in diagnosis or []:
         requests = [bundles.with_diagnosis(request, icd10) for request in requests]
     if registration_number:
+        _check_label(requests, registration_number, loaded.catalog.drug_by_code, scenario)
         requests = [bundles.with_registration_number(r, registration_number) for r in requests]
-    country = scenarios.load(scenario).country
+    country = loaded.country
     hospital = country.hospital_by_code.get(facility)
     if hospital is None:
         console.print(f"[red]error:[/] no facility {facility!r} in scenario {scenario!r}")

@@ -13,7 +13,10 @@ from rxsim.fhir import bundles
 EXAMPLES = sorted((Path(__file__).parents[1] / "data" / "hl7-r4-examples").glob("*.json"))
 # An equivalent Vietnamese drug and a diagnosis it is prescribed for; default: amlodipine
 # for hypertension. The fentanyl patch becomes fentanyl, for cancer pain.
-EQUIVALENT: dict[str, tuple[str, str]] = {"medrx0327": ("C34.9", "QLĐB-712-19")}
+EQUIVALENT: dict[str, tuple[str, str]] = {
+    "medrx0311": ("I10", "VD-36250-22"),  # the register's chlorthalidone, as the README wraps it
+    "medrx0327": ("C34.9", "QLĐB-712-19"),
+}
 DEFAULT_EQUIVALENT = ("I10", "VN-20187-16")
 # Refused at the edge (422), already before the national rules: not active, or no quantity.
 EDGE_REFUSED = {
