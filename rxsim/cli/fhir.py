@@ -33,6 +33,13 @@ def read_json(path: Path) -> Any:
         _fail(f"{path} is not JSON: {exc}")
 
 
+def _load(scenario: str) -> scenarios.Scenario:
+    try:
+        return scenarios.load(scenario)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc).splitlines()[0])
+
+
 def medication_requests(loaded: Any, path: Path) -> list[dict[str, Any]]:
     """The MedicationRequests to wrap: the one given, each of a list, or those of a Bundle;
     anything else is refused, naming what it is."""
@@ -128,8 +135,11 @@ def fhir_wrap(
 
     from rxsim.fhir import bundles, synthetic
 
+    if cccd is not None and not (len(cccd) == 12 and cccd.isdigit()):
+        _fail(f"--cccd must be 12 digits (got {cccd!r}): the patient's birth year and sex are "
+              "read from it")  # fmt: skip
     requests = medication_requests(read_json(path), path)
-    loaded = scenarios.load(scenario)
+    loaded = _load(scenario)
     for icd10 in diagnosis or []:
         requests = [bundles.with_diagnosis(request, icd10) for request in requests]
     if registration_number:
@@ -181,8 +191,11 @@ def fhir_keygen(
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    out.touch(mode=0o600)
-    out.write_bytes(private)
+    try:
+        out.touch(mode=0o600)  # private before the key is in it
+        out.write_bytes(private)
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc.strerror or exc}")
     public = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -216,6 +229,10 @@ def fhir_sign(
     from schemas import topics
 
     bundle = read_json(path)
+    kind = bundle.get("resourceType") if isinstance(bundle, dict) else None
+    if kind != "Bundle":
+        what = f"a {kind}" if kind else "not a FHIR resource"
+        _fail(f"{path} is {what}, not a prescription Bundle: make one with `rxsim fhir wrap`")
     facility = parse.facility_code(bundle) if isinstance(bundle, dict) else None
     code = parse.prescription_code(bundle) if isinstance(bundle, dict) else None
     if facility is None or code is None:
@@ -227,7 +244,7 @@ def fhir_sign(
     except InvalidPrescription:
         validated = False  # signed all the same: the coordinator validates it and says why
     if key is None:
-        signer = signing.simulated_signer(scenarios.load(scenario).seed, facility, validated)
+        signer = signing.simulated_signer(_load(scenario).seed, facility, validated)
     else:
         try:
             private = signing.private_key_from_pem(key.read_bytes())

@@ -207,6 +207,9 @@ def audit(
     if prescription is None and citizen is None:
         err.print("[red]say whose trail:[/] --prescription CODE or --citizen CCCD (or both)")
         raise typer.Exit(2)
+    if json_out is not None and not json_out.parent.is_dir():
+        err.print(f"[red]no folder {escape(str(json_out.parent))}[/] to write {json_out.name} in")
+        raise typer.Exit(2)
     from rxsim.tools import audit as trails
     from rxsim.tools.live import connect, parse
     from rxsim.tools.topic_reader import read
