@@ -174,6 +174,7 @@ def _item(request: dict[str, Any], where: str) -> Item:
         times_per_day=content.times_per_day(request),
         days=content.supply_days(request),
         course=content.course(request),
+        steps=content.dose_steps(request, where),
     )
 
 
