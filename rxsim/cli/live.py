@@ -80,10 +80,12 @@ def tail(
         ),
     ] = 1.0,
 ) -> None:
-    """Print a topic's messages as they arrive, in the order of their event time across
-    partitions, until Ctrl-C. Live, each is held --window seconds to be put in order (one
-    arriving later than that is printed when it comes); with --from-beginning, what is
-    already there is printed in order first."""
+    """Print a topic's messages in event-time order as they arrive, until Ctrl-C.
+
+    Kafka orders messages only within a partition: live, each is held --window seconds so
+    that one from another partition that happened earlier is printed first (one arriving
+    later than that is printed when it comes); with --from-beginning, what is already there
+    is printed in order first."""
     if topic not in BY_NAME:
         err.print(f"[red]no topic {topic!r}:[/] choose one of {', '.join(BY_NAME)}")
         raise typer.Exit(2)
@@ -124,8 +126,9 @@ def trace(
     ],
     bootstrap: BootstrapOpt = None,
 ) -> None:
-    """One prescription's (or one submission's) whole story across every topic, in time
-    order, each event named and told in plain words."""
+    """One prescription's (or submission's) whole story across every topic, in time order.
+
+    Each event is named and told in plain words, with the prescription's state after it."""
     from rxsim.tools.live import connect, parse  # Kafka clients load only when a command needs them
     from rxsim.tools.topic_reader import read
 
@@ -162,8 +165,9 @@ def deadletters(
         ),
     ] = False,
 ) -> None:
-    """List the messages consumers refused: who, from where, why (every problem), and the
-    original bytes."""
+    """List the messages consumers refused: who, from where, why, and the original bytes.
+
+    The reason names every problem the consumer found; --full prints the whole original."""
     from rxsim.tools.live import connect, parse
     from rxsim.tools.topic_reader import read
 
