@@ -9,13 +9,13 @@ import typer
 from rich.markup import escape
 
 from rxsim import scenario as scenarios
-from rxsim.cli.options import ScenarioOpt, console
+from rxsim.cli.options import ScenarioOpt, console, err
 
 fhir_app = typer.Typer(help="FHIR helpers for talking to the stack by hand.", no_args_is_help=True)
 
 
 def _fail(message: str) -> NoReturn:
-    console.print(f"[red]error:[/] {escape(message)}")
+    err.print(f"[red]error:[/] {escape(message)}")  # stderr, one line however long
     raise typer.Exit(2)
 
 
@@ -31,6 +31,13 @@ def read_json(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         _fail(f"{path} is not JSON: {exc}")
+
+
+def _load(scenario: str) -> scenarios.Scenario:
+    try:
+        return scenarios.load(scenario)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc).splitlines()[0])
 
 
 def medication_requests(loaded: Any, path: Path) -> list[dict[str, Any]]:
@@ -60,6 +67,24 @@ def medication_requests(loaded: Any, path: Path) -> list[dict[str, Any]]:
                 "of them, or a Bundle holding them)"
             )
     return given
+
+
+def _check_label(
+    requests: list[dict[str, Any]], number: str, register: dict[str, Any], scenario: str
+) -> None:
+    """A registration number names one drug: labelling another with it would relabel the
+    prescription (HL7's chlorthalidone sold as amlodipine), so it is refused, naming both."""
+    from rxsim.fhir import bundles
+
+    drug = register.get(number)
+    if drug is None:
+        _fail(f"{number} is not in the drug register of scenario {scenario!r}")
+    for index, request in enumerate(requests):
+        why = bundles.label_mismatch(request, drug)
+        if why is not None:
+            which = f"MedicationRequest {index}" if len(requests) > 1 else "the MedicationRequest"
+            _fail(f"--registration-number {number} is {drug.name} ({drug.generic or drug.name}), "
+                  f"not the drug of {which}: {why}")  # fmt: skip
 
 
 @fhir_app.command("wrap")
@@ -95,7 +120,11 @@ def fhir_wrap(
         typer.Option(
             "--registration-number",
             help="the drug's registration number (số đăng ký, e.g. VD-25123-18), added beside "
-            "the request's own medication coding",
+            "the request's own medication coding; it must be in the scenario's drug register "
+            "and name the same drug: an ATC coding on the request must match the register's, "
+            "else the request's drug text or coding displays (RxNorm, SNOMED CT…) must contain "
+            "the register's active ingredient (its generic name; strength and form are not "
+            "compared)",
         ),
     ] = None,
     scenario: ScenarioOpt = "pilot",
@@ -106,12 +135,17 @@ def fhir_wrap(
 
     from rxsim.fhir import bundles, synthetic
 
+    if cccd is not None and not (len(cccd) == 12 and cccd.isdigit()):
+        _fail(f"--cccd must be 12 digits (got {cccd!r}): the patient's birth year and sex are "
+              "read from it")  # fmt: skip
     requests = medication_requests(read_json(path), path)
+    loaded = _load(scenario)
     for icd10 in diagnosis or []:
         requests = [bundles.with_diagnosis(request, icd10) for request in requests]
     if registration_number:
+        _check_label(requests, registration_number, loaded.catalog.drug_by_code, scenario)
         requests = [bundles.with_registration_number(r, registration_number) for r in requests]
-    country = scenarios.load(scenario).country
+    country = loaded.country
     hospital = country.hospital_by_code.get(facility)
     if hospital is None:
         console.print(f"[red]error:[/] no facility {facility!r} in scenario {scenario!r}")
@@ -157,8 +191,11 @@ def fhir_keygen(
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    out.touch(mode=0o600)
-    out.write_bytes(private)
+    try:
+        out.touch(mode=0o600)  # private before the key is in it
+        out.write_bytes(private)
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc.strerror or exc}")
     public = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -192,6 +229,10 @@ def fhir_sign(
     from schemas import topics
 
     bundle = read_json(path)
+    kind = bundle.get("resourceType") if isinstance(bundle, dict) else None
+    if kind != "Bundle":
+        what = f"a {kind}" if kind else "not a FHIR resource"
+        _fail(f"{path} is {what}, not a prescription Bundle: make one with `rxsim fhir wrap`")
     facility = parse.facility_code(bundle) if isinstance(bundle, dict) else None
     code = parse.prescription_code(bundle) if isinstance(bundle, dict) else None
     if facility is None or code is None:
@@ -203,7 +244,7 @@ def fhir_sign(
     except InvalidPrescription:
         validated = False  # signed all the same: the coordinator validates it and says why
     if key is None:
-        signer = signing.simulated_signer(scenarios.load(scenario).seed, facility, validated)
+        signer = signing.simulated_signer(_load(scenario).seed, facility, validated)
     else:
         try:
             private = signing.private_key_from_pem(key.read_bytes())

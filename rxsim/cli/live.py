@@ -1,16 +1,26 @@
 """`rxsim tail`, `rxsim trace`, `rxsim deadletters`: reading the topics as a person would."""
 
 import base64
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from rxsim.cli.options import BootstrapOpt, console, err
-from rxsim.tools.story import prescription_of, service_of, story, summary
+from rxsim.tools.story import (
+    about,
+    event_name,
+    prescription_of,
+    service_of,
+    story,
+    summary,
+    time_of,
+)
 from schemas import topics
 from schemas.topics import ALL_TOPICS, BY_NAME
 
@@ -28,6 +38,31 @@ def _printable(raw: bytes, width: int = 60) -> str:
     return shown + ("…" if len(text) > width else "")
 
 
+def _tail_line(record: Any, event: dict[str, Any] | None, wanted: str | None) -> str | None:
+    """tail's one line for a record (None: not shown under --id)."""
+    if event is None:
+        if wanted is not None:
+            return None
+        return (
+            f"[red]{record.partition}@{record.offset} not JSON:[/] "
+            f"{escape(_printable(record.value or b''))}"
+        )
+    rx = prescription_of(record.topic, event)
+    if wanted is not None and rx != wanted:
+        return None
+    return (
+        f"[dim]{_clock(event.get('time'))} {record.partition}@{record.offset}[/] "
+        f"[cyan]{escape(str(rx))}[/] [bold]{service_of(event)}[/] "
+        f"{escape(event_name(record.topic, event))}: {escape(summary(record.topic, event))}"
+    )
+
+
+def _event_time(record: Any, event: dict[str, Any] | None) -> datetime:
+    if event is not None and event.get("time"):
+        return time_of(event)
+    return datetime.fromtimestamp(record.timestamp_ms / 1000, UTC)  # not JSON: when written
+
+
 def tail(
     topic: Annotated[str, typer.Argument(help=f"one of: {', '.join(BY_NAME)}")],
     bootstrap: BootstrapOpt = None,
@@ -35,43 +70,65 @@ def tail(
         str | None, typer.Option("--id", help="only this prescription id")
     ] = None,
     from_beginning: Annotated[bool, typer.Option(help="start at the oldest message")] = False,
+    window: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="seconds each message is held so that one from another partition that "
+            "happened earlier, and arrives within this time, is printed before it; 0 prints "
+            "them as they arrive, partition by partition",
+        ),
+    ] = 1.0,
 ) -> None:
-    """Print a topic's messages as they arrive, until Ctrl-C."""
+    """Print a topic's messages in event-time order as they arrive, until Ctrl-C.
+
+    Kafka orders messages only within a partition: live, each is held --window seconds so
+    that one from another partition that happened earlier is printed first (one arriving
+    later than that is printed when it comes); with --from-beginning, what is already there
+    is printed in order first."""
     if topic not in BY_NAME:
         err.print(f"[red]no topic {topic!r}:[/] choose one of {', '.join(BY_NAME)}")
         raise typer.Exit(2)
     from rxsim.tools.live import connect, parse  # Kafka clients load only when a command needs them
-    from rxsim.tools.topic_reader import read
+    from rxsim.tools.time_order import TimeOrder
+    from rxsim.tools.topic_reader import polls
 
     where = connect(bootstrap, err)
     console.print(f"[dim]following {topic} on {where} — Ctrl-C stops[/]")
+    held: TimeOrder[str] = TimeOrder(window)
+    backlog = True  # what was there when tail began: all of it in order, then live
     try:
-        for record in read(where, [topic], from_beginning=from_beginning, follow=True):
-            event = parse(record.value, record.headers)
-            if event is None:
-                if prescription is None:
-                    console.print(
-                        f"[red]{record.partition}@{record.offset} not JSON:[/] "
-                        f"{_printable(record.value or b'')}"
-                    )
+        for poll in polls(where, [topic], from_beginning=from_beginning, wait=True):
+            arrived = time.monotonic()
+            for record in poll.records:
+                event = parse(record.value, record.headers)
+                line = _tail_line(record, event, prescription)
+                if line is not None:
+                    held.add(_event_time(record, event), line, arrived=arrived)
+            if backlog and not poll.caught_up:
                 continue
-            rx = prescription_of(topic, event)
-            if prescription is not None and rx != prescription:
-                continue
-            console.print(
-                f"[dim]{_clock(event.get('time'))} {record.partition}@{record.offset}[/] "
-                f"[cyan]{rx}[/] [bold]{service_of(event)}[/] {summary(topic, event)}",
-                soft_wrap=True,  # one line per message, so tail's output can be grepped
-            )
-    except KeyboardInterrupt:
-        pass
+            for line in held.due(now=time.monotonic(), flush=backlog):
+                console.print(line, soft_wrap=True)  # one line a message, to be grepped
+            backlog = False
+    except KeyboardInterrupt:  # what is held was read: print it rather than lose it
+        for line in held.due(now=time.monotonic(), flush=True):
+            console.print(line, soft_wrap=True)
 
 
 def trace(
-    prescription: Annotated[str, typer.Argument(help="the prescription id (code)")],
+    wanted: Annotated[
+        str,
+        typer.Argument(
+            metavar="CODE_OR_SUBMISSION_ID",
+            help="the prescription code, or the submission id the hospital answered with "
+            "(the CloudEvents correlationid of every event the submission caused)",
+        ),
+    ],
     bootstrap: BootstrapOpt = None,
 ) -> None:
-    """One prescription's whole story across every topic, in time order."""
+    """One prescription's (or submission's) whole story across every topic, in time order.
+
+    Each event is named and told in plain words, with the prescription's state after it."""
     from rxsim.tools.live import connect, parse  # Kafka clients load only when a command needs them
     from rxsim.tools.topic_reader import read
 
@@ -79,28 +136,38 @@ def trace(
     found = []
     for record in read(where, [t.name for t in ALL_TOPICS]):
         event = parse(record.value, record.headers)
-        if event is not None and prescription_of(record.topic, event) == prescription:
+        if event is not None and about(record.topic, event, wanted):
             found.append((record.topic, event))
     if not found:
-        console.print(f"no event about {prescription} on {where}")
+        console.print(f"no event about {wanted} on {where}")
         raise typer.Exit(1)
-    table = Table(title=f"prescription {prescription}", title_justify="left")
+    codes = {prescription_of(topic, event) for topic, event in found} - {None, wanted}
+    title = f"submission {wanted} (prescription {', '.join(sorted(map(str, codes)))})"
+    table = Table(title=title if codes else f"prescription {wanted}", title_justify="left")
     for column in ("time (UTC)", "service", "topic", "event", "what happened", "state after"):
         table.add_column(column, overflow="fold")
     for step in story(found):
         state = (
             f"[bold green]{step.state}[/]" if step.state_changed else f"[dim]{step.state or '—'}[/]"
         )
-        event_name = step.event_type.removeprefix("vn.rxsim.")
-        table.add_row(_clock(step.at), step.service, step.topic, event_name, step.summary, state)
+        table.add_row(_clock(step.at), step.service, step.topic, step.event, step.summary, state)
     console.print(table)
 
 
 def deadletters(
     bootstrap: BootstrapOpt = None,
     follow: Annotated[bool, typer.Option(help="keep printing new ones")] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="print the whole original as kept (its first 256 KiB), not only its start",
+        ),
+    ] = False,
 ) -> None:
-    """List the messages consumers refused: who, from where, why, and the original bytes."""
+    """List the messages consumers refused: who, from where, why, and the original bytes.
+
+    The reason names every problem the consumer found; --full prints the whole original."""
     from rxsim.tools.live import connect, parse
     from rxsim.tools.topic_reader import read
 
@@ -120,9 +187,8 @@ def deadletters(
                 soft_wrap=True,
             )
             console.print(f"    reason:   [red]{data.get('reason', '?')}[/]", soft_wrap=True)
-            console.print(
-                f"    original: {len(original)} bytes: {_printable(original)}", soft_wrap=True
-            )
+            shown = _printable(original, len(original) if full else 60)
+            console.print(f"    original: {len(original)} bytes: {shown}", soft_wrap=True)
     except KeyboardInterrupt:
         pass
     if not follow:
@@ -144,6 +210,9 @@ def audit(
     every request to the services' APIs and every state change, as FHIR AuditEvents."""
     if prescription is None and citizen is None:
         err.print("[red]say whose trail:[/] --prescription CODE or --citizen CCCD (or both)")
+        raise typer.Exit(2)
+    if json_out is not None and not json_out.parent.is_dir():
+        err.print(f"[red]no folder {escape(str(json_out.parent))}[/] to write {json_out.name} in")
         raise typer.Exit(2)
     from rxsim.tools import audit as trails
     from rxsim.tools.live import connect, parse

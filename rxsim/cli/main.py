@@ -64,14 +64,24 @@ OutOpt = Annotated[
 ]
 
 
+def _numbers(speedup: float | None, partitions: int | None = None) -> None:
+    """Refuse a clock or a topology no stack can run, in one line (the scenario's own model
+    would refuse them too, but in pydantic's many lines, and `0` partitions meant the default)."""
+    if speedup is not None and not speedup > 0:
+        _usage(f"--speedup must be more than 0 (got {speedup:g})")
+    if partitions is not None and partitions < 1:
+        _usage(f"--partitions must be 1 or more (got {partitions})")
+
+
 def _settings(scenario: str, speedup: float | None, partitions: int | None) -> Settings:
+    _numbers(speedup, partitions)
     try:
         scenarios.load(scenario, speedup)
     except (FileNotFoundError, ValueError) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     update: dict[str, object] = {"scenario": scenario, "speedup": speedup}
-    if partitions:
+    if partitions is not None:
         update["partitions"] = partitions
     return Settings().model_copy(update=update)
 
@@ -162,6 +172,8 @@ def up(
     broker_port: Annotated[int | None, typer.Option(help="embedded broker port")] = None,
 ) -> None:
     """Run the local stack in the foreground until Ctrl-C."""
+    if broker_port is not None and not 0 < broker_port < 65_536:
+        _usage(f"--broker-port must be a port, 1 to 65535 (got {broker_port})")
     settings = _settings(scenario, speedup, partitions)
     stack = Stack(settings, broker_port=broker_port)
     _start(stack)
@@ -521,6 +533,8 @@ def record(
     or, with --day, a synthesised day that follows the scenario's load curve."""
     from rxsim.tools import trace_file
 
+    if not out.parent.is_dir():
+        _usage(f"no folder {out.parent} to write {out.name} in")
     if day:
         chosen = _scenario(scenario, None)
         count = chosen.load.prescriptions if prescriptions is None else prescriptions
@@ -542,6 +556,7 @@ def record(
 
 
 def _scenario(name: str, speedup: float | None) -> scenarios.Scenario:
+    _numbers(speedup)
     try:
         return scenarios.load(name, speedup)
     except (FileNotFoundError, ValueError) as exc:

@@ -32,6 +32,19 @@ class InvalidPrescription(Exception):
 
 
 @dataclass(frozen=True)
+class DoseStep:
+    """One dosageInstruction of a drug line: a step of a multi-step regimen (500 mg on day 1,
+    then 250 mg a day on days 2 to 5), or one of several taken together (same `sequence`)."""
+
+    where: str  # FHIRPath-like location of the dosageInstruction
+    sequence: int  # same number: taken at the same time; a higher one: after
+    dose: float | None = None
+    dose_unit: str | None = None
+    times_per_day: float | None = None
+    days: float | None = None  # its own length (bounds or count), when it says
+
+
+@dataclass(frozen=True)
 class Item:
     """One MedicationRequest: what the citizen and pharmacy see, and what the rules check (None
     where the request does not say, or says it in a way rxsim does not read)."""
@@ -51,6 +64,9 @@ class Item:
     times_per_day: float | None = None
     days: float | None = None
     course: str | None = None  # courseOfTherapyType: acute, continuous, seasonal
+    # Every dosageInstruction; dose and times_per_day above are the first's (what the national
+    # payload carries), `steps` what the quantity and the days are checked against.
+    steps: tuple[DoseStep, ...] = ()
 
 
 @dataclass(frozen=True)

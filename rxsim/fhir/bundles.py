@@ -4,7 +4,9 @@ passes every national rule."""
 
 import math
 import random
+import re
 import string
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -118,6 +120,77 @@ def with_registration_number(request: dict[str, Any], number: str) -> dict[str, 
     changed = {k: v for k, v in request.items() if k != "medicationReference"}
     text = (request.get("medicationReference") or {}).get("display") or coding.get("display")
     return {**changed, "medicationCodeableConcept": {"coding": [coding], "text": text or number}}
+
+
+SYSTEM_ATC = "http://www.whocc.no/atc"
+
+
+def _concepts(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every CodeableConcept naming the request's drug: its medicationCodeableConcept, the
+    code and the ingredients of a contained Medication, a medicationReference's display."""
+    concepts = [request.get("medicationCodeableConcept")]
+    reference = request.get("medicationReference")
+    if isinstance(reference, dict):
+        concepts.append({"text": reference.get("display")})
+    for resource in request.get("contained") or []:
+        if isinstance(resource, dict) and resource.get("resourceType") == "Medication":
+            concepts.append(resource.get("code"))
+            concepts += [
+                ingredient.get("itemCodeableConcept")
+                for ingredient in resource.get("ingredient") or []
+                if isinstance(ingredient, dict)
+            ]
+    return [concept for concept in concepts if isinstance(concept, dict)]
+
+
+def drug_names(request: dict[str, Any]) -> list[str]:
+    """What the request calls its drug, in words: texts and codings' displays (RxNorm,
+    SNOMED CT, anything), the registration number's own excepted."""
+    names = []
+    for concept in _concepts(request):
+        names.append(concept.get("text"))
+        names += [
+            coding.get("display")
+            for coding in concept.get("coding") or []
+            if isinstance(coding, dict) and coding.get("system") != systems.SYSTEM_DRUG_REGISTRATION
+        ]
+    return [str(name) for name in names if name]
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words without accents, a final 'e' dropped: the Vietnamese spelling of an
+    INN drops it (amlodipine, amlodipin), so both spellings compare equal."""
+    plain = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    return [word.removesuffix("e") for word in re.findall(r"[a-z0-9]+", plain)]
+
+
+def _contains(words: list[str], phrase: list[str]) -> bool:
+    n = len(phrase)
+    return n > 0 and any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
+
+
+def label_mismatch(request: dict[str, Any], drug: Drug) -> str | None:
+    """Why `drug`'s registration number cannot label the request's drug, or None when it can.
+    An ATC code on the request decides when the register has one for the drug; otherwise the
+    words the request names its drug with must hold the drug's active ingredient (the
+    register's generic name; the drug's own name when it has none, as for traditional
+    medicines). Strength and form are not compared."""
+    atc = [
+        str(coding.get("code"))
+        for concept in _concepts(request)
+        for coding in concept.get("coding") or []
+        if isinstance(coding, dict) and coding.get("system") == SYSTEM_ATC and coding.get("code")
+    ]
+    names = drug_names(request)
+    said = "; ".join(names) or "no drug name"
+    if atc and drug.atc:
+        if any(code.startswith(drug.atc) or drug.atc.startswith(code) for code in atc):
+            return None
+        return f"the request's ATC code {', '.join(atc)} ({said}) is not {drug.atc}"
+    ingredient = drug.generic or drug.name
+    if any(_contains(_words(name), _words(ingredient)) for name in names):
+        return None
+    return f"the request names {said}, which is not {ingredient}"
 
 
 def organization(hospital: Hospital) -> dict[str, Any]:

@@ -1,14 +1,15 @@
 """Reading the clinical content of a prescription leniently: what the national rules check.
 
 The Bundle has already passed FHIR validation, so every element has its FHIR type; but any of
-them may be absent, or expressed in a way rxsim does not read (a dose range, a tapering
-regimen). Then the value is None and a rule names the element; reading never raises.
+them may be absent, or expressed in a way rxsim does not read (a dose range, a step of a
+tapering regimen that says not how long it lasts). Then the value is None and a rule names
+the element; reading never raises.
 """
 
 from datetime import date
 from typing import Any
 
-from rxsim.domain.prescription import LOINC_BODY_WEIGHT
+from rxsim.domain.prescription import LOINC_BODY_WEIGHT, DoseStep
 from rxsim.domain.reference.catalog import SYSTEM_ICD10
 
 SYSTEM_LOINC = "http://loinc.org"
@@ -83,19 +84,15 @@ def diagnoses(request: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
-def dose(request: dict[str, Any]) -> tuple[float | None, str | None]:
-    """dosageInstruction[0].doseAndRate[0].doseQuantity: one amount per intake (a range is not
-    a dose a pharmacist can count)."""
-    quantity = _dict(
-        _first(_first(request.get("dosageInstruction")).get("doseAndRate")).get("doseQuantity")
-    )
+def _dose_of(dosage: dict[str, Any]) -> tuple[float | None, str | None]:
+    """doseAndRate[0].doseQuantity: one amount per intake (a range is not a dose a pharmacist
+    can count)."""
+    quantity = _dict(_first(dosage.get("doseAndRate")).get("doseQuantity"))
     return _number(quantity.get("value")), unit_of(quantity)
 
 
-def times_per_day(request: dict[str, Any]) -> float | None:
-    """Timing.repeat as frequency per period (q4h is 6 a day, 3 a week is 3/7), else a
-    Timing.code abbreviation such as QD or BID."""
-    timing = _dict(_first(request.get("dosageInstruction")).get("timing"))
+def _times_of(dosage: dict[str, Any]) -> float | None:
+    timing = _dict(dosage.get("timing"))
     repeat = _dict(timing.get("repeat"))
     period, unit = _number(repeat.get("period")), DAYS_PER_UNIT.get(str(repeat.get("periodUnit")))
     if period and unit:
@@ -105,6 +102,62 @@ def times_per_day(request: dict[str, Any]) -> float | None:
         if str(_dict(coding).get("code", "")).upper() in TIMES_PER_DAY_OF_CODE:
             return TIMES_PER_DAY_OF_CODE[str(coding["code"]).upper()]
     return None
+
+
+def _date(text: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return None
+
+
+def _days_of(dosage: dict[str, Any], times: float | None) -> float | None:
+    """How long a step lasts, when it says: Timing.repeat.boundsDuration, boundsPeriod (both
+    dates count: 16 to 20 January is 5 days), or count intakes at its frequency."""
+    repeat = _dict(_dict(dosage.get("timing")).get("repeat"))
+    bounds = _dict(repeat.get("boundsDuration"))
+    value = _number(bounds.get("value"))
+    unit = str(bounds.get("code") or bounds.get("unit") or "").strip().lower()
+    if value is not None and (unit in DAY_UNITS or unit in DAYS_PER_UNIT):
+        return value if unit in DAY_UNITS else value * DAYS_PER_UNIT[unit]
+    period = _dict(repeat.get("boundsPeriod"))
+    start, end = _date(period.get("start")), _date(period.get("end"))
+    if start and end and end >= start:
+        return float((end - start).days + 1)
+    count = _number(repeat.get("count"))
+    return count / times if count and times else None
+
+
+def dose_steps(request: dict[str, Any], where: str) -> tuple[DoseStep, ...]:
+    """Every dosageInstruction as a step; without `sequence`, each follows the one before."""
+    dosages = [d for d in request.get("dosageInstruction") or [] if isinstance(d, dict)]
+    steps = []
+    for index, dosage in enumerate(dosages):
+        dose, unit = _dose_of(dosage)
+        times = _times_of(dosage)
+        sequence = dosage.get("sequence")
+        steps.append(
+            DoseStep(
+                where=f"{where}.dosageInstruction[{index}]",
+                sequence=sequence if isinstance(sequence, int) else index + 1,
+                dose=dose,
+                dose_unit=unit,
+                times_per_day=times,
+                days=_days_of(dosage, times),
+            )
+        )
+    return tuple(steps)
+
+
+def dose(request: dict[str, Any]) -> tuple[float | None, str | None]:
+    """The first dosageInstruction's dose per intake, and its unit."""
+    return _dose_of(_first(request.get("dosageInstruction")))
+
+
+def times_per_day(request: dict[str, Any]) -> float | None:
+    """Timing.repeat as frequency per period (q4h is 6 a day, 3 a week is 3/7), else a
+    Timing.code abbreviation such as QD or BID; of the first dosageInstruction."""
+    return _times_of(_first(request.get("dosageInstruction")))
 
 
 def supply_days(request: dict[str, Any]) -> float | None:

@@ -119,11 +119,17 @@ def prescription_code(bundle: dict[str, Any]) -> str | None:
 
 
 def _prescription_code(payload: dict[str, Any], requests: list[dict[str, Any]]) -> str | None:
+    # Read before validation: an element may have another shape than a Bundle's (a
+    # MedicationRequest's identifier is a list), so each is looked at only if it is an object.
     for request in requests:
-        group = request.get("groupIdentifier") or {}
+        group = request.get("groupIdentifier")
+        if not isinstance(group, dict):
+            continue
         if group.get("system") == SYSTEM_PRESCRIPTION_CODE and group.get("value"):
             return str(group["value"])
-    ident = payload.get("identifier") or {}
+    ident = payload.get("identifier")
+    if not isinstance(ident, dict):
+        return None
     if ident.get("system") == SYSTEM_PRESCRIPTION_CODE and ident.get("value"):
         return str(ident["value"])
     return None
@@ -168,6 +174,7 @@ def _item(request: dict[str, Any], where: str) -> Item:
         times_per_day=content.times_per_day(request),
         days=content.supply_days(request),
         course=content.course(request),
+        steps=content.dose_steps(request, where),
     )
 
 

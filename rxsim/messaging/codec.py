@@ -94,11 +94,20 @@ def encode_bounded(event: dict[str, Any]) -> bytes:
     return raw
 
 
-def _first_error(exc: ValidationError, prefix: str) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(part) for part in err["loc"]) or "(root)"
-    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{prefix}{where}: {err['msg']}{more}"
+# A dead letter names every problem of a message, so its reader need not decode the original
+# again to learn the rest; only a pathological message (thousands of bad fields) is cut here,
+# to keep the dead letter well inside a Kafka message.
+PROBLEMS_NAMED = 50
+
+
+def _problems(exc: ValidationError, prefix: str) -> str:
+    errors = exc.errors()
+    named = [
+        f"{prefix}{'.'.join(str(part) for part in err['loc']) or '(root)'}: {err['msg']}"
+        for err in errors[:PROBLEMS_NAMED]
+    ]
+    more = f" (+{len(errors) - PROBLEMS_NAMED} more)" if len(errors) > PROBLEMS_NAMED else ""
+    return "; ".join(named) + more
 
 
 Headers = Sequence[tuple[str, bytes]]
@@ -148,7 +157,7 @@ def decode(topic: Topic, raw: bytes | None, headers: Headers = ()) -> tuple[Enve
     try:
         envelope = Envelope.model_validate(obj)
     except ValidationError as exc:
-        raise Undecodable(_first_error(exc, "envelope.")) from None
+        raise Undecodable(_problems(exc, "envelope.")) from None
     if envelope.type != topic.event_type:
         raise Undecodable(f"type {envelope.type!r} does not belong on {topic.name}")
     if envelope.dataschema != topic.dataschema:
@@ -156,7 +165,7 @@ def decode(topic: Topic, raw: bytes | None, headers: Headers = ()) -> tuple[Enve
     try:
         data = topic.data_model.model_validate(envelope.data)
     except ValidationError as exc:
-        raise Undecodable(_first_error(exc, "data.")) from None
+        raise Undecodable(_problems(exc, "data.")) from None
     return envelope, data
 
 

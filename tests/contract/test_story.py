@@ -5,7 +5,7 @@ import copy
 from typing import Any
 
 from rxsim.tools import examples
-from rxsim.tools.story import prescription_of, story, summary
+from rxsim.tools.story import about, event_name, prescription_of, story, summary
 from schemas import topics
 
 
@@ -48,3 +48,36 @@ def test_event_without_a_usable_time_is_kept_first() -> None:
     assert (
         story([("rx.status", examples.story()[0][1]), ("rx.status", event)])[0].at == "not a time"
     )
+
+
+def test_every_event_type_has_a_readable_name_and_summary() -> None:
+    # Every topic appears in the example story; none may be told by its raw type name.
+    told = {t.name: (event_name(t.name, e), summary(t.name, e)) for t, e in examples.story()}
+    assert set(told) == {t.name for t in topics.ALL_TOPICS}
+    for topic, (name, said) in told.items():
+        assert "vn.rxsim" not in name and "vn.rxsim" not in said, topic
+        assert name and said and name != said, topic
+
+
+def test_alerts_cancellations_runs_and_audits_are_told_in_plain_words() -> None:
+    by_topic: dict[str, Any] = {t.name: e for t, e in reversed(examples.story())}
+    alert = summary("pharmacy.alerts", by_topic["pharmacy.alerts"])
+    assert alert.startswith("NT001001 blocked the sale of lot XX480213 of VD-30372-18: Lô")
+    asked = summary("pharmacy.cancellations", by_topic["pharmacy.cancellations"])
+    assert asked == "NT001001 asked to return it: Kê nhầm liều (wrong dose)"
+    run = summary("hospital.generator-runs", by_topic["hospital.generator-runs"])
+    assert run == "generator run started: 0 of 300 issued at 12.0/s"
+    audit = summary("rx.audit", by_topic["rx.audit"])
+    assert audit.startswith("citizen 001085001234 read")
+    assert event_name("pharmacy.events", by_topic["pharmacy.events"]) == "pharmacy: dispensed"
+
+
+def test_a_story_is_found_by_its_submission_id_as_by_its_code() -> None:
+    events = [(t.name, e) for t, e in examples.story()]
+    issued = events[0][1]
+    code, submission = issued["subject"], issued["id"]
+    by_code = [e["id"] for t, e in events if about(t, e, code)]
+    by_submission = [e["id"] for t, e in events if about(t, e, submission)]
+    assert by_submission and set(by_submission) <= set(by_code)
+    assert issued["id"] in by_submission
+    assert not [e for t, e in events if about(t, e, "01001zzzzzzz-c")]

@@ -13,7 +13,10 @@ from rxsim.fhir import bundles
 EXAMPLES = sorted((Path(__file__).parents[1] / "data" / "hl7-r4-examples").glob("*.json"))
 # An equivalent Vietnamese drug and a diagnosis it is prescribed for; default: amlodipine
 # for hypertension. The fentanyl patch becomes fentanyl, for cancer pain.
-EQUIVALENT: dict[str, tuple[str, str]] = {"medrx0327": ("C34.9", "QLĐB-712-19")}
+EQUIVALENT: dict[str, tuple[str, str]] = {
+    "medrx0311": ("I10", "VD-36250-22"),  # the register's chlorthalidone, as the README wraps it
+    "medrx0327": ("C34.9", "QLĐB-712-19"),
+}
 DEFAULT_EQUIVALENT = ("I10", "VN-20187-16")
 # Refused at the edge (422), already before the national rules: not active, or no quantity.
 EDGE_REFUSED = {
@@ -27,14 +30,16 @@ EDGE_REFUSED = {
 AS_VIETNAMESE: dict[str, str | None] = {
     "medrx0311": None,  # 1 tablet once a day (timing code QD) for 30 days: 30 tablets
     "medrx0327": None,  # 1 patch 3 times a week for 14 days: 6 patches
-    "medrx0302": "QUANTITY_INCONSISTENT",  # a tapering regimen: rxsim reads the first dosage
-    "medrx0303": "QUANTITY_INCONSISTENT",  # likewise
+    # Two steps (2 tablets, then 1 a day), neither saying how long it lasts; the same with
+    # bounds is accepted (tests/unit/test_multi_step_dosing.py).
+    "medrx0302": "DAYS_MISSING",
+    "medrx0303": "QUANTITY_INCONSISTENT",  # three steps by boundsPeriod use 43 tablets, not 51
     "medrx0312": "QUANTITY_INCONSISTENT",  # dose in mg, quantity in mL
-    "medrx0321": "QUANTITY_INCONSISTENT",  # dose in units of insulin, quantity in mL
+    "medrx0321": "DAYS_MISSING",  # three insulin doses in two sequences, none with a length
     "medrx0328": "QUANTITY_INCONSISTENT",  # dose "ea", quantity in mL
     "medrx0330": "QUANTITY_INCONSISTENT",  # dose in drops, quantity in mL
     "medrx0331": "QUANTITY_INCONSISTENT",  # dose in mg, quantity in tablets
-    "medrx0339": "QUANTITY_INCONSISTENT",  # 1 pack for 3 days of 1 tablet a day
+    "medrx0339": "DOSE_MISSING",  # its second step, a cream, has no dose
     "medrx0333": "DOSE_MISSING",  # a dose range, 1-2 tablets
 }
 

@@ -136,12 +136,26 @@ def test_a_wrong_dataschema_reason_names_both_schemas() -> None:
     assert TOPIC.dataschema in reason
 
 
-def test_the_reason_says_how_many_more_problems_there_are() -> None:
+def test_the_reason_names_every_problem_not_only_the_first() -> None:
     event = good_event()
     del event["source"]
     del event["subject"]
 
-    assert reason_for(codec.encode(event)).endswith("(+1 more)")
+    reason = reason_for(codec.encode(event))
+
+    assert "envelope.source: Field required" in reason
+    assert "envelope.subject: Field required" in reason
+    assert "more)" not in reason
+
+
+def test_a_reason_with_very_many_problems_is_bounded_and_says_how_many_it_left_out() -> None:
+    event = good_event()
+    event["data"].update({f"extra{n}": n for n in range(codec.PROBLEMS_NAMED + 7)})
+
+    reason = reason_for(codec.encode(event))
+
+    assert reason.count("Extra inputs are not permitted") == codec.PROBLEMS_NAMED
+    assert reason.endswith("(+7 more)")
 
 
 def test_an_oversized_message_is_refused_before_it_is_parsed() -> None:

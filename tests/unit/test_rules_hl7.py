@@ -17,6 +17,8 @@ from tests.support import rule_faults as faults
 
 from .test_rules import PLACE, check
 
+ATC = "http://www.whocc.no/atc"
+
 
 def test_every_example_is_classified() -> None:
     names = {hl7.name(example) for example in hl7.EXAMPLES}
@@ -74,10 +76,10 @@ def test_a_reference_to_an_outside_medication_becomes_a_coded_concept() -> None:
 
 
 def test_fhir_wrap_makes_the_readme_example_a_prescription_that_passes_every_rule() -> None:
-    # Given the README's command
+    # Given the README's command: HL7's chlorthalidone, labelled with the register's
     example = next(e for e in hl7.EXAMPLES if hl7.name(e) == "medrx0311")
     args = ["fhir", "wrap", str(example), "--diagnosis", "I10"]
-    args += ["--registration-number", "VN-20187-16", "--cccd", "001085012345"]
+    args += ["--registration-number", "VD-36250-22", "--cccd", "001085012345"]
     # When it runs
     result = CliRunner().invoke(app, args)
     # Then it prints a Bundle whose patient matches the CCCD and which passes every rule
@@ -151,3 +153,74 @@ def test_fhir_wrap_reads_a_request_whose_contained_practitioner_role_has_a_list_
     request["contained"] = [*(request.get("contained") or []), role]
 
     assert bundles.type_letter_of([request]) == "c"  # no registered drug named: common
+
+
+def test_fhir_wrap_refuses_a_registration_number_of_another_drug_naming_both() -> None:
+    # Given HL7's chlorthalidone and the registration number of amlodipine
+    example = next(e for e in hl7.EXAMPLES if hl7.name(e) == "medrx0311")
+    args = ["fhir", "wrap", str(example), "--registration-number", "VN-20187-16"]
+
+    result = CliRunner().invoke(app, args, terminal_width=400)
+
+    assert result.exit_code == 2, result.output
+    [line] = result.output.strip().splitlines()
+    assert "Chlorthalidone 50mg tablet (product)" in line and "Amlodipin 5mg" in line
+
+
+def test_fhir_wrap_refuses_a_registration_number_not_in_the_register() -> None:
+    example = next(e for e in hl7.EXAMPLES if hl7.name(e) == "medrx0311")
+    args = ["fhir", "wrap", str(example), "--registration-number", "VD-99999-99"]
+
+    result = CliRunner().invoke(app, args, terminal_width=400)
+
+    assert result.exit_code == 2, result.output
+    assert "VD-99999-99 is not in the drug register" in result.output
+
+
+@pytest.mark.parametrize(
+    ("medication", "registration", "agrees"),
+    [
+        ({"text": "Amlodipine besylate 5 mg oral tablet"}, "VN-20187-16", True),
+        ({"text": "Amlodipin 5mg"}, "VN-20187-16", True),  # the Vietnamese spelling
+        ({"text": "AMLODIPINE"}, "VN-20187-16", True),
+        ({"text": "Chlorthalidone 50mg tablet"}, "VN-20187-16", False),
+        ({"text": "Acetylsalicylic acid 81 mg"}, "VD-32876-19", True),  # a generic of two words
+        ({"text": "Salicylic acid ointment"}, "VD-32876-19", False),
+        # an ATC code decides, whatever the words say
+        (
+            {"coding": [{"system": "http://www.whocc.no/atc", "code": "C08CA01"}]},
+            "VN-20187-16",
+            True,
+        ),
+        (
+            {
+                "coding": [{"system": "http://www.whocc.no/atc", "code": "C03BA04"}],
+                "text": "amlodipine",
+            },
+            "VN-20187-16",
+            False,
+        ),
+        ({"text": "prescribed medication"}, "VN-20187-16", False),
+        ({"text": "Boganic"}, "VD-26534-17", True),  # no generic name: the drug's own name
+    ],
+)
+def test_a_registration_number_labels_a_request_naming_its_active_ingredient(
+    medication: dict[str, object], registration: str, agrees: bool
+) -> None:
+    from rxsim.domain.reference.catalog import DRUG_BY_CODE
+
+    request = {"resourceType": "MedicationRequest", "medicationCodeableConcept": medication}
+
+    assert (bundles.label_mismatch(request, DRUG_BY_CODE[registration]) is None) is agrees
+
+
+def test_the_drug_is_found_in_a_contained_medication_and_its_ingredients() -> None:
+    from rxsim.domain.reference.catalog import DRUG_BY_CODE
+
+    for name, registration in (("medrx0311", "VD-36250-22"), ("medrx0327", "QLĐB-712-19")):
+        example = next(e for e in hl7.EXAMPLES if hl7.name(e) == name)
+        assert bundles.label_mismatch(hl7.request(example), DRUG_BY_CODE[registration]) is None
+    example = next(e for e in hl7.EXAMPLES if hl7.name(e) == "medrx0315")
+    lorazepam = {**hl7.request(example)}
+    lorazepam["contained"][0]["code"] = {"text": "a vial"}  # the ingredient names it
+    assert "lorazepam" in " ".join(bundles.drug_names(lorazepam)).lower()

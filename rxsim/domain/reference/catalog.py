@@ -92,6 +92,9 @@ DRUGS: tuple[Drug, ...] = (
     Drug("VD-34455-20", "Hoàn phong thấp", "viên", "y", 2, "", "", 1_500),
     Drug("VD-33817-20", "An thần bổ tâm", "viên", "y", 2, "", "", 1_200),
     Drug("VD-35066-21", "Viên ngậm ho Bảo Thanh", "viên", "y", 6, "", "", 800),
+    # A thiazide-like diuretic for hypertension: the drug of HL7's example medrx0311, which the
+    # README wraps into a Vietnamese prescription.
+    Drug("VD-36250-22", "Chlorthalidon 50mg", "viên", "c", 1, "chlorthalidone", "C03BA04", 900),
 )
 DRUG_BY_CODE = {drug.registration_number: drug for drug in DRUGS}
 

@@ -7,6 +7,7 @@ import re
 
 from rxsim.domain.prescription import Issue, Item, Prescription
 from rxsim.domain.reasons import Reason
+from rxsim.domain.rules import steps
 from rxsim.domain.rules.lookup import Lookup, missing, refusal
 from rxsim.domain.rules.rule import Bundle, Draw, Fault, Rule, first_request, resources
 from rxsim.domain.systems import SYSTEM_DRUG_REGISTRATION
@@ -108,12 +109,88 @@ def _dosage_issues(item: Item) -> list[Issue]:
     return issues
 
 
+def _step_issues(item: Item) -> list[Issue]:
+    """The later steps of a multi-step regimen need a dose and a frequency as the first does,
+    and at most one phase may leave its length unsaid."""
+    issues = []
+    for number, step in enumerate(item.steps[1:], start=2):
+        if step.dose is None or step.dose <= 0:
+            issues.append(
+                missing(
+                    f"{step.where}.doseAndRate[0].doseQuantity",
+                    Reason.DOSE_MISSING,
+                    f"Thiếu liều dùng mỗi lần ở bước {number} cho {item.name} (step {number} "
+                    "needs a dose per intake, a single quantity)",
+                )
+            )
+        if step.times_per_day is None or step.times_per_day <= 0:
+            issues.append(
+                missing(
+                    f"{step.where}.timing.repeat",
+                    Reason.FREQUENCY_MISSING,
+                    f"Thiếu số lần dùng trong ngày ở bước {number} cho {item.name} (step "
+                    f"{number} needs times per day)",
+                )
+            )
+    unsaid = steps.unbounded(item)
+    no_days_left = item.days is not None and steps.days_left(item) <= 0
+    if len(unsaid) > 1 or (unsaid and no_days_left):
+        first = unsaid[0]
+        issues.append(
+            missing(
+                f"{first.where}.timing.repeat.bounds",
+                Reason.DAYS_MISSING,
+                f"Không rõ mỗi bước dùng {item.name} trong bao nhiêu ngày (with several "
+                "dosage steps, each but one must say how long it lasts: timing.repeat "
+                "boundsDuration, boundsPeriod or count; the one that does not takes the days "
+                "of supply the others leave, and there must be some left)",
+            )
+        )
+    return issues
+
+
 def dosage(rx: Prescription) -> list[Issue]:
-    """How to take each drug: dose per intake, times per day, days (the national payload)."""
-    return [issue for item in rx.items for issue in _dosage_issues(item)]
+    """How to take each drug: dose per intake, times per day, days (the national payload);
+    every step of a multi-step regimen."""
+    return [
+        issue
+        for item in rx.items
+        for issue in [
+            *_dosage_issues(item),
+            *(_step_issues(item) if steps.is_multi_step(item) else []),
+        ]
+    ]
+
+
+def _steps_quantity_issue(item: Item) -> Issue | None:
+    regimen = steps.phases(item)
+    if regimen is None:
+        return None  # the dosage rule names what is missing
+    where = f"{item.where}.dispenseRequest.quantity"
+    units = {step.dose_unit for step in item.steps if step.dose_unit}
+    if item.quantity_unit and units - {item.quantity_unit}:
+        return refusal(
+            where,
+            Reason.QUANTITY_INCONSISTENT,
+            f"Liều dùng tính bằng '{', '.join(sorted(units))}' nhưng số lượng bằng "
+            f"'{item.quantity_unit}' cho {item.name} (dose and quantity must be in the same unit)",
+        )
+    expected = round(sum(phase.units for phase in regimen), 6)
+    if expected <= item.quantity <= math.ceil(expected):
+        return None
+    said = " + ".join(phase.said() for phase in regimen)
+    return refusal(
+        where,
+        Reason.QUANTITY_INCONSISTENT,
+        f"Số lượng {item.quantity:g} {item.unit} của {item.name} không khớp liều {said} = "
+        f"{expected:g} (quantity must be what every dosage step uses up, rounded up to a whole "
+        "unit at most)",
+    )
 
 
 def _quantity_issue(item: Item) -> Issue | None:
+    if steps.is_multi_step(item):
+        return _steps_quantity_issue(item)
     if item.dose is None or item.times_per_day is None or item.days is None:
         return None  # the dosage rule names what is missing
     where = f"{item.where}.dispenseRequest.quantity"

@@ -6,6 +6,7 @@ import math
 from rxsim.domain.prescription import Issue, Item, Prescription
 from rxsim.domain.reasons import Reason
 from rxsim.domain.reference.catalog import TYPE_NAMES
+from rxsim.domain.rules import steps
 from rxsim.domain.rules.lookup import Lookup, refusal
 from rxsim.domain.rules.rule import Bundle, Draw, Fault, Rule, first_request
 from rxsim.domain.rules.switches import Rules
@@ -20,7 +21,8 @@ def _why(type_letter: str, chronic: bool, cancer: bool, long_term: bool) -> str:
 
 
 def _limit_issue(rx: Prescription, item: Item, rules: Rules, catalog: Lookup) -> Issue | None:
-    if item.days is None:
+    days = steps.treatment_days(item)  # a multi-step regimen's steps may run longer
+    if days is None:
         return None  # the dosage rule names it
     drug = catalog.drug(item)
     # A drug rxsim does not know is taken to be of the prescription's type.
@@ -29,13 +31,13 @@ def _limit_issue(rx: Prescription, item: Item, rules: Rules, catalog: Lookup) ->
     cancer = any(catalog.cancer(code) for code in item.diagnoses)
     long_term = item.course == "continuous"
     limit = rules.max_days(letter, chronic=chronic, cancer=cancer, long_term=long_term)
-    if item.days <= limit:
+    if days <= limit:
         return None
     return refusal(
         f"{item.where}.dispenseRequest.expectedSupplyDuration",
         Reason.SUPPLY_LIMIT_EXCEEDED,
         f"{item.name} ({TYPE_NAMES[letter]}) được kê tối đa {limit} ngày, đơn kê "
-        f"{item.days:g} ngày (at most {limit} days for type '{letter}', "
+        f"{days:g} ngày (at most {limit} days for type '{letter}', "
         f"{_why(letter, chronic, cancer, long_term)})",
     )
 
