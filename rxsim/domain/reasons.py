@@ -23,6 +23,10 @@ class Reason(StrEnum):
     # At the edge: the message is not a prescription Bundle rxsim can read.
     TOO_LARGE = "TOO_LARGE", "the request body is larger than a message may be"
     MALFORMED_JSON = "MALFORMED_JSON", "the request body is not JSON"
+    UNSUPPORTED_MEDIA_TYPE = (
+        "UNSUPPORTED_MEDIA_TYPE",
+        "the request body is neither application/fhir+json nor application/json",
+    )
     NOT_AN_OBJECT = "NOT_AN_OBJECT", "the payload is JSON but not an object"
     WRONG_RESOURCE_TYPE = "WRONG_RESOURCE_TYPE", "the payload is not a FHIR Bundle"
     FHIR_INVALID = "FHIR_INVALID", "the Bundle is not valid FHIR R4/R4B"

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from rxsim.domain.privacy import masked
 from rxsim.messaging import kafka_security
+from rxsim.messaging.answers import ReadinessBody
 from rxsim.messaging.health import Readiness
 from rxsim.messaging.kafka_io import Follower, Publisher
 from rxsim.messaging.settings import STOP_TIMEOUT_S, get_settings
@@ -32,8 +33,8 @@ def add_health(api: FastAPI, readiness: Callable[[], Readiness], what_ready_mean
         "/readyz",
         tags=["health"],
         responses={
-            200: {"description": '{"status": "ready", "lag": {topic: events not yet handled}}'},
-            503: {"description": 'not ready: {"status": "not ready", "reason": …, "lag": …}'},
+            200: {"description": "ready", "model": ReadinessBody},
+            503: {"description": "not ready, and why (`reason`)", "model": ReadinessBody},
         },
         description=what_ready_means,
     )

@@ -63,6 +63,15 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
         "model": RefusalBody,
     },
 }
+# A read is answered only once it is on record (rxsim.messaging.audit): one that cannot be is
+# refused, as the other refusals are.
+READ_REFUSALS: dict[int | str, dict[str, Any]] = {
+    **REFUSALS,
+    503: {
+        "description": "the read could not be recorded in the audit: AUDIT_UNAVAILABLE",
+        "model": RefusalBody,
+    },
+}
 
 Credentials = HTTPAuthorizationCredentials | None
 

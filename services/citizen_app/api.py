@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from rxsim.domain.reasons import Reason
 from rxsim.fhir.audit import Action
-from rxsim.messaging import security, tokens
+from rxsim.messaging import answers, security, tokens
 from rxsim.messaging.codec import now
 from rxsim.messaging.limits import Limit, RateLimiter
 from rxsim.messaging.tokens import Caller, Role
@@ -33,6 +33,14 @@ class TokenRequest(BaseModel):
     code: str = Field(pattern=r"^\d{6}$", description="the one-time code sent for this CCCD")
 
 
+class GrantRefused(BaseModel):
+    """A one-time code refused, as OAuth2 says (RFC 6749 §5.2), with rxsim's reason code."""
+
+    error: str = Field(description="invalid_grant")
+    reason_code: str
+    detail: str
+
+
 class ChoiceBody(BaseModel):
     pharmacy_id: str = Field(min_length=1)
     fulfilment: Fulfilment
@@ -50,6 +58,7 @@ def shown(view: dict[str, Any]) -> dict[str, Any]:
     return {**view, "display": display(view)}
 
 
+NOT_HERE = answers.error("no such prescription in this citizen's app")
 # A person asks for a code now and then, not in a stream: ten in a row, then one every 10 s.
 CODES_PER_CCCD = Limit(per_second=1 / 10, burst=10)
 
@@ -63,7 +72,12 @@ def add_signin(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
         "/auth/otp",
         status_code=202,
         tags=["sign-in"],
-        responses={429: {"description": "too many codes asked for this CCCD: RATE_LIMITED"}},
+        responses={
+            429: {
+                "description": "too many codes asked for this CCCD: RATE_LIMITED",
+                "model": security.RefusalBody,
+            }
+        },
     )
     async def send_code(body: CodeRequest) -> dict[str, Any]:
         """Send a one-time code to the phone VNeID holds for this CCCD. A simulator has no
@@ -80,7 +94,12 @@ def add_signin(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
     @api.post(
         "/auth/token",
         tags=["sign-in"],
-        responses={400: {"description": "invalid_grant, with `reason_code` CODE_WRONG, …"}},
+        responses={
+            400: {
+                "description": "invalid_grant, with `reason_code` CODE_WRONG, …",
+                "model": GrantRefused,
+            }
+        },
     )
     async def issue_token(body: TokenRequest) -> Any:
         """Exchange the one-time code, once, for a bearer token bound to this CCCD."""
@@ -115,7 +134,7 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
             raise HTTPException(404, "no such prescription in this citizen's app")
         return rx
 
-    @api.get("/citizens/{cccd}/prescriptions", tags=["citizens"], responses=security.REFUSALS)
+    @api.get("/citizens/{cccd}/prescriptions", tags=["citizens"], responses=security.READ_REFUSALS)
     async def list_prescriptions(cccd: Cccd, caller: Caller = citizen) -> list[dict[str, Any]]:
         """The citizen's prescriptions, newest state first known (the token's CCCD only)."""
         what = "GET /citizens/{cccd}/prescriptions"
@@ -126,7 +145,7 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
     @api.get(
         "/citizens/{cccd}/prescriptions/{prescription_id}",
         tags=["citizens"],
-        responses=security.REFUSALS,
+        responses={**security.READ_REFUSALS, 404: NOT_HERE},
     )
     async def read_prescription(
         cccd: Cccd, prescription_id: str, caller: Caller = citizen
@@ -145,7 +164,7 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
     @api.get(
         "/citizens/{cccd}/prescriptions/{prescription_id}/pharmacies",
         tags=["citizens"],
-        responses={**security.REFUSALS, 404: {}},
+        responses={**security.READ_REFUSALS, 404: NOT_HERE},
     )
     async def list_pharmacies_for(
         cccd: Cccd, prescription_id: str, province: str, caller: Caller = citizen
@@ -165,7 +184,16 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
         "/citizens/{cccd}/prescriptions/{prescription_id}/choice",
         status_code=202,
         tags=["citizens"],
-        responses={**security.REFUSALS, 404: {}, 409: {}, 422: {}},
+        responses={
+            **security.REFUSALS,
+            404: NOT_HERE,
+            409: answers.error("the prescription is not AVAILABLE: no pharmacy can be chosen"),
+            422: {
+                "description": "the body breaks its schema (each faulty place), or names an "
+                "unknown pharmacy, or home delivery of controlled drugs (one sentence)",
+                "model": answers.UnprocessableBody,
+            },
+        },
     )
     async def choose_pharmacy(
         cccd: Cccd, prescription_id: str, body: ChoiceBody, caller: Caller = citizen

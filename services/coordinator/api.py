@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException
 
 from rxsim.fhir.audit import Action
-from rxsim.messaging import security
+from rxsim.messaging import answers, security
 from rxsim.messaging.audit import Auditor
 from rxsim.messaging.http import add_health, answer_invalid_requests
 from rxsim.messaging.settings import READY_MAX_LAG
@@ -44,7 +44,9 @@ def make_api(worker: Worker, store: PrescriptionStore, secret: str) -> FastAPI:
     operator = Depends(security.caller_of(secret, Role.OPERATOR))
 
     @api.get(
-        "/prescriptions/{prescription_id}", tags=["prescriptions"], responses=security.REFUSALS
+        "/prescriptions/{prescription_id}",
+        tags=["prescriptions"],
+        responses={**security.READ_REFUSALS, 404: answers.error("no such prescription")},
     )
     async def read_prescription(prescription_id: str, caller: Caller = operator) -> dict[str, Any]:
         """The prescription's current state and its whole history with timestamps; the

@@ -12,7 +12,8 @@ from rxsim import fhir
 from rxsim.domain.prescription import Issue
 from rxsim.domain.reasons import Reason
 from rxsim.fhir.audit import Action
-from rxsim.messaging import security, tokens
+from rxsim.messaging import answers, security, tokens
+from rxsim.messaging.answers import Responses
 from rxsim.messaging.audit import Auditor, Entry
 from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge
 from rxsim.messaging.tokens import Caller, Refused, Role
@@ -20,12 +21,15 @@ from services.hospital.desk import Desk, NoRunGoing, Recovering, RunGoing
 from services.hospital.status_view import Submission
 
 FHIR_JSON = "application/fhir+json"
+# What a FHIR server takes for JSON (FHIR R4 §3.1.0.1.9): the FHIR media type or plain JSON,
+# with or without parameters such as `fhirVersion` or `charset`.
+BUNDLE_MEDIA_TYPES = (FHIR_JSON, "application/json")
 BUNDLE_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            FHIR_JSON: {"schema": {"type": "object", "description": "FHIR R4 Bundle"}},
-            "application/json": {"schema": {"type": "object", "description": "FHIR R4 Bundle"}},
+            media_type: {"schema": {"type": "object", "description": "FHIR R4 Bundle"}}
+            for media_type in BUNDLE_MEDIA_TYPES
         },
     }
 }
@@ -38,16 +42,29 @@ OUTCOME = {
     "required": ["resourceType", "issue"],
     "properties": {
         "resourceType": {"const": "OperationOutcome"},
-        "issue": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+        "issue": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "object", "required": ["severity", "code"]},
+        },
     },
 }
-REFUSALS: dict[int | str, dict[str, Any]] = {
-    status: {
-        "description": answer["description"],
-        "content": {FHIR_JSON: {"schema": OUTCOME}},
-    }
-    for status, answer in security.REFUSALS.items()
+
+
+def outcome(description: str) -> dict[str, Any]:
+    """A status this edge answers with an OperationOutcome."""
+    return {"description": description, "content": {FHIR_JSON: {"schema": OUTCOME}}}
+
+
+# The refusals of every service (security.REFUSALS), as this FHIR edge answers them.
+REFUSALS: Responses = {
+    status: outcome(answer["description"]) for status, answer in security.REFUSALS.items()
 }
+READ_REFUSALS: Responses = {
+    status: outcome(answer["description"]) for status, answer in security.READ_REFUSALS.items()
+}
+# FHIR's issue type for each refusal of a caller (http://hl7.org/fhir/issue-type).
+REFUSAL_ISSUE_TYPES = {401: "login", 429: "throttled", 503: "transient"}
 
 
 class CancelBody(BaseModel):
@@ -74,10 +91,13 @@ def outcome_response(status: int, issues: list[Issue]) -> JSONResponse:
 
 def refusal_outcome(refused: Refused) -> dict[str, Any]:
     """A refused caller, answered as every other refusal of this FHIR edge is."""
-    fhir_code = "login" if refused.status == 401 else "forbidden"
+    fhir_code = REFUSAL_ISSUE_TYPES.get(refused.status, "forbidden")
     return fhir.operation_outcome(
         [Issue("(authorization)", refused.reason, refused.message, fhir_code)]
     )
+
+
+NO_SUCH_PRESCRIPTION = answers.error("no such prescription sent or seen here")
 
 
 def _own(caller: Caller, submission: Submission) -> None:
@@ -103,9 +123,10 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
         openapi_extra=BUNDLE_BODY,
         responses={
             **REFUSALS,
-            400: {"description": "not JSON (OperationOutcome)"},
-            413: {"description": "too large (OperationOutcome)"},
-            422: {"description": "not a valid prescription (OperationOutcome)"},
+            400: outcome("not JSON: MALFORMED_JSON"),
+            413: outcome("too large, as a body or once in its envelope: TOO_LARGE"),
+            415: outcome("neither application/fhir+json nor application/json"),
+            422: outcome("not a valid prescription: each problem with its element"),
         },
     )
     async def create_prescription(request: Request, caller: Caller = facility) -> Any:
@@ -116,6 +137,11 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
         return answer
 
     async def _submit(request: Request, caller: Caller, entry: Entry) -> JSONResponse:
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type not in BUNDLE_MEDIA_TYPES:  # FHIR's http: a server SHALL answer 415
+            unsupported = f"the body is {media_type or 'of no media type'}, not {FHIR_JSON}"
+            issue = Issue("(body)", Reason.UNSUPPORTED_MEDIA_TYPE, unsupported, "not-supported")
+            return refused(entry, 415, [issue])
         body = await request.body()
         if len(body) > MAX_MESSAGE_BYTES:
             too_large = f"body of {len(body)} bytes, limit {MAX_MESSAGE_BYTES}"
@@ -147,7 +173,11 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
             headers={"Location": status_url},
         )
 
-    @router.get("/submissions/{submission_id}", tags=["prescriptions"], responses=REFUSALS)
+    @router.get(
+        "/submissions/{submission_id}",
+        tags=["prescriptions"],
+        responses={**READ_REFUSALS, 404: answers.error("no such submission")},
+    )
     async def read_submission(
         submission_id: str, caller: Caller = facility_or_operator
     ) -> dict[str, Any]:
@@ -169,7 +199,11 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
         _own(caller, submission)
         return submission
 
-    @router.get("/prescriptions/{prescription_id}", tags=["prescriptions"], responses=REFUSALS)
+    @router.get(
+        "/prescriptions/{prescription_id}",
+        tags=["prescriptions"],
+        responses={**READ_REFUSALS, 404: NO_SUCH_PRESCRIPTION},
+    )
     async def read_prescription(
         prescription_id: str, caller: Caller = facility_or_operator
     ) -> dict[str, Any]:
@@ -183,7 +217,7 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
         "/prescriptions/{prescription_id}/cancel",
         status_code=202,
         tags=["prescriptions"],
-        responses=REFUSALS,
+        responses={**REFUSALS, 404: NO_SUCH_PRESCRIPTION},
     )
     async def cancel_prescription(
         prescription_id: str, body: CancelBody | None = None, caller: Caller = facility
@@ -202,8 +236,8 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
         tags=["generator"],
         responses={
             **REFUSALS,
-            409: {"description": "a run is already going"},
-            503: {"description": "still catching up with the broker after a start"},
+            409: answers.error("a run is already going"),
+            503: answers.error("still catching up with the broker after a start"),
         },
     )
     async def start_generator(
@@ -224,7 +258,7 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
     @router.delete(
         "/generator/runs/current",
         tags=["generator"],
-        responses={**REFUSALS, 404: {"description": "no generator run is going"}},
+        responses={**REFUSALS, 404: answers.error("no generator run is going")},
     )
     async def stop_generator(caller: Caller = operator) -> dict[str, Any]:
         """Stop the generator run going: it issues nothing more (what it issued goes on)."""
@@ -234,7 +268,11 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
             except NoRunGoing:
                 raise HTTPException(404, "no generator run is going") from None
 
-    @router.get("/generator/runs/current", tags=["generator"], responses=REFUSALS)
+    @router.get(
+        "/generator/runs/current",
+        tags=["generator"],
+        responses={**REFUSALS, 404: answers.error("no generator run yet")},
+    )
     async def read_generator(_: Caller = operator) -> dict[str, Any]:
         """Progress of the latest generator run."""
         if desk.current_run is None:

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 
 from rxsim.domain.reasons import Reason
 from rxsim.fhir.audit import Action
-from rxsim.messaging import security, tokens
+from rxsim.messaging import answers, security, tokens
 from rxsim.messaging.audit import Auditor
 from rxsim.messaging.http import add_health, answer_invalid_requests
 from rxsim.messaging.settings import READY_MAX_LAG
@@ -86,7 +86,7 @@ def make_api(worker: Worker, pharmacies: "Pharmacies", secret: str) -> FastAPI:
     @api.get(
         "/pharmacies/{pharmacy_id}/availability",
         tags=["pharmacies"],
-        responses={404: {"description": "no such pharmacy"}},
+        responses={404: answers.error("no such pharmacy")},
     )
     async def read_availability(
         pharmacy_id: str,
@@ -102,7 +102,11 @@ def make_api(worker: Worker, pharmacies: "Pharmacies", secret: str) -> FastAPI:
         found = domain.availability(stock, needs, scenario.seed, pharmacy_id, behaviour)
         return {"pharmacy_id": pharmacy_id, "in_stock": found}
 
-    @api.get("/pharmacies/{pharmacy_id}/stock", tags=["pharmacies"], responses=security.REFUSALS)
+    @api.get(
+        "/pharmacies/{pharmacy_id}/stock",
+        tags=["pharmacies"],
+        responses={**security.REFUSALS, 404: answers.error("no such pharmacy")},
+    )
     async def read_stock(
         pharmacy_id: str, caller: Caller = pharmacy_or_operator
     ) -> Mapping[str, float]:
@@ -119,7 +123,10 @@ def make_api(worker: Worker, pharmacies: "Pharmacies", secret: str) -> FastAPI:
         "/pharmacies/{pharmacy_id}/pickups/{prescription_id}",
         status_code=202,
         tags=["pharmacies"],
-        responses=security.REFUSALS,
+        responses={
+            **security.REFUSALS,
+            404: answers.error("this pharmacy holds no such prescription awaiting pickup"),
+        },
     )
     async def record_pickup(
         pharmacy_id: str, prescription_id: str, caller: Caller = pharmacy
