@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Data(BaseModel):
@@ -49,13 +49,83 @@ class PrescriptionIssued(BaseModel):
     entry: list[dict[str, Any]] = Field(min_length=1)
 
 
-class CancellationRequested(_Data):
-    """rx.cancel: the prescriber withdraws a prescription (MedicationRequest, cancelled)."""
+# VN Core's prescription-code namespace (rxsim.domain.systems names it from here): the contracts
+# read a prescription's code by it, and sit below the domain.
+SYSTEM_PRESCRIPTION_CODE = "http://fhir.hl7.org.vn/core/sid/prescription-code"
+# FHIR R4 MedicationRequest.intent, a required binding (http://hl7.org/fhir/CodeSystem/medicationrequest-intent).
+RequestIntent = Literal[
+    "proposal", "plan", "order", "original-order", "reflex-order", "filler-order",
+    "instance-order", "option",
+]  # fmt: skip
 
-    resourceType: Literal["MedicationRequest"] = "MedicationRequest"
-    status: Literal["cancelled"] = "cancelled"
-    prescription_id: str
-    reason: str = "cancelled by prescriber"
+
+class Identifier(BaseModel):
+    """A FHIR Identifier: only what naming a prescription needs is checked."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    system: str | None = None
+    value: str | None = None
+
+
+class StatusReason(BaseModel):
+    """A FHIR CodeableConcept: why the prescriber cancelled, in `text` (and any codings)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    text: str | None = None
+
+
+class CancellationRequested(BaseModel):
+    """rx.cancel: the prescriber withdraws a prescription. A FHIR R4 MedicationRequest of it
+    with status `cancelled`, as a hospital system sends one (NHS England's EPS cancels the
+    same way): `statusReason` says why, and the prescription code, in `groupIdentifier` (the
+    requisition, as on rx.issued) or an `identifier` of the prescription-code system, names
+    the prescription, whose every line is withdrawn (a prescription is never amended). Any
+    other element of a MedicationRequest may come with it and is carried as sent.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        frozen=True,
+        json_schema_extra={  # FHIR's medication[x]: exactly one of the two
+            "oneOf": [
+                {"required": ["medicationCodeableConcept"]},
+                {"required": ["medicationReference"]},
+            ]
+        },
+    )
+
+    resourceType: Literal["MedicationRequest"]
+    status: Literal["cancelled"]
+    intent: RequestIntent
+    subject: dict[str, Any] = Field(description="FHIR Reference to the patient")
+    groupIdentifier: Identifier | None = None
+    identifier: list[Identifier] | None = None
+    statusReason: StatusReason | None = None
+    medicationCodeableConcept: dict[str, Any] | None = None
+    medicationReference: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _named_and_one_medication(self) -> "CancellationRequested":
+        if (self.medicationCodeableConcept is None) == (self.medicationReference is None):
+            raise ValueError("one of medicationCodeableConcept or medicationReference")
+        if not self.prescription_id:
+            raise ValueError(f"no groupIdentifier or identifier in {SYSTEM_PRESCRIPTION_CODE}")
+        return self
+
+    @property
+    def prescription_id(self) -> str:
+        """The code of the prescription withdrawn ("" when none is named)."""
+        named = [self.groupIdentifier, *(self.identifier or [])]
+        return next(
+            (i.value for i in named if i and i.system == SYSTEM_PRESCRIPTION_CODE and i.value),
+            "",
+        )
+
+    @property
+    def reason(self) -> str:
+        return (self.statusReason.text if self.statusReason else None) or "cancelled by prescriber"
 
 
 class Item(_Data):

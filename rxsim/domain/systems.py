@@ -6,10 +6,13 @@ They sit in the domain, below `rxsim.fhir`, because the national rules' delibera
 an identifier by its system (rxsim.domain.rules.rule). Plain strings: no FHIR library here.
 """
 
+from schemas import events
+
 VN_CORE = "http://fhir.hl7.org.vn/core"
 SYSTEM_CCCD = f"{VN_CORE}/sid/cccd"  # VN Core: citizen id (Căn cước công dân)
 SYSTEM_CCHN = f"{VN_CORE}/sid/cchn"  # VN Core: practising certificate (chứng chỉ hành nghề)
-SYSTEM_PRESCRIPTION_CODE = f"{VN_CORE}/sid/prescription-code"  # VN Core vn-prescription-code-ns
+# VN Core vn-prescription-code-ns; declared with the contracts, which name prescriptions by it
+SYSTEM_PRESCRIPTION_CODE = events.SYSTEM_PRESCRIPTION_CODE
 SYSTEM_FACILITY = f"{VN_CORE}/sid/facility-code"  # not in VN Core yet: rxsim's, same pattern
 SYSTEM_PHARMACY = f"{VN_CORE}/sid/pharmacy-code"  # not in VN Core yet: rxsim's, same pattern
 SYSTEM_DRUG_REGISTRATION = f"{VN_CORE}/sid/drug-registration-number"  # số đăng ký, e.g. VD-25123-18

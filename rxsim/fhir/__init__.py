@@ -5,6 +5,7 @@ The names below are the package's public face, so callers write `fhir.parse_pres
 """
 
 from rxsim.domain.prescription import InvalidPrescription
+from rxsim.fhir.cancellation import cancellation, kept_for_cancelling
 from rxsim.fhir.outgoing import (
     TASK_STATUS,
     fulfilment_task,
@@ -17,8 +18,10 @@ from rxsim.fhir.parse import facility_code, parse_prescription, prescription_cod
 __all__ = [
     "TASK_STATUS",
     "InvalidPrescription",
+    "cancellation",
     "facility_code",
     "fulfilment_task",
+    "kept_for_cancelling",
     "medication_dispense",
     "operation_outcome",
     "parse_prescription",

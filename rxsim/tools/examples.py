@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from rxsim import fhir
 from rxsim.domain.reference.country import DRUGS
 from rxsim.fhir import bundles, signing, synthetic
 from rxsim.fhir.audit import Action
@@ -20,7 +21,6 @@ from rxsim.scenario import load
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import (
-    CancellationRequested,
     CounterfeitSuspected,
     DeadlineReached,
     Fulfilment,
@@ -113,8 +113,11 @@ def story(seed: int = 2025) -> list[tuple[Topic, Event]]:
     refused = handlers.on_choice(record, Envelope.model_validate(again), choice, ctx)
     refusal = [(topics.CITIZEN_CHOICES, again), *_outgoing(refused, again)]
     # beside the story: the prescriber cancels while the pharmacy holds the order
-    cancel = CancellationRequested(prescription_id=code, reason="Kê nhầm liều (wrong dose)")
-    cancelled = _event(topics.RX_CANCEL, "hospital", cancel.model_dump(), issued)
+    sent_line = fhir.kept_for_cancelling(issued["data"])
+    cancel = fhir.cancellation(code, "Kê nhầm liều (wrong dose)", sent_line)
+    cancelled = _event(
+        topics.RX_CANCEL, "hospital", cancel.model_dump(mode="json", exclude_none=True), issued
+    )
     ask = OrderCancellationRequested(
         prescription_id=code, pharmacy_id=pharmacy.id, reason=cancel.reason
     )

@@ -115,7 +115,9 @@ def summary(topic: str, event: dict[str, Any]) -> str:
         reason = f": {data['reason']}" if data.get("reason") else ""
         return f"{data.get('pharmacy_id')} {data.get('kind')}{reason}"
     if topic == topics.RX_CANCEL.name:
-        return f"cancel requested: {data.get('reason')}"
+        # A MedicationRequest says why in statusReason; events recorded before it, in reason.
+        why = (data.get("statusReason") or {}).get("text") or data.get("reason")
+        return f"cancel requested: {why}"
     if topic == topics.PHARMACY_CANCELLATIONS.name:
         return f"{data.get('pharmacy_id')} asked to return it: {data.get('reason')}"
     if topic == topics.PHARMACY_ALERTS.name:

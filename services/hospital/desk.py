@@ -70,17 +70,19 @@ class Desk:
         event = await self.publisher.publish(
             topics.RX_ISSUED, code, bundle, subject=code, causation_id=run_id, signature=signature
         )
-        self.view.submitted(event["id"], code, now(), fhir.facility_code(bundle))
+        request = fhir.kept_for_cancelling(bundle)
+        self.view.submitted(event["id"], code, now(), fhir.facility_code(bundle), request)
         return str(event["id"])
 
     async def cancel(self, submission: Submission, reason: str) -> None:
         await self._send_cancel(submission.prescription_id, submission.submission_id, reason)
 
     async def _send_cancel(self, code: str, submission_id: str, reason: str) -> None:
-        """rx.cancel, signed with the key of the prescription's facility: the coordinator
-        takes a cancellation only from the facility that issued the prescription."""
-        data = CancellationRequested(prescription_id=code, reason=reason)
+        """rx.cancel, the prescription's MedicationRequest cancelled, signed with the key of
+        its facility: the coordinator takes a cancellation only from the facility that issued
+        the prescription."""
         submission = self.view.submissions.get(submission_id)
+        data = fhir.cancellation(code, reason, submission.request if submission else None)
         facility = submission.facility_code if submission else None
         signature = None
         if facility is not None:
@@ -106,7 +108,8 @@ class Desk:
             self.book.cancel_sent.add(envelope.correlationid)
         elif topic == topics.RX_ISSUED and envelope.source == SOURCE:
             facility = fhir.facility_code(data) if isinstance(data, dict) else None
-            self.view.submitted(envelope.id, envelope.subject, envelope.time, facility)
+            request = fhir.kept_for_cancelling(data) if isinstance(data, dict) else None
+            self.view.submitted(envelope.id, envelope.subject, envelope.time, facility, request)
             if envelope.causationid is not None:  # made by a generator run
                 self.book.issued(envelope.causationid, envelope.id, envelope.subject, envelope.time)
 

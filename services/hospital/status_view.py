@@ -19,6 +19,8 @@ class Submission:
     history: list[dict[str, Any]] = field(default_factory=list)
     outcome: dict[str, Any] | None = None  # FHIR OperationOutcome of a rejection
     refused: list[dict[str, Any]] = field(default_factory=list)  # requests the hub refused
+    # Its first MedicationRequest, as much as its cancellation sends again (rxsim.fhir).
+    request: dict[str, Any] | None = field(default=None, repr=False)
 
     def newer(self, at: datetime, state: State) -> bool:
         last = self.history[-1]
@@ -55,16 +57,18 @@ class StatusView:
         prescription_id: str,
         at: datetime,
         facility_code: str | None = None,
+        request: dict[str, Any] | None = None,
     ) -> None:
         """A submission sent, or read back from rx.issued (again after a restart): the first
         time makes it, later ones only keep the earliest time (a status may come first)."""
         known = self.submissions.get(submission_id)
         if known is None:
             self.submissions[submission_id] = Submission(
-                submission_id, prescription_id, at, facility_code
+                submission_id, prescription_id, at, facility_code, request=request
             )
             return
         known.facility_code = known.facility_code or facility_code
+        known.request = known.request or request
         if at < known.submitted_at:
             known.submitted_at = at
 

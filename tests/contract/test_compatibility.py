@@ -83,6 +83,24 @@ def test_new_required_field_is_caught() -> None:
     ]
 
 
+def test_new_required_field_is_caught_beside_a_one_of() -> None:
+    # an object that must also have one of two fields (FHIR's medication[x]) is still an object
+    either = {"oneOf": [{"required": ["pickup_at"]}, {"required": ["address"]}]}
+    model = create_model(
+        "PharmacyChosen",
+        __config__=ConfigDict(extra="forbid", frozen=True, json_schema_extra=either),  # type: ignore[typeddict-item]
+        __doc__=events.PharmacyChosen.__doc__,
+        **{n: (i.annotation, i) for n, i in events.PharmacyChosen.model_fields.items()},
+        phone=(str, ...),
+        pickup_at=(str | None, None),
+    )
+    found = problems_after(topics.CITIZEN_CHOICES, model)
+    assert (
+        "citizen.choices / vn.rxsim.citizen.pharmacy-chosen: field data.phone: "
+        "new required field — breaks BACKWARD" in found
+    )
+
+
 def test_closed_content_model_is_caught() -> None:
     closed = variant(events.PrescriptionIssued, extra="forbid")
     found = problems_after(topics.RX_ISSUED, closed)

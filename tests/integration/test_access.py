@@ -20,7 +20,7 @@ from rxsim.scenario import load
 from rxsim.tools import hostile
 from rxsim.tools.stack import Stack
 from schemas import topics
-from schemas.events import CancellationRequested, Fulfilment, Item, OrderPlaced, PharmacyChosen
+from schemas.events import Fulfilment, Item, OrderPlaced, PharmacyChosen
 from tests.integration.conftest import NewCode
 from tests.support.stack_client import STACK_SCENARIO, StackClient, eventually
 
@@ -203,7 +203,7 @@ def test_the_coordinator_refuses_a_cancellation_its_facility_did_not_sign(
     # Given a prescription waiting in the patient's app
     code = new_code(HANOI.code)
     submission = available(client, code)
-    request = CancellationRequested(prescription_id=code, reason="not the prescriber")
+    request = fhir.cancellation(code, "not the prescriber")
     event = codec.new_event(
         topics.RX_CANCEL, source="rxsim/hospital", subject=code, data=request,
         correlation_id=submission,

@@ -252,7 +252,7 @@ def pharmacy_update(
 def cancel(
     code: str, *, event_id: str | None = None, signed: bool = True
 ) -> tuple[Envelope, CancellationRequested]:
-    data = CancellationRequested(prescription_id=code, reason="bác sĩ đổi thuốc")
+    data = fhir.cancellation(code, "bác sĩ đổi thuốc")
     return envelope(topics.RX_CANCEL, data, subject=code, event_id=event_id, signed=signed), data
 
 

@@ -585,7 +585,7 @@ def _signed_by_another_facility(code: str) -> tuple[Envelope, CancellationReques
 
 def _changed_after_signing(code: str) -> tuple[Envelope, CancellationRequested]:
     event, _ = make.cancel(code)
-    changed = {**event.data, "reason": "changed on the way"}
+    changed = {**event.data, "statusReason": {"text": "changed on the way"}}
     return event.model_copy(update={"data": changed}), CancellationRequested(**changed)
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from rxsim import fhir
 from rxsim.messaging.kafka_io import Publisher
 from rxsim.messaging.settings import SERVICES
 from schemas import topics
-from schemas.events import CancellationRequested
 from services.coordinator.handlers import HANDLERS
 
 
@@ -33,7 +33,7 @@ def test_a_write_the_topology_does_not_declare_is_refused() -> None:
 
 async def test_a_publisher_refuses_an_undeclared_topic_before_sending() -> None:
     publisher = Publisher("127.0.0.1:1", "citizen_app")  # never started: no broker is touched
-    data = CancellationRequested(prescription_id="abcde1234567-c", reason="test")
+    data = fhir.cancellation("abcde1234567-c", "test")
     with pytest.raises(topics.UndeclaredWrite):
         await publisher.publish(topics.RX_CANCEL, "k", data, subject="abcde1234567-c")
 

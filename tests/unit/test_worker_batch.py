@@ -11,6 +11,7 @@ import pytest
 from aiokafka import TopicPartition
 from pydantic import BaseModel
 
+from rxsim import fhir
 from rxsim.messaging.batch import HOLD, Hold, in_order, plan
 from rxsim.messaging.codec import (
     MAX_MESSAGE_BYTES,
@@ -25,7 +26,7 @@ from rxsim.messaging.tables import Overlay, Table, apply_changelog
 from rxsim.messaging.worker import Worker
 from schemas import topics
 from schemas.envelope import Envelope
-from schemas.events import CancellationRequested, DeadlineReached
+from schemas.events import DeadlineReached
 from schemas.topics import Topic
 
 CANCEL, DEADLINES = topics.RX_CANCEL, topics.COORDINATOR_DEADLINES
@@ -43,7 +44,7 @@ class Rec:
 
 
 def cancel(rx: str, partition: int, offset: int, event_id: str | None = None) -> Rec:
-    data = CancellationRequested(prescription_id=rx)
+    data = fhir.cancellation(rx, "test")
     event = new_event(CANCEL, source="t", subject=rx, data=data, event_id=event_id)
     return Rec(CANCEL.name, partition, offset, rx.encode(), encode(event))
 

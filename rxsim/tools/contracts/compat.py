@@ -64,7 +64,22 @@ def _branches(node: Schema, root: Schema) -> list[Schema]:
     options = node.get("anyOf") or node.get("oneOf")
     if not options:
         return [node]
-    return [branch for option in options for branch in _branches(option, root)]
+    # Beside the node's own keywords (an object that must also have one of two fields), each
+    # option narrows the node: the branch is both, so their fields are still compared.
+    own = {key: value for key, value in node.items() if key not in ("anyOf", "oneOf")}
+    return [
+        branch
+        for option in options
+        for branch in _branches(_both(own, _resolve(option, root)), root)
+    ]
+
+
+def _both(node: Schema, option: Schema) -> Schema:
+    required = [*node.get("required", ()), *option.get("required", ())]
+    both = {**node, **option}
+    if required:
+        both["required"] = list(dict.fromkeys(required))
+    return both
 
 
 def _types(node: Schema, root: Schema) -> set[str]:
