@@ -62,7 +62,7 @@ HEADERS = {  # as the citizen's page: the token lives in sessionStorage, so no f
 def facilities_of(scenario: Scenario) -> dict[str, Facility]:
     onboarded = scenario.onboarded_facilities
     return {
-        f.code: Facility(f.province, f.kind, f.code in onboarded)
+        f.code: Facility(f.province, f.kind, f.code in onboarded, f.name)
         for f in scenario.country.facilities
     }
 

@@ -38,6 +38,7 @@ class Facility:
     province: str
     kind: str  # "hospital" | "clinic"
     pilot: bool  # onboarded in the scenario: the pilot wave; the rest await the national rollout
+    name: str = ""
 
 
 @dataclass
@@ -197,6 +198,7 @@ class Figures:
         return [
             {
                 "facility": code,
+                "name": self.facilities[code].name if code in self.facilities else "",
                 "submitted": q.submitted,
                 "accepted_first_time": q.accepted,
                 "share": round(q.accepted / q.submitted, 3) if q.submitted else None,

@@ -130,15 +130,16 @@ function dashboard(first) {
   signOutButton.hidden = false;
   for (const id of ["tiles", "throughput", "states", "stages", "adoption", "refusals",
     "quality", "alerts", "deadletters", "lag"]) {
-    panels[id] = el("section", { class: "card", id: `panel-${id}` });
+    // Data quality names each facility: a row needs the page's width.
+    panels[id] = el("section", { class: id === "quality" ? "card wide" : "card", id: `panel-${id}` });
   }
   panels.tiles = el("section", { class: "tiles", id: "panel-tiles", "aria-label": "Totals" });
   main.replaceChildren(
     el("h1", {}, "Operations dashboard"),
     panels.tiles,
     el("div", { class: "grid" },
-      panels.throughput, panels.states, panels.stages, panels.adoption, panels.refusals,
-      panels.quality, panels.alerts, panels.deadletters, panels.lag, searchPanel()),
+      searchPanel(), panels.throughput, panels.states, panels.stages, panels.adoption,
+      panels.refusals, panels.quality, panels.alerts, panels.deadletters, panels.lag),
   );
   draw(first);
   poll = setTimeout(refresh, POLL_MS);
@@ -177,7 +178,8 @@ function draw(data) {
     "nothing refused yet"));
   panels.quality.replaceChildren(table("Data quality per facility (accepted the first time)",
     ["facility", num("submissions"), num("accepted first time"), "most frequent reasons"],
-    data.quality.map((q) => [q.facility, number(q.submitted),
+    data.quality.map((q) => [el("span", {}, q.facility, " ",
+      el("span", { class: "hint", lang: "vi" }, q.name || "")), number(q.submitted),
       `${number(q.accepted_first_time)} (${Math.round((q.share || 0) * 100)}%)`,
       q.reasons.map((r) => `${r.reason_code} ×${r.count}`).join(", ") || "—"]),
     "no submission yet"));
@@ -190,12 +192,13 @@ function draw(data) {
     ["consumer", "from topic", num("count")],
     data.dead_letters.by_consumer.map((d) => [d.consumer, d.topic, number(d.count)]),
     "no message refused by a consumer"));
-  const lags = [];
-  for (const [service, topics] of Object.entries(data.lag)) {
-    for (const [topic, behind] of Object.entries(topics)) lags.push([service, topic, number(behind)]);
-  }
+  const lags = Object.entries(data.lag).map(([service, topics]) => {
+    const each = Object.entries(topics);
+    return [service, number(each.reduce((sum, [, n]) => sum + n, 0)),
+      el("span", { class: "hint" }, each.map(([topic, n]) => `${topic} ${number(n)}`).join(" · "))];
+  });
   panels.lag.replaceChildren(table("Consumer lag (events not yet handled)",
-    ["service", "topic", num("behind")], lags, "no service has answered yet"));
+    ["reader", num("behind"), "per topic"], lags, "no service has answered yet"));
 }
 
 function drawTiles(data) {
@@ -258,7 +261,7 @@ function drawStates(byState, labels) {
     el("div", { class: "meter", "aria-hidden": "true" },
       el("span", { style: `width: ${Math.round((byState[s] / Math.max(1, total)) * 100)}%` })),
   ]);
-  const t = table("Prescriptions by state (trạng thái đơn thuốc), as the coordinator holds them",
+  const t = table("Prescriptions by state (trạng thái đơn thuốc), as the coordinator counts them",
     ["state", num("prescriptions"), { text: "share" }], rows, "none yet");
   t.id = "by-state";
   t.querySelectorAll("tbody tr").forEach((tr, i) => {
