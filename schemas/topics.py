@@ -173,7 +173,8 @@ RX_AUDIT = Topic(
     "prescription id, or the citizen's CCCD for a read of several",
     "vn.rxsim.audit.recorded",
     events.AuditRecorded,
-    ("hospital", "coordinator", "pharmacy", "citizen_app"),
+    # and the operations dashboard (rxsim/tools/dashboard), for every search of a history
+    ("hospital", "coordinator", "pharmacy", "citizen_app", "dashboard"),
     ("tools",),  # `rxsim audit`
     "application/json",
     # Read by auditors' own tools too: FULL, like the prescriptions hospitals write.

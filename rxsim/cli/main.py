@@ -18,7 +18,7 @@ from rxsim.cli.fhir import fhir_app
 from rxsim.cli.options import BootstrapOpt, ScenarioOpt, err
 from rxsim.cli.report import report_app
 from rxsim.cli.token import token
-from rxsim.messaging.settings import SERVICES, Settings
+from rxsim.messaging.settings import DASHBOARD, SERVICES, Settings
 from rxsim.tools.stack import (
     MAX_RESTARTS,
     Restart,
@@ -86,7 +86,9 @@ def _settings(scenario: str, speedup: float | None, partitions: int | None) -> S
     return Settings().model_copy(update=update)
 
 
-def _start(stack: Stack) -> None:
+def _start(stack: Stack, dashboard: bool = False) -> None:
+    """Start the stack; with `dashboard`, the operations dashboard too (`up` and `demo`, where
+    a person watches: load runs, benchmarks and chaos keep the machine to the services)."""
     where = stack.settings.kafka_bootstrap_servers or "the embedded broker"
     with console.status(f"starting the broker ({where}) and the services…") as status:
 
@@ -95,7 +97,11 @@ def _start(stack: Stack) -> None:
 
         try:
             stack.start(on_ready=ready)
+            if dashboard:
+                status.update("the operations dashboard…")
+                stack.start_dashboard()
         except StackError as exc:
+            stack.stop()
             console.print(f"[red]error:[/] {exc}")
             raise typer.Exit(1) from None
 
@@ -111,6 +117,7 @@ def _print_endpoints(stack: Stack) -> None:
         table.add_row(name, url, f"{url}/docs")
     console.print(table)
     _print_citizen_page(stack)
+    _print_dashboard(stack, "rxsim token operator")
     console.print(f"logs: {stack.log_dir}")
 
 
@@ -125,6 +132,15 @@ def _print_citizen_page(stack: Stack) -> None:
     console.print(
         f"citizen page (VNeID, Vietnamese): {stack.settings.url_of('citizen_app')}/app "
         f"— sign in with a CCCD of the scenario's citizens{example}; the one-time code is shown",
+        soft_wrap=True,
+    )
+
+
+def _print_dashboard(stack: Stack, token: str) -> None:
+    """Where the operator watches the stack: the dashboard, signed in with an operator token."""
+    console.print(
+        f"operations dashboard (English): {stack.settings.url_of(DASHBOARD)}/dashboard "
+        f"— sign in with the operator token ({token})",
         soft_wrap=True,
     )
 
@@ -176,7 +192,7 @@ def up(
         _usage(f"--broker-port must be a port, 1 to 65535 (got {broker_port})")
     settings = _settings(scenario, speedup, partitions)
     stack = Stack(settings, broker_port=broker_port)
-    _start(stack)
+    _start(stack, dashboard=True)
     _print_endpoints(stack)
     announce(stack)  # rxsim trace / tail / deadletters / contracts verify / token find it
     _print_how_to_sign_in(stack)
@@ -233,8 +249,9 @@ def demo(
         f"{chosen.validity.total_seconds() / chosen.speedup:.0f} s)"
     )
     stack = Stack(settings)
-    _start(stack)
+    _start(stack, dashboard=True)
     _print_citizen_page(stack)
+    _print_dashboard(stack, "printed below")
     console.print(f"logs: {stack.log_dir}")
     console.print(  # the demo's own stack: `rxsim token` knows only `rxsim up`'s
         f"operator token while it runs (Authorization: Bearer …): {stack.token()}",

@@ -6,6 +6,9 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("hospital", "coordinator", "pharmacy", "citizen_app")
+# The operations dashboard: a process of the local stack too, but a tool, not a service (it
+# decides nothing; rxsim/tools/dashboard), so it is started only where a person looks at it.
+DASHBOARD = "dashboard"
 # How long a consumer group waits for a silent member before giving its partitions to others
 # (every consumer of every service uses it; the supervisor waits it out before a restart).
 GROUP_SESSION_TIMEOUT_S = 10.0
@@ -66,6 +69,9 @@ class Settings(BaseSettings):
     coordinator_port: int = 8082
     pharmacy_port: int = 8083
     citizen_app_port: int = 8084
+    dashboard_port: int = Field(
+        default=8085, description="the operations dashboard (rxsim.tools.dashboard), a tool"
+    )
     pharmacy_url: str | None = Field(
         default=None,
         description="where the citizen app asks the pharmacy service which pharmacies have a "

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from rxsim.messaging import kafka_security, tokens
 from rxsim.messaging.codec import now
 from rxsim.messaging.settings import (
+    DASHBOARD,
     GROUP_CONSUMERS,
     GROUP_SESSION_TIMEOUT_S,
     SERVICES,
@@ -104,7 +105,8 @@ def new_log_dir(root: Path = LOG_ROOT, kept: int = LOG_RUNS_KEPT) -> Path:
 
 
 def service_command(name: str) -> list[str]:
-    return [sys.executable, "-m", f"services.{name}"]
+    module = "rxsim.tools.dashboard" if name == DASHBOARD else f"services.{name}"
+    return [sys.executable, "-m", module]
 
 
 class Stack:
@@ -157,7 +159,7 @@ class Stack:
         env["RXSIM_AUTH_SECRET"] = self.settings.token_secret
         if self.settings.speedup:
             env["RXSIM_SPEEDUP"] = str(self.settings.speedup)
-        for name in SERVICES:
+        for name in (*SERVICES, DASHBOARD):
             env[f"RXSIM_{name.upper()}_PORT"] = str(self.settings.port_of(name))
         return env
 
@@ -271,9 +273,35 @@ class Stack:
     def given_up(self) -> list[str]:
         return [r.service for r in self.restarts if r.gave_up]
 
-    def _wait_ready(self, on_ready: Callable[[str], None], timeout: float) -> None:
+    def start_dashboard(self, timeout: float = 60.0) -> str:
+        """Start the operations dashboard beside the running services (supervised as they
+        are, stopped with them); its page's address."""
+        port = self.settings.port_of(DASHBOARD)
+        if port_in_use(port, self.settings.host):
+            raise StackError(
+                f"port {port} for the dashboard is in use: stop what listens there or set "
+                "RXSIM_DASHBOARD_PORT"
+            )
+        self.launch(DASHBOARD)
+        self._wait_ready(lambda name: None, timeout, [DASHBOARD])
+        return f"{self.settings.url_of(DASHBOARD)}/dashboard"
+
+    def stop_dashboard(self) -> None:
+        """Stop the dashboard alone (the services go on)."""
+        proc = self.processes.pop(DASHBOARD, None)
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def _wait_ready(
+        self, on_ready: Callable[[str], None], timeout: float, names: Iterable[str] = SERVICES
+    ) -> None:
         deadline = time.monotonic() + timeout
-        waiting = dict(self.urls())
+        waiting = {name: self.settings.url_of(name) for name in names}
         with httpx.Client(timeout=2.0) as client:
             while waiting:
                 for name, url in list(waiting.items()):
@@ -401,5 +429,5 @@ def running_token(role: Role, subject: str) -> str | None:
 
 def with_free_ports(settings: Settings) -> Settings:
     """The same settings with every service on a free loopback port (for demos and tests)."""
-    ports = {f"{name}_port": free_port(settings.host) for name in SERVICES}
+    ports = {f"{name}_port": free_port(settings.host) for name in (*SERVICES, DASHBOARD)}
     return settings.model_copy(update=ports)

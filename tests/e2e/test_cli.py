@@ -90,7 +90,10 @@ def _children(pid: int) -> set[int]:
 
 
 def test_up_serves_every_service_and_ctrl_c_leaves_no_process_behind(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("HOSPITAL", "COORDINATOR", "PHARMACY", "CITIZEN_APP")}
+    ports = {
+        name: free_port()
+        for name in ("HOSPITAL", "COORDINATOR", "PHARMACY", "CITIZEN_APP", "DASHBOARD")
+    }
     env = {
         **os.environ,
         "COLUMNS": "160",
@@ -107,7 +110,7 @@ def test_up_serves_every_service_and_ctrl_c_leaves_no_process_behind(tmp_path: P
             assert time.monotonic() < deadline, "rxsim up did not get ready"
             time.sleep(0.3)
         children = _children(proc.pid)
-        assert len(children) >= 5  # the broker and four services
+        assert len(children) >= 6  # the broker, four services and the dashboard
         for port in ports.values():
             assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
             assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").status_code == 200
@@ -135,6 +138,14 @@ def test_up_serves_every_service_and_ctrl_c_leaves_no_process_behind(tmp_path: P
         assert token.returncode == 0, token.stdout + token.stderr
         operator = {"Authorization": f"Bearer {token.stdout.strip()}"}
         assert httpx.get(stats, headers=operator).status_code == 200
+        # And the operations dashboard, which takes the operator's token and no other.
+        dashboard = f"http://127.0.0.1:{ports['DASHBOARD']}"
+        assert f"{dashboard}/dashboard" in (tmp_path / "up.log").read_text()
+        assert '<html lang="en">' in httpx.get(f"{dashboard}/dashboard").text
+        assert httpx.get(f"{dashboard}/dashboard/static/dashboard.js").status_code == 200
+        assert httpx.get(f"{dashboard}/api/overview").status_code == 401
+        overview = httpx.get(f"{dashboard}/api/overview", headers=operator)
+        assert overview.status_code == 200 and "by_state" in overview.json()
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0

@@ -28,7 +28,8 @@ FLAGS = [
 ]
 AXE = ROOT / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"  # git-ignored; kept after the run
-PHONE = {"width": 390, "height": 844}  # the page is mobile first
+PHONE = {"width": 390, "height": 844}  # the citizen's page is mobile first
+DESK = {"width": 1280, "height": 900}  # the operator's dashboard is for a desk screen
 
 
 def missing() -> str | None:
@@ -57,6 +58,16 @@ def phone(browser: Browser) -> Iterator[Page]:
     """A new phone-sized tab with its own session storage. The page forbids scripts it did not
     ship (CSP): the tests bypass that only to inject axe-core."""
     context = browser.new_context(viewport=PHONE, bypass_csp=True, locale="vi-VN")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@contextmanager
+def desk(browser: Browser) -> Iterator[Page]:
+    """A new desk-sized tab with its own session storage (as `phone`, for the dashboard)."""
+    context = browser.new_context(viewport=DESK, bypass_csp=True, locale="en-GB")
     try:
         yield context.new_page()
     finally:
