@@ -35,7 +35,7 @@ def steps_of(found: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     return [
         {
             "at": step.at, "service": step.service, "topic": step.topic,
-            "event": step.event_type.removeprefix("vn.rxsim."),
+            "event": step.event,
             "summary": masked(step.summary), "state": step.state,
             "state_changed": step.state_changed,
         }
