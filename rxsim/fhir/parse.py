@@ -7,6 +7,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
+from rxsim.domain import fhirpath
 from rxsim.domain.prescription import InvalidPrescription, Issue, Item, Prescription
 from rxsim.domain.reasons import Reason
 from rxsim.domain.systems import (
@@ -21,21 +22,20 @@ from rxsim.fhir import content
 
 
 def _expression(loc: tuple[Any, ...], payload: dict[str, Any]) -> str:
-    """`('entry', 0, 'resource', 'birthDate')` -> `Bundle.entry[0].resource(Patient).birthDate`."""
-    parts = ["Bundle"]
+    """`('entry', 0, 'resource', 'birthDate')` ->
+    `Bundle.entry[0].resource.ofType(Patient).birthDate`: every resource below the Bundle (an
+    entry's, a contained one) is named with its type, as FHIRPath selects it."""
+    text = fhirpath.BUNDLE
     node: Any = payload
     for step in loc:
-        if isinstance(step, int):
-            parts[-1] += f"[{step}]"
-        else:
-            parts.append(str(step))
+        text = fhirpath.path(text, [step])
         try:
             node = node[step]
         except (KeyError, IndexError, TypeError):
             node = None
-        if step == "resource" and isinstance(node, dict) and "resourceType" in node:
-            parts[-1] += f"({node['resourceType']})"
-    return ".".join(parts)
+        if isinstance(node, dict) and isinstance(node.get("resourceType"), str):
+            text += f".ofType({node['resourceType']})"
+    return text
 
 
 def _fhir_errors(exc: ValidationError, payload: dict[str, Any]) -> list[Issue]:
@@ -143,7 +143,9 @@ def _medication_concept(request: dict[str, Any], where: str) -> tuple[dict[str, 
     reference = str((request.get("medicationReference") or {}).get("reference", ""))
     for index, resource in enumerate(request.get("contained") or []):
         if reference == f"#{resource.get('id')}" and resource.get("resourceType") == "Medication":
-            return dict(resource.get("code") or {}), f"{where}.contained[{index}](Medication).code"
+            return dict(resource.get("code") or {}), (
+                f"{fhirpath.contained(where, index, 'Medication')}.code"
+            )
     display = (request.get("medicationReference") or {}).get("display", "")
     return {"text": display}, f"{where}.medicationReference"
 
@@ -230,25 +232,26 @@ def _lean(payload: dict[str, Any]) -> Prescription:
         found[k][0][1] for k in ("Patient", "Practitioner", "Organization")
     )
     patient_index = found["Patient"][0][0]
+    organization_where = fhirpath.entry(found["Organization"][0][0], "Organization")
     code = _prescription_code(payload, requests)
     citizen_id = _identifier(patient, SYSTEM_CCCD)
     facility_code = _identifier(organization, SYSTEM_FACILITY)
     required = (
         (
             code,
-            "MedicationRequest.groupIdentifier",
+            f"{fhirpath.every('MedicationRequest')}.groupIdentifier",
             Reason.MISSING_PRESCRIPTION_CODE,
             f"no prescription code with system {SYSTEM_PRESCRIPTION_CODE}",
         ),
         (
             citizen_id,
-            f"Bundle.entry[{patient_index}].resource(Patient).identifier",
+            f"{fhirpath.entry(patient_index, 'Patient')}.identifier",
             Reason.MISSING_CITIZEN_ID,
             f"no identifier with system {SYSTEM_CCCD}",
         ),
         (
             facility_code,
-            "Organization.identifier",
+            f"{organization_where}.identifier",
             Reason.MISSING_FACILITY_CODE,
             f"no identifier with system {SYSTEM_FACILITY}",
         ),
@@ -259,7 +262,7 @@ def _lean(payload: dict[str, Any]) -> Prescription:
         if value is None
     ]
     items = tuple(
-        _item(request, f"Bundle.entry[{index}].resource(MedicationRequest)")
+        _item(request, fhirpath.entry(index, "MedicationRequest"))
         for index, request in found["MedicationRequest"]
     )
     for (_, request), item in zip(found["MedicationRequest"], items, strict=True):
@@ -298,8 +301,9 @@ def _lean(payload: dict[str, Any]) -> Prescription:
         items=items,
         medication_requests=tuple(requests),
         simulated=any(t.get("code") == SIMULATED_TAG["code"] for t in tags),
-        patient_where=f"Bundle.entry[{patient_index}].resource(Patient)",
-        practitioner_where=f"Bundle.entry[{found['Practitioner'][0][0]}].resource(Practitioner)",
+        patient_where=fhirpath.entry(patient_index, "Patient"),
+        practitioner_where=fhirpath.entry(found["Practitioner"][0][0], "Practitioner"),
+        organization_where=organization_where,
         prescriber_licence=_identifier(practitioner, SYSTEM_CCHN),
         birth_date=content.birth_date(patient),
         gender=patient.get("gender"),
