@@ -3,10 +3,6 @@ that travels downstream."""
 
 from typing import Any
 
-from fhir.resources.R4B import get_fhir_model_class
-from fhir.resources.R4B.bundle import Bundle
-from pydantic import ValidationError
-
 from rxsim.domain import fhirpath
 from rxsim.domain.prescription import InvalidPrescription, Issue, Item, Prescription
 from rxsim.domain.reasons import Reason
@@ -19,68 +15,7 @@ from rxsim.domain.systems import (
     SYSTEM_PRESCRIPTION_CODE,
 )
 from rxsim.fhir import content
-
-
-def _expression(loc: tuple[Any, ...], payload: dict[str, Any]) -> str:
-    """`('entry', 0, 'resource', 'birthDate')` ->
-    `Bundle.entry[0].resource.ofType(Patient).birthDate`: every resource below the Bundle (an
-    entry's, a contained one) is named with its type, as FHIRPath selects it."""
-    text = fhirpath.BUNDLE
-    node: Any = payload
-    for step in loc:
-        text = fhirpath.path(text, [step])
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            node = None
-        if isinstance(node, dict) and isinstance(node.get("resourceType"), str):
-            text += f".ofType({node['resourceType']})"
-    return text
-
-
-def _fhir_errors(exc: ValidationError, payload: dict[str, Any]) -> list[Issue]:
-    issues = []
-    for err in exc.errors():
-        message = str(err["msg"]).removeprefix("Value error, ")
-        fhir_code = "required" if err["type"] == "missing" else "structure"
-        issues.append(
-            Issue(_expression(tuple(err["loc"]), payload), Reason.FHIR_INVALID, message, fhir_code)
-        )
-    return issues
-
-
-def _resource_types(node: Any, where: str) -> list[Issue]:
-    """Every `resourceType` that names no FHIR R4B resource, with where it is: the FHIR
-    library would fail on it with an error of its own rather than a validation error."""
-    issues: list[Issue] = []
-    if isinstance(node, list):
-        for index, value in enumerate(node):
-            issues += _resource_types(value, f"{where}[{index}]")
-    elif isinstance(node, dict):
-        kind = node.get("resourceType")
-        if "resourceType" in node and not _known_resource(kind):
-            issues.append(
-                Issue(
-                    f"{where}.resourceType",
-                    Reason.FHIR_INVALID,
-                    f"{kind!r} is not a FHIR R4B resource type",
-                    "structure",
-                )
-            )
-        for key, value in node.items():
-            if isinstance(value, dict | list):
-                issues += _resource_types(value, f"{where}.{key}")
-    return issues
-
-
-def _known_resource(kind: Any) -> bool:
-    if not isinstance(kind, str) or not kind.isidentifier():
-        return False
-    try:
-        get_fhir_model_class(kind)
-    except (KeyError, ValueError, ImportError, AttributeError):
-        return False
-    return True
+from rxsim.fhir.validate import validate
 
 
 def _by_type(payload: dict[str, Any]) -> dict[str, list[tuple[int, dict[str, Any]]]]:
@@ -205,13 +140,9 @@ def parse_prescription(payload: Any, *, validated: bool = False) -> Prescription
             raise
         except Exception:  # not the valid Bundle it claimed to be
             pass
-    unknown = _resource_types(payload.get("entry"), "Bundle.entry")
-    if unknown:
-        raise InvalidPrescription(unknown)
-    try:
-        Bundle.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidPrescription(_fhir_errors(exc, payload)) from None
+    issues = validate(payload)
+    if issues:
+        raise InvalidPrescription(issues)
     return _lean(payload)
 
 

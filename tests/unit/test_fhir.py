@@ -182,7 +182,7 @@ def test_an_invalid_fhir_datatype_is_refused_naming_the_resource_and_element() -
     # Then the issue names the element as a FHIRPath-like expression
     assert issue.expression == f"Bundle.entry[{index}].resource.ofType(Patient).birthDate"
     assert issue.code == "FHIR_INVALID"
-    assert issue.fhir_code == "structure"
+    assert issue.fhir_code == "value"  # a primitive format: IssueType value
 
 
 @pytest.mark.parametrize("kind", ["Foo", 5, None, ["Patient"], ""])
