@@ -105,7 +105,7 @@ def _structure(exc: ValidationError, payload: dict[str, Any], root: str) -> list
     issues = []
     for err in exc.errors():
         message = str(err["msg"]).removeprefix("Value error, ")
-        if err["type"] == "missing":
+        if err["type"] == "missing" or err["type"].endswith(".missing"):
             code = "required"
         elif err["type"] in _SHAPE_ERRORS:
             code = "structure"
