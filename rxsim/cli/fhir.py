@@ -262,3 +262,51 @@ def fhir_sign(
         signature=signature,
     )  # fmt: skip
     print(json.dumps(event, ensure_ascii=False))
+
+
+@fhir_app.command("validate")
+def fhir_validate(
+    path: Annotated[Path, typer.Argument(help="a FHIR R4 resource in JSON ('-': standard input)")],
+    edge: Annotated[
+        bool,
+        typer.Option(
+            "--edge",
+            help="also what the hospital's edge asks of every prescription Bundle (its "
+            "resources, code, CCCD, facility, status, quantities); the national rules run later",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the OperationOutcome (application/fhir+json)")
+    ] = False,
+) -> None:
+    """Validate a FHIR R4 resource as the hospital's edge does: structure, required value
+    sets, formats, contained resources. Exit 0 valid, 1 invalid (each problem with its
+    FHIRPath), 2 unreadable."""
+    from rxsim.fhir import InvalidPrescription, parse_prescription
+    from rxsim.fhir.outgoing import operation_outcome
+    from rxsim.fhir.validate import validate
+
+    resource = read_json(path)
+    issues = validate(resource)
+    if edge and not issues:
+        try:
+            parse_prescription(resource)
+        except InvalidPrescription as refused:
+            issues = refused.issues
+    if as_json:
+        outcome = operation_outcome(issues)
+        if not issues:
+            outcome["issue"] = [{"severity": "information", "code": "informational"}]
+        sys.stdout.write(json.dumps(outcome, ensure_ascii=False, indent=2) + "\n")
+    elif issues:
+        for issue in issues:
+            console.print(
+                f"[red]error[/] {issue.fhir_code} {escape(issue.expression)}: "
+                f"{escape(issue.message)}",
+                soft_wrap=True,
+            )
+    else:
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        console.print(f"{escape(str(path))}: valid FHIR R4 {kind}", soft_wrap=True)
+    if issues:
+        raise typer.Exit(1)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from rxsim.domain import fhirpath
 from rxsim.domain.reasons import Reason
 
 # Where the body weight sits in a prescription Bundle (the rules name it when it is missing).
@@ -17,7 +18,8 @@ WEIGHT_EXPRESSION = (
 
 @dataclass(frozen=True)
 class Issue:
-    """One problem found in a message: FHIRPath-like location, reason code, and message."""
+    """One problem found in a message: the FHIRPath of the element at fault (built with
+    rxsim.domain.fhirpath), reason code, and message."""
 
     expression: str
     code: Reason
@@ -36,7 +38,7 @@ class DoseStep:
     """One dosageInstruction of a drug line: a step of a multi-step regimen (500 mg on day 1,
     then 250 mg a day on days 2 to 5), or one of several taken together (same `sequence`)."""
 
-    where: str  # FHIRPath-like location of the dosageInstruction
+    where: str  # FHIRPath of the dosageInstruction
     sequence: int  # same number: taken at the same time; a higher one: after
     dose: float | None = None
     dose_unit: str | None = None
@@ -54,8 +56,8 @@ class Item:
     quantity: float
     unit: str
     instructions: str
-    where: str = "MedicationRequest"  # FHIRPath-like location of the request in the Bundle
-    medication_where: str = "MedicationRequest.medicationCodeableConcept"
+    where: str = fhirpath.every("MedicationRequest")  # FHIRPath of the request in the Bundle
+    medication_where: str = f"{fhirpath.every('MedicationRequest')}.medicationCodeableConcept"
     registration_number: str | None = None
     diagnoses: tuple[str, ...] = ()  # ICD-10 codes
     dose: float | None = None  # per intake
@@ -83,8 +85,9 @@ class Prescription:
     items: tuple[Item, ...]
     medication_requests: tuple[dict[str, Any], ...] = field(repr=False)
     simulated: bool = False
-    patient_where: str = "Patient"
-    practitioner_where: str = "Practitioner"
+    patient_where: str = fhirpath.every("Patient")
+    practitioner_where: str = fhirpath.every("Practitioner")
+    organization_where: str = fhirpath.every("Organization")
     prescriber_licence: str | None = None
     birth_date: date | None = None
     gender: str | None = None

@@ -3,10 +3,7 @@ that travels downstream."""
 
 from typing import Any
 
-from fhir.resources.R4B import get_fhir_model_class
-from fhir.resources.R4B.bundle import Bundle
-from pydantic import ValidationError
-
+from rxsim.domain import fhirpath
 from rxsim.domain.prescription import InvalidPrescription, Issue, Item, Prescription
 from rxsim.domain.reasons import Reason
 from rxsim.domain.systems import (
@@ -18,69 +15,7 @@ from rxsim.domain.systems import (
     SYSTEM_PRESCRIPTION_CODE,
 )
 from rxsim.fhir import content
-
-
-def _expression(loc: tuple[Any, ...], payload: dict[str, Any]) -> str:
-    """`('entry', 0, 'resource', 'birthDate')` -> `Bundle.entry[0].resource(Patient).birthDate`."""
-    parts = ["Bundle"]
-    node: Any = payload
-    for step in loc:
-        if isinstance(step, int):
-            parts[-1] += f"[{step}]"
-        else:
-            parts.append(str(step))
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            node = None
-        if step == "resource" and isinstance(node, dict) and "resourceType" in node:
-            parts[-1] += f"({node['resourceType']})"
-    return ".".join(parts)
-
-
-def _fhir_errors(exc: ValidationError, payload: dict[str, Any]) -> list[Issue]:
-    issues = []
-    for err in exc.errors():
-        message = str(err["msg"]).removeprefix("Value error, ")
-        fhir_code = "required" if err["type"] == "missing" else "structure"
-        issues.append(
-            Issue(_expression(tuple(err["loc"]), payload), Reason.FHIR_INVALID, message, fhir_code)
-        )
-    return issues
-
-
-def _resource_types(node: Any, where: str) -> list[Issue]:
-    """Every `resourceType` that names no FHIR R4B resource, with where it is: the FHIR
-    library would fail on it with an error of its own rather than a validation error."""
-    issues: list[Issue] = []
-    if isinstance(node, list):
-        for index, value in enumerate(node):
-            issues += _resource_types(value, f"{where}[{index}]")
-    elif isinstance(node, dict):
-        kind = node.get("resourceType")
-        if "resourceType" in node and not _known_resource(kind):
-            issues.append(
-                Issue(
-                    f"{where}.resourceType",
-                    Reason.FHIR_INVALID,
-                    f"{kind!r} is not a FHIR R4B resource type",
-                    "structure",
-                )
-            )
-        for key, value in node.items():
-            if isinstance(value, dict | list):
-                issues += _resource_types(value, f"{where}.{key}")
-    return issues
-
-
-def _known_resource(kind: Any) -> bool:
-    if not isinstance(kind, str) or not kind.isidentifier():
-        return False
-    try:
-        get_fhir_model_class(kind)
-    except (KeyError, ValueError, ImportError, AttributeError):
-        return False
-    return True
+from rxsim.fhir.validate import validate
 
 
 def _by_type(payload: dict[str, Any]) -> dict[str, list[tuple[int, dict[str, Any]]]]:
@@ -143,7 +78,9 @@ def _medication_concept(request: dict[str, Any], where: str) -> tuple[dict[str, 
     reference = str((request.get("medicationReference") or {}).get("reference", ""))
     for index, resource in enumerate(request.get("contained") or []):
         if reference == f"#{resource.get('id')}" and resource.get("resourceType") == "Medication":
-            return dict(resource.get("code") or {}), f"{where}.contained[{index}](Medication).code"
+            return dict(resource.get("code") or {}), (
+                f"{fhirpath.contained(where, index, 'Medication')}.code"
+            )
     display = (request.get("medicationReference") or {}).get("display", "")
     return {"text": display}, f"{where}.medicationReference"
 
@@ -203,13 +140,9 @@ def parse_prescription(payload: Any, *, validated: bool = False) -> Prescription
             raise
         except Exception:  # not the valid Bundle it claimed to be
             pass
-    unknown = _resource_types(payload.get("entry"), "Bundle.entry")
-    if unknown:
-        raise InvalidPrescription(unknown)
-    try:
-        Bundle.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidPrescription(_fhir_errors(exc, payload)) from None
+    issues = validate(payload)
+    if issues:
+        raise InvalidPrescription(issues)
     return _lean(payload)
 
 
@@ -230,25 +163,26 @@ def _lean(payload: dict[str, Any]) -> Prescription:
         found[k][0][1] for k in ("Patient", "Practitioner", "Organization")
     )
     patient_index = found["Patient"][0][0]
+    organization_where = fhirpath.entry(found["Organization"][0][0], "Organization")
     code = _prescription_code(payload, requests)
     citizen_id = _identifier(patient, SYSTEM_CCCD)
     facility_code = _identifier(organization, SYSTEM_FACILITY)
     required = (
         (
             code,
-            "MedicationRequest.groupIdentifier",
+            f"{fhirpath.every('MedicationRequest')}.groupIdentifier",
             Reason.MISSING_PRESCRIPTION_CODE,
             f"no prescription code with system {SYSTEM_PRESCRIPTION_CODE}",
         ),
         (
             citizen_id,
-            f"Bundle.entry[{patient_index}].resource(Patient).identifier",
+            f"{fhirpath.entry(patient_index, 'Patient')}.identifier",
             Reason.MISSING_CITIZEN_ID,
             f"no identifier with system {SYSTEM_CCCD}",
         ),
         (
             facility_code,
-            "Organization.identifier",
+            f"{organization_where}.identifier",
             Reason.MISSING_FACILITY_CODE,
             f"no identifier with system {SYSTEM_FACILITY}",
         ),
@@ -259,7 +193,7 @@ def _lean(payload: dict[str, Any]) -> Prescription:
         if value is None
     ]
     items = tuple(
-        _item(request, f"Bundle.entry[{index}].resource(MedicationRequest)")
+        _item(request, fhirpath.entry(index, "MedicationRequest"))
         for index, request in found["MedicationRequest"]
     )
     for (_, request), item in zip(found["MedicationRequest"], items, strict=True):
@@ -298,8 +232,9 @@ def _lean(payload: dict[str, Any]) -> Prescription:
         items=items,
         medication_requests=tuple(requests),
         simulated=any(t.get("code") == SIMULATED_TAG["code"] for t in tags),
-        patient_where=f"Bundle.entry[{patient_index}].resource(Patient)",
-        practitioner_where=f"Bundle.entry[{found['Practitioner'][0][0]}].resource(Practitioner)",
+        patient_where=fhirpath.entry(patient_index, "Patient"),
+        practitioner_where=fhirpath.entry(found["Practitioner"][0][0], "Practitioner"),
+        organization_where=organization_where,
         prescriber_licence=_identifier(practitioner, SYSTEM_CCHN),
         birth_date=content.birth_date(patient),
         gender=patient.get("gender"),

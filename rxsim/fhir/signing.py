@@ -35,6 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from rxsim.domain import fhirpath
 from rxsim.domain.prescription import Issue
 from rxsim.domain.reasons import Reason
 from rxsim.fhir.canonical import canonical
@@ -252,7 +253,7 @@ def verify(
             Reason.UNKNOWN_FACILITY,
             f"Cơ sở khám chữa bệnh {facility} không có trong danh mục và chưa đăng ký khóa "
             "công khai (unknown facility code, and no public key registered for it)",
-            "Organization.identifier",
+            f"{fhirpath.every('Organization')}.identifier",
         )
     public = keys.key(facility, kid)
     if public is None:

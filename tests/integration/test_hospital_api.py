@@ -189,7 +189,7 @@ def test_invalid_fhir_datatype_names_the_element(client: StackClient, new_code: 
     response = client["hospital"].post("/prescriptions", json=bundle, headers=as_01001(client))
     assert response.status_code == 422
     [issue] = outcome(response)
-    assert issue["expression"][0].endswith("resource(Patient).birthDate")
+    assert issue["expression"][0].endswith("resource.ofType(Patient).birthDate")
 
 
 def _post_example(client: StackClient, request: dict[str, Any]) -> Any:
@@ -216,7 +216,7 @@ def test_hl7_example_wrapped_plainly_is_refused_naming_the_missing_elements(
     assert response.status_code == 202, response.text
     rejected = client.wait_for_state(response.json()["submission_id"], "REJECTED")
     assert rejected["reason_code"] == "DIAGNOSIS_MISSING"
-    assert "Bundle.entry[0].resource(MedicationRequest).reasonCode: " in rejected["reason"]
+    assert "Bundle.entry[0].resource.ofType(MedicationRequest).reasonCode: " in rejected["reason"]
     assert "số đăng ký" in rejected["reason"]
 
 
@@ -237,4 +237,4 @@ def test_hl7_example_made_vietnamese_is_accepted_or_refused_naming_what_it_lacks
     else:
         rejected = client.wait_for_state(submission_id, "REJECTED")
         assert rejected["reason_code"] == lacking
-        assert "Bundle.entry[0].resource(MedicationRequest)." in rejected["reason"]
+        assert "Bundle.entry[0].resource.ofType(MedicationRequest)." in rejected["reason"]

@@ -159,7 +159,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "UNKNOWN_FACILITY",
         "facility_onboarded",
-        "Organization.identifier",
+        "ofType(Organization).identifier",
         lambda place: prescription(
             place, hospital=Hospital("99999", "Phòng khám lạ", "Hà Nội", False)
         ),
@@ -167,49 +167,49 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "FACILITY_NOT_ONBOARDED",
         "facility_onboarded",
-        "Organization.identifier",
+        "ofType(Organization).identifier",
         lambda place: prescription(place, hospital=place.not_onboarded),
     ),
     Fault(
         "MISSING_PRESCRIBER_LICENCE",
         "prescriber_licence",
-        "resource(Practitioner).identifier",
+        "resource.ofType(Practitioner).identifier",
         changed(_plain, lambda b: resources(b, "Practitioner")[0].pop("identifier")),
     ),
     Fault(
         "CCCD_FORMAT",
         "cccd",
-        "resource(Patient).identifier",
+        "resource.ofType(Patient).identifier",
         changed(_plain, lambda b: _cccd(b, lambda v: v[:11])),
     ),
     Fault(
         "CCCD_PROVINCE",
         "cccd",
-        "resource(Patient).identifier",
+        "resource.ofType(Patient).identifier",
         changed(_plain, lambda b: _cccd(b, lambda v: "999" + v[3:])),
     ),
     Fault(
         "CCCD_CENTURY_SEX",
         "cccd",
-        "resource(Patient).identifier",
+        "resource.ofType(Patient).identifier",
         changed(_plain, lambda b: _cccd(b, _other_sex)),
     ),
     Fault(
         "CCCD_BIRTH_YEAR",
         "cccd",
-        "resource(Patient).identifier",
+        "resource.ofType(Patient).identifier",
         changed(_plain, lambda b: _cccd(b, _other_year)),
     ),
     Fault(
         "BIRTH_DATE_MISSING",
         "patient_details",
-        "resource(Patient).birthDate",
+        "resource.ofType(Patient).birthDate",
         changed(_plain, lambda b: resources(b, "Patient")[0].pop("birthDate")),
     ),
     Fault(
         "GENDER_MISSING",
         "patient_details",
-        "resource(Patient).gender",
+        "resource.ofType(Patient).gender",
         changed(_plain, lambda b: resources(b, "Patient")[0].pop("gender")),
     ),
     Fault(
@@ -221,7 +221,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "CHILD_GUARDIAN_MISSING",
         "child_details",
-        "resource(Patient).contact",
+        "resource.ofType(Patient).contact",
         changed(
             lambda place: prescription(place, citizen=child()),
             lambda b: resources(b, "Patient")[0].pop("contact"),
@@ -230,19 +230,19 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "DIAGNOSIS_MISSING",
         "diagnosis",
-        "resource(MedicationRequest).reasonCode",
+        "resource.ofType(MedicationRequest).reasonCode",
         changed(_plain, lambda b: request(b).pop("reasonCode")),
     ),
     Fault(
         "DIAGNOSIS_FORMAT",
         "diagnosis",
-        "resource(MedicationRequest).reasonCode",
+        "resource.ofType(MedicationRequest).reasonCode",
         changed(_plain, lambda b: _reason(b, "viêm họng")),
     ),
     Fault(
         "DIAGNOSIS_UNKNOWN",
         "known_diagnoses_only",
-        "resource(MedicationRequest).reasonCode",
+        "resource.ofType(MedicationRequest).reasonCode",
         changed(_plain, lambda b: _reason(b, "Z99.9")),
         rules={"known_diagnoses_only": True},
     ),
@@ -290,7 +290,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "NARCOTIC_FACILITY_NO_BEDS",
         "narcotic_facility_beds",
-        "Organization.identifier",
+        "ofType(Organization).identifier",
         lambda place: prescription(
             place, hospital=place.no_beds, drugs=(NARCOTIC,), diagnoses=["S82.2"], days=5
         ),

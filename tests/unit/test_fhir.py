@@ -123,12 +123,24 @@ def _zero_quantity(payload: Bundle) -> None:
 @pytest.mark.parametrize(
     ("spoil", "expression", "code"),
     [
-        (_drop_code, "MedicationRequest.groupIdentifier", "MISSING_PRESCRIPTION_CODE"),
-        (_drop_cccd, "Bundle.entry[{patient}].resource(Patient).identifier", "MISSING_CITIZEN_ID"),
-        (_drop_facility_code, "Organization.identifier", "MISSING_FACILITY_CODE"),
+        (
+            _drop_code,
+            "Bundle.entry.resource.ofType(MedicationRequest).groupIdentifier",
+            "MISSING_PRESCRIPTION_CODE",
+        ),
+        (
+            _drop_cccd,
+            "Bundle.entry[{patient}].resource.ofType(Patient).identifier",
+            "MISSING_CITIZEN_ID",
+        ),
+        (
+            _drop_facility_code,
+            "Bundle.entry[{organization}].resource.ofType(Organization).identifier",
+            "MISSING_FACILITY_CODE",
+        ),
         (
             _zero_quantity,
-            "Bundle.entry[1].resource(MedicationRequest).dispenseRequest.quantity",
+            "Bundle.entry[1].resource.ofType(MedicationRequest).dispenseRequest.quantity",
             "MISSING_QUANTITY",
         ),
     ],
@@ -143,7 +155,9 @@ def test_a_bundle_missing_a_required_value_is_refused_naming_the_element(
     # When it is parsed, Then exactly that element is named
     [issue] = issues_of(payload)
     patient = make.entry_index(payload, "Patient")
-    assert (issue.expression, issue.code) == (expression.format(patient=patient), code)
+    organization = make.entry_index(payload, "Organization")
+    where = expression.format(patient=patient, organization=organization)
+    assert (issue.expression, issue.code) == (where, code)
     assert issue.fhir_code == "required"
 
 
@@ -153,7 +167,7 @@ def test_a_medication_request_that_is_not_active_is_refused_naming_its_status() 
 
     [issue] = issues_of(payload)
 
-    assert issue.expression == "Bundle.entry[1].resource(MedicationRequest).status"
+    assert issue.expression == "Bundle.entry[1].resource.ofType(MedicationRequest).status"
     assert issue.code == "NOT_ACTIVE"
     assert "'on-hold'" in issue.message
 
@@ -166,9 +180,9 @@ def test_an_invalid_fhir_datatype_is_refused_naming_the_resource_and_element() -
     # When parsed
     [issue] = issues_of(payload)
     # Then the issue names the element as a FHIRPath-like expression
-    assert issue.expression == f"Bundle.entry[{index}].resource(Patient).birthDate"
+    assert issue.expression == f"Bundle.entry[{index}].resource.ofType(Patient).birthDate"
     assert issue.code == "FHIR_INVALID"
-    assert issue.fhir_code == "structure"
+    assert issue.fhir_code == "value"  # a primitive format: IssueType value
 
 
 @pytest.mark.parametrize("kind", ["Foo", 5, None, ["Patient"], ""])
@@ -202,7 +216,7 @@ def test_an_unknown_fhir_element_is_refused() -> None:
 
     index = make.entry_index(payload, "Organization")
     assert any(
-        issue.expression.startswith(f"Bundle.entry[{index}].resource(Organization)")
+        issue.expression.startswith(f"Bundle.entry[{index}].resource.ofType(Organization)")
         for issue in issues
     )
     assert all(issue.code == "FHIR_INVALID" for issue in issues)

@@ -103,7 +103,7 @@ def test_a_prescription_mixing_types_names_the_drug_of_the_other_type() -> None:
     assert issue.code == "TYPE_LETTER_MISMATCH"
     assert (
         issue.expression
-        == "Bundle.entry[1].resource(MedicationRequest).medicationCodeableConcept.coding"
+        == "Bundle.entry[1].resource.ofType(MedicationRequest).medicationCodeableConcept.coding"
     )
     assert faults.ORDINARY.registration_number in issue.message
 
@@ -128,8 +128,11 @@ def test_the_coordinator_rejects_with_the_first_reason_and_names_every_element()
     step = outcome.record.history[-1]
     assert (step.state, step.reason_code) == (State.REJECTED, "DIAGNOSIS_MISSING")
     assert step.reason is not None
-    assert "Bundle.entry[0].resource(MedicationRequest).reasonCode: " in step.reason
-    assert "Bundle.entry[0].resource(MedicationRequest).dispenseRequest.quantity: " in step.reason
+    assert "Bundle.entry[0].resource.ofType(MedicationRequest).reasonCode: " in step.reason
+    assert (
+        "Bundle.entry[0].resource.ofType(MedicationRequest).dispenseRequest.quantity: "
+        in step.reason
+    )
 
 
 @pytest.mark.parametrize("type_letter", ["n", "h"])

@@ -38,8 +38,13 @@ def test_an_example_wrapped_plainly_is_refused_naming_the_missing_elements(examp
         return
     issues = check(bundle)
     by_code = {issue.code: issue.expression for issue in issues}
-    assert by_code["DIAGNOSIS_MISSING"] == "Bundle.entry[0].resource(MedicationRequest).reasonCode"
-    assert by_code["DRUG_NOT_IN_CATALOG"].startswith("Bundle.entry[0].resource(MedicationRequest).")
+    assert (
+        by_code["DIAGNOSIS_MISSING"]
+        == "Bundle.entry[0].resource.ofType(MedicationRequest).reasonCode"
+    )
+    assert by_code["DRUG_NOT_IN_CATALOG"].startswith(
+        "Bundle.entry[0].resource.ofType(MedicationRequest)."
+    )
 
 
 @pytest.mark.parametrize(

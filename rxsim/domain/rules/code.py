@@ -3,6 +3,7 @@ letter against the drugs, and that a code is used once; with the faults that bre
 
 import re
 
+from rxsim.domain import fhirpath
 from rxsim.domain.prescription import Issue, Prescription
 from rxsim.domain.reasons import Reason
 from rxsim.domain.reference.catalog import TYPE_NAMES, prescription_type
@@ -10,7 +11,7 @@ from rxsim.domain.rules.lookup import Lookup, refusal
 from rxsim.domain.rules.rule import Bundle, Draw, Fault, Rule, resources
 
 CODE_PATTERN = re.compile(r"^[0-9a-z]{12}-[cnhy]$")
-CODE_EXPRESSION = "MedicationRequest.groupIdentifier.value"
+CODE_EXPRESSION = f"{fhirpath.every('MedicationRequest')}.groupIdentifier.value"
 
 
 def prescription_code_format(rx: Prescription) -> list[Issue]:

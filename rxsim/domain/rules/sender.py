@@ -18,7 +18,7 @@ def facility_onboarded(
     if rx.facility_code not in known:
         return [
             refusal(
-                "Organization.identifier",
+                f"{rx.organization_where}.identifier",
                 Reason.UNKNOWN_FACILITY,
                 f"Cơ sở khám chữa bệnh {rx.facility_code} không có trong danh mục "
                 "(unknown facility code)",
@@ -27,7 +27,7 @@ def facility_onboarded(
     if rx.facility_code not in onboarded:
         return [
             refusal(
-                "Organization.identifier",
+                f"{rx.organization_where}.identifier",
                 Reason.FACILITY_NOT_ONBOARDED,
                 f"Cơ sở {rx.facility_code} chưa được kết nối liên thông đơn thuốc "
                 "trong giai đoạn này (facility not onboarded in this rollout phase)",
@@ -63,7 +63,7 @@ def narcotic_facility_beds(
         return []
     return [
         refusal(
-            "Organization.identifier",
+            f"{rx.organization_where}.identifier",
             Reason.NARCOTIC_FACILITY_NO_BEDS,
             f"Cơ sở {rx.facility_code} không có giường bệnh nội trú nên không được kê thuốc "
             "gây nghiện (narcotics only from facilities with inpatient beds)",
