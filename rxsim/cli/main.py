@@ -3,6 +3,7 @@
 import asyncio
 import json
 import signal
+import sys
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -174,6 +175,24 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt  # SIGTERM stops the stack as cleanly as Ctrl-C
 
 
+def _stay_up(stack: Stack) -> None:
+    """Keep the demo's stack up, its run done, until Ctrl-C: the pages show what it did, and
+    the live tools (trace, audit, token) find it as they find `rxsim up`'s."""
+    announce(stack)
+    try:
+        console.print("[green]the stack stays up to look at what the run did[/] (Ctrl-C stops it):")
+        _print_citizen_page(stack)
+        _print_dashboard(stack, "rxsim token operator")
+        signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)  # as `up`: even when started in the background
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    finally:
+        withdraw()
+
+
 @app.command()
 def up(
     scenario: ScenarioOpt = "pilot",
@@ -226,9 +245,19 @@ def demo(
     count: Annotated[int | None, typer.Option(help="prescriptions to issue")] = None,
     rate: Annotated[float | None, typer.Option(help="prescriptions per second")] = None,
     out: OutOpt = Path("rxsim-reports"),
+    stay: Annotated[
+        bool | None,
+        typer.Option(
+            "--stay/--no-stay",
+            help="after the report, keep the stack up (its pages, APIs and topics) until "
+            "Ctrl-C [default: stay on a terminal, stop otherwise]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Bring the stack up, run a scenario end to end, print the summary and write the run's JSON
-    result and HTML report. Exit 0 only when every prescription reached a terminal state."""
+    result and HTML report; then, on a terminal, keep the stack up to look at until Ctrl-C.
+    Exit 0 only when every prescription reached a terminal state."""
     from rxsim.tools.demo import run_scenario, summary
     from rxsim.tools.demo_report import demo_result
     from rxsim.tools.load_summary import write_reports
@@ -260,17 +289,21 @@ def demo(
     stack.start_supervisor(lambda restart: _say_restart(stack, restart))
     started = time.time()
     stem = out / f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
+    if stay is None:  # a person at a terminal looks at the pages; a script wants the exit
+        stay = sys.stdin.isatty() and sys.stdout.isatty()
     try:
         result = asyncio.run(run_scenario(stack, chosen, count, rate, console))
+        console.print(summary(result))
+        out.mkdir(parents=True, exist_ok=True)
+        for path in write_reports(demo_result(result, started, stem), stem):
+            console.print(f"wrote {path}", soft_wrap=True)
+        if stay:
+            _stay_up(stack)
     except KeyboardInterrupt:
         console.print("interrupted.")
         raise typer.Exit(130) from None
     finally:
         stack.stop()
-    console.print(summary(result))
-    out.mkdir(parents=True, exist_ok=True)
-    for path in write_reports(demo_result(result, started, stem), stem):
-        console.print(f"wrote {path}", soft_wrap=True)
     if not result.complete:
         console.print("[red]not every prescription reached a terminal state[/]")
         raise typer.Exit(1)

@@ -5,12 +5,14 @@ import copy
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from rxsim.domain.privacy import masked
 from rxsim.messaging import kafka_security
@@ -110,3 +112,34 @@ def serve(service: str, api: FastAPI) -> None:
         log_config=log_config,
         timeout_graceful_shutdown=STOP_TIMEOUT_S,  # a request waiting on a gone broker ends
     )
+
+
+# A page keeps its caller's token in the tab's sessionStorage, so no script but the page's own
+# may run, and no other site may frame it or read where it came from.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def add_page(api: FastAPI, path: str, web: Path, name: str) -> None:
+    """Serve a static page shipped in a package (`web`: its index.html and assets) at `path`,
+    its assets under `path`/static, and `/` sent there. What the page shows comes from the
+    app's JSON routes, with the caller's token: the page holds nothing of its own."""
+    api.mount(f"{path}/static", StaticFiles(directory=web), name=f"{name}-static")
+
+    async def page() -> FileResponse:
+        return FileResponse(
+            web / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
+        )
+
+    async def home() -> RedirectResponse:
+        return RedirectResponse(path)
+
+    api.add_api_route(path, page, methods=["GET"], include_in_schema=False, name=name)
+    api.add_api_route("/", home, methods=["GET"], include_in_schema=False)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -38,6 +39,40 @@ def test_demo_runs_a_scenario_to_the_end_and_prints_a_summary(tmp_path: Path) ->
     assert report["outcomes"]["issued"] == report["outcomes"]["terminal"] == 40
     assert written.with_suffix(".html").stat().st_size > 0
     assert f"wrote {written}" in result.stdout.replace("\n", "")
+
+
+def test_demo_can_stay_up_after_its_report_for_a_person_to_look(tmp_path: Path) -> None:
+    env = {**os.environ, "COLUMNS": "160", "RXSIM_STATE_DIR": str(tmp_path)}
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    log = tmp_path / "demo.log"
+    args = ["demo", "--count", "10", "--rate", "10", "--out", str(tmp_path), "--stay"]
+    with log.open("w") as out:
+        proc = subprocess.Popen([*RXSIM, *args], stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 180
+        while "stays up" not in log.read_text():
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the demo did not stay up after its report"
+            time.sleep(0.3)
+        said = log.read_text().split("stays up", 1)[1]
+        page = re.search(r"http://127\.0\.0\.1:\d+/app", said)
+        dashboard = re.search(r"http://127\.0\.0\.1:\d+/dashboard", said)
+        assert page and dashboard, said
+        assert httpx.get(page.group(0)).status_code == 200  # the run's pages are still there
+        token = subprocess.run(
+            [*RXSIM, "token", "operator"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert token.returncode == 0, token.stdout + token.stderr  # the tools find it
+        operator = {"Authorization": f"Bearer {token.stdout.strip()}"}
+        overview = dashboard.group(0).replace("/dashboard", "/api/overview")
+        assert httpx.get(overview, headers=operator).status_code == 200
+
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not (tmp_path / "running.json").exists()
 
 
 def test_scenarios_are_listed() -> None:

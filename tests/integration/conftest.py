@@ -8,13 +8,17 @@ import os
 import random
 import uuid
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 from rxsim.fhir import bundles
 from rxsim.messaging.settings import Settings
 from rxsim.tools.stack import Stack, with_free_ports
-from tests.support.stack_client import STACK_SCENARIO
+from tests.support.stack_client import STACK_SCENARIO, StackClient
 
 # 12 simulated hours per real second: the 5-day validity lasts 10 s, a courier trip < 0.4 s.
 TEST_SPEEDUP = 43_200.0
@@ -60,3 +64,20 @@ def new_code() -> NewCode:
     and refuses a code it has seen, so no test may reuse another's."""
     rng = random.Random(uuid.uuid4().int)
     return lambda facility, letter="c": bundles.new_code(rng, facility, letter)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator["Browser"]:
+    """Headless Debian chromium, driven by Playwright (tests/support/browser.py)."""
+    from tests.support import browser as chromium
+
+    lacking = chromium.missing()
+    assert lacking is None, lacking  # a machine without them fails, never skips
+    with chromium.chromium() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(stack: Stack) -> StackClient:
+    """The stack's APIs with each kind of caller's token (tests/support/stack_client.py)."""
+    return StackClient(stack)

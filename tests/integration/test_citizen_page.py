@@ -6,7 +6,6 @@ and checked with axe-core, for labels and for keyboard reach."""
 
 import random
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -14,7 +13,6 @@ from playwright.sync_api import Browser, Page, expect
 from rxsim.domain.reference.country import DRUG_BY_CODE
 from rxsim.fhir import synthetic
 from rxsim.scenario import load
-from rxsim.tools.stack import Stack
 from tests.integration.conftest import NewCode
 from tests.support import browser as chromium
 from tests.support.stack_client import STACK_SCENARIO, StackClient
@@ -26,19 +24,6 @@ HANOI = COUNTRY.hospital_by_code["01001"]
 PATIENT, STRANGER = [c for c in COUNTRY.citizens if c.province == HANOI.province][2:4]
 DRUG = DRUG_BY_CODE["VD-25123-18"]
 LIVE = 60_000  # ms the page may take to show what the stack did
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    lacking = chromium.missing()
-    assert lacking is None, lacking  # a machine without them fails, never skips
-    with chromium.chromium() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(stack: Stack) -> StackClient:
-    return StackClient(stack)
 
 
 def prescribed(client: StackClient, code: str) -> None:

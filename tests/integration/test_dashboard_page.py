@@ -36,19 +36,6 @@ UNFINISHED = {s.value for s in State} - {s.value for s in TERMINAL}
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    lacking = chromium.missing()
-    assert lacking is None, lacking  # a machine without them fails, never skips
-    with chromium.chromium() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(stack: Stack) -> StackClient:
-    return StackClient(stack)
-
-
-@pytest.fixture(scope="module")
 def dashboard(stack: Stack) -> Iterator[str]:
     """The dashboard's page, started beside the session's stack as `rxsim up` starts it."""
     url = stack.start_dashboard()

@@ -18,14 +18,12 @@ from typing import Any
 
 import httpx
 from fastapi import Depends, FastAPI, Query
-from fastapi.responses import FileResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
 
 from rxsim.fhir.audit import Action
 from rxsim.messaging import security, tokens
 from rxsim.messaging.audit import Auditor
 from rxsim.messaging.codec import now
-from rxsim.messaging.http import add_health, answer_invalid_requests
+from rxsim.messaging.http import add_health, add_page, answer_invalid_requests
 from rxsim.messaging.kafka_io import Follower, Publisher
 from rxsim.messaging.settings import DASHBOARD, SERVICES, Settings
 from rxsim.messaging.tokens import Caller, Role
@@ -48,15 +46,6 @@ WEB = Path(__file__).with_name("web")
 PAGE_PATH = "/dashboard"
 READS = (topics.RX_STATUS, topics.PHARMACY_ALERTS, topics.RX_DEADLETTER)
 ASK_EVERY_S = 2.0  # how often the services are asked for their counts and lag
-HEADERS = {  # as the citizen's page: the token lives in sessionStorage, so no foreign script
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
 
 
 def facilities_of(scenario: Scenario) -> dict[str, Facility]:
@@ -175,18 +164,7 @@ def make_api(settings: Settings, dashboard: Dashboard) -> FastAPI:
             entry.citizen_id = citizen
             return found
 
-    api.mount(f"{PAGE_PATH}/static", StaticFiles(directory=WEB), name="dashboard-static")
-
-    @api.get(PAGE_PATH, include_in_schema=False)
-    async def dashboard_page() -> FileResponse:
-        """The page; what it shows comes from the JSON routes, with the operator's token."""
-        return FileResponse(
-            WEB / "index.html", media_type="text/html; charset=utf-8", headers=HEADERS
-        )
-
-    @api.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse(PAGE_PATH)
+    add_page(api, PAGE_PATH, WEB, "dashboard")
 
     return api
 
