@@ -42,6 +42,16 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def moment(at: Any) -> datetime:
+    """An event's ISO 8601 time (CloudEvents `time`, AuditEvent `recorded`) as an aware
+    datetime, UTC when it names no zone; one that is no time comes first, not lost."""
+    try:
+        when = datetime.fromisoformat(str(at))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def new_event(
     topic: Topic,
     *,

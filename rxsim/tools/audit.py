@@ -5,10 +5,10 @@ which is the coordinator's own record of them), each told as the AuditEvent it i
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from rxsim.fhir.audit import Action, Audited, Outcome, audit_event
+from rxsim.messaging.codec import moment
 from schemas import topics
 
 READS = (topics.RX_AUDIT.name, topics.RX_STATUS.name)  # the topics a trail is made of
@@ -27,14 +27,6 @@ class Wanted:
         ) or (self.citizen_id is not None and data.get("citizen_id") == self.citizen_id)
 
 
-def _when(at: Any) -> datetime:
-    try:
-        when = datetime.fromisoformat(str(at))
-    except ValueError:
-        return datetime.min.replace(tzinfo=UTC)
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 def status_audit_event(envelope: dict[str, Any]) -> dict[str, Any]:
     """What an rx.status event records, as an AuditEvent: the coordinator moved the
     prescription from one state to another, or refused a request about it."""
@@ -49,7 +41,7 @@ def status_audit_event(envelope: dict[str, Any]) -> dict[str, Any]:
     service = str(envelope.get("source", "rxsim/?")).removeprefix("rxsim/")
     return audit_event(
         Audited(
-            at=_when(envelope.get("time")),
+            at=moment(envelope.get("time")),
             service=service,
             caller_role="service",
             caller=service,
@@ -75,7 +67,7 @@ def trail(events: Iterable[tuple[str, dict[str, Any]]], wanted: Wanted) -> list[
             found.append(data["audit_event"])
         elif topic == topics.RX_STATUS.name and data.get("state"):
             found.append(status_audit_event(envelope))
-    return sorted(found, key=lambda event: _when(event.get("recorded")))
+    return sorted(found, key=lambda event: moment(event.get("recorded")))
 
 
 def as_bundle(events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 prescription's story across topics (for `rxsim tail` and `rxsim trace`)."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from rxsim.messaging.codec import moment
 from rxsim.tools import audit
 from schemas import topics
 
@@ -149,11 +150,7 @@ def about(topic: str, event: dict[str, Any], wanted: str) -> bool:
 
 
 def time_of(event: dict[str, Any]) -> datetime:
-    try:
-        at = datetime.fromisoformat(str(event.get("time")))
-    except ValueError:
-        return datetime.min.replace(tzinfo=UTC)  # no usable time: first, not lost
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return moment(event.get("time"))
 
 
 def story(found: list[tuple[str, dict[str, Any]]]) -> list[Step]:
