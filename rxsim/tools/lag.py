@@ -29,12 +29,19 @@ class LagSampler:
         self.last: Lags = {}
 
     async def sample(self) -> LagSample:
-        answered: Lags = {}
-        for name, url in self.stack.urls().items():
-            try:
-                answer = await self.client.get(f"{url}/readyz", timeout=self.timeout)
-                lag = answer.json().get("lag", {})
-                answered[name] = {str(k): int(v) for k, v in lag.items()}
-            except (httpx.HTTPError, ValueError, AttributeError):
-                continue
+        answered = await told(self.client, self.stack.urls(), self.timeout)
         return LagSample(time.time(), carried(answered, self.last))
+
+
+async def told(client: httpx.AsyncClient, urls: dict[str, str], timeout: float) -> Lags:
+    """The lag each service at `urls` tells on its /readyz; those that do not answer in time,
+    or answer something else, are left out."""
+    answered: Lags = {}
+    for name, url in urls.items():
+        try:
+            answer = await client.get(f"{url}/readyz", timeout=timeout)
+            lag = answer.json().get("lag", {})
+            answered[name] = {str(k): int(v) for k, v in lag.items()}
+        except (httpx.HTTPError, ValueError, AttributeError):
+            continue
+    return answered

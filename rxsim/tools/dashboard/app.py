@@ -30,6 +30,7 @@ from rxsim.messaging.tokens import Caller, Role
 from rxsim.scenario import Scenario, load
 from rxsim.tools.dashboard import timeline
 from rxsim.tools.dashboard.figures import Facility, Figures
+from rxsim.tools.lag import Lags, told
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import CounterfeitSuspected, DeadLettered, StatusChanged
@@ -63,7 +64,7 @@ class Dashboard:
         self.settings = settings
         self.figures = Figures(facilities_of(scenario))
         self.by_state: dict[str, int] | None = None  # the coordinator's, None until it answers
-        self.lag: dict[str, dict[str, int]] = {}
+        self.lag: Lags = {}  # each service as it last told
         self.asked_at: float | None = None
         self.publisher = Publisher(settings.bootstrap, NAME)
         # A message it cannot decode is skipped: parking it is for the services that read it.
@@ -100,12 +101,8 @@ class Dashboard:
                 self.by_state = dict(answer.json()["by_state"])
         except (httpx.HTTPError, ValueError, KeyError):
             pass
-        for name in SERVICES:
-            try:
-                answer = await client.get(f"{self.settings.url_of(name)}/readyz")
-                self.lag[name] = {str(k): int(v) for k, v in answer.json()["lag"].items()}
-            except (httpx.HTTPError, ValueError, KeyError, AttributeError):
-                continue
+        urls = {name: self.settings.url_of(name) for name in SERVICES}
+        self.lag.update(await told(client, urls, ASK_EVERY_S))
         self.asked_at = time.time()
 
     def overview(self) -> dict[str, Any]:
