@@ -183,14 +183,26 @@ def _stay_up(stack: Stack) -> None:
         console.print("[green]the stack stays up to look at what the run did[/] (Ctrl-C stops it):")
         _print_citizen_page(stack)
         _print_dashboard(stack, "rxsim token operator")
-        signal.signal(signal.SIGTERM, _interrupt)
-        signal.signal(signal.SIGINT, _interrupt)  # as `up`: even when started in the background
+        _until_stopped()
+    finally:
+        withdraw()
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM stops as cleanly as Ctrl-C; and SIGINT is ours even when a shell started us in
+    the background (which makes a process ignore it otherwise)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+
+
+def _until_stopped() -> None:
+    """Wait for Ctrl-C or SIGTERM (see `_stop_on_signals`), then say so."""
+    _stop_on_signals()
+    try:
         while True:
             time.sleep(0.5)
     except KeyboardInterrupt:
         console.print("stopping…")
-    finally:
-        withdraw()
 
 
 @app.command()
@@ -216,9 +228,7 @@ def up(
     announce(stack)  # rxsim trace / tail / deadletters / contracts verify / token find it
     _print_how_to_sign_in(stack)
     console.print("[green]ready.[/] Ctrl-C stops everything.")
-    # Also SIGINT: a shell that starts us in the background makes us ignore it otherwise.
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    _stop_on_signals()
     stack.start_supervisor(
         lambda restart: _say_restart(stack, restart),
         on_readiness=lambda change: console.print(
@@ -226,10 +236,7 @@ def up(
         ),
     )
     try:
-        while True:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        console.print("stopping…")
+        _until_stopped()
     finally:
         withdraw()
         stack.stop()
