@@ -23,7 +23,7 @@ from rxsim.fhir.audit import Action
 from rxsim.messaging import security, tokens
 from rxsim.messaging.audit import Auditor
 from rxsim.messaging.codec import now
-from rxsim.messaging.http import add_health, add_page, answer_invalid_requests
+from rxsim.messaging.http import add_health, add_page, answer_invalid_requests, kafka_lifespan
 from rxsim.messaging.kafka_io import Follower, Publisher
 from rxsim.messaging.settings import DASHBOARD, SERVICES, Settings
 from rxsim.messaging.tokens import Caller, Role
@@ -119,14 +119,11 @@ class Dashboard:
 
 def make_api(settings: Settings, dashboard: Dashboard) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await dashboard.publisher.start()
-        await dashboard.reader.start()
-        asking = asyncio.create_task(dashboard.ask_services())
-        yield
-        asking.cancel()
-        await dashboard.reader.stop()
-        await dashboard.publisher.stop()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with kafka_lifespan(dashboard.publisher, dashboard.reader)(app):
+            asking = asyncio.create_task(dashboard.ask_services())
+            yield
+            asking.cancel()
 
     api = FastAPI(
         title="rxsim operations dashboard",
