@@ -1,9 +1,10 @@
 """What every service's HTTP side shares: health and readiness, and how an aiokafka-based
 FastAPI service starts its Kafka clients and serves."""
 
+import asyncio
 import copy
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -50,14 +51,30 @@ def add_health(api: FastAPI, readiness: Callable[[], Readiness], what_ready_mean
         return {"status": "ready", "lag": lag}
 
 
-def kafka_lifespan(publisher: Publisher, follower: Follower) -> Callable[[FastAPI], Any]:
-    """Start the producer, then the follower; stop them in the reverse order."""
+def kafka_lifespan(
+    publisher: Publisher,
+    follower: Follower,
+    every: Sequence[tuple[float, Callable[[], None]]] = (),
+) -> Callable[[FastAPI], Any]:
+    """Start the producer, then the follower, then call each job of `every` (seconds, job)
+    that often; stop them in the reverse order."""
+
+    async def repeat(seconds: float, job: Callable[[], None]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                job()
+            except Exception:  # one failed run must not end the job
+                logging.getLogger(__name__).exception("%s: a periodic job failed", job)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await publisher.start()
         await follower.start()
+        jobs = [asyncio.create_task(repeat(seconds, job)) for seconds, job in every]
         yield
+        for task in jobs:
+            task.cancel()
         await follower.stop()
         await publisher.stop()
 

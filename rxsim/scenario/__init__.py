@@ -99,6 +99,13 @@ class Scenario(Section):
         return timedelta(days=self.retention.days_after_validity)
 
     @property
+    def kept_after_issue(self) -> timedelta:
+        """How long after its issue a finished prescription is kept, in real time at the
+        scenario's clock: its validity and the retention after it, as the coordinator keeps
+        it. The services that show prescriptions forget them then too."""
+        return timedelta(seconds=self.clock.real_seconds(self.validity + self.kept_after_validity))
+
+    @property
     def onboarded_facilities(self) -> frozenset[str]:
         p = self.population
         return _onboarded(

@@ -58,7 +58,10 @@ def shown(view: dict[str, Any]) -> dict[str, Any]:
     return {**view, "display": display(view)}
 
 
-NOT_HERE = answers.error("no such prescription in this citizen's app")
+NOT_FOUND = (
+    "no such prescription in this citizen's app (one that ended is forgotten after the retention)"
+)
+NOT_HERE = answers.error(NOT_FOUND)
 # A person asks for a code now and then, not in a stream: ten in a row, then one every 10 s.
 CODES_PER_CCCD = Limit(per_second=1 / 10, burst=10)
 
@@ -131,7 +134,7 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
         own(caller, cccd)
         rx = inbox.find(cccd, prescription_id)
         if rx is None:
-            raise HTTPException(404, "no such prescription in this citizen's app")
+            raise HTTPException(404, NOT_FOUND)
         return rx
 
     @api.get("/citizens/{cccd}/prescriptions", tags=["citizens"], responses=security.READ_REFUSALS)
@@ -158,7 +161,7 @@ def add_routes(api: FastAPI, citizens: "CitizenApp", secret: str) -> None:
             own(caller, cccd)
             view = inbox.read(cccd, prescription_id)
             if view is None:
-                raise HTTPException(404, "no such prescription in this citizen's app")
+                raise HTTPException(404, NOT_FOUND)
             return shown(view)
 
     @api.get(

@@ -5,8 +5,9 @@ It follows the citizens' inboxes and every status, and sends their choices (the 
 declared once, in schemas/topics.py). Importing this module starts nothing;
 `bootstrap(settings)` builds the web app.
 State:  the inbox (`inbox.Inbox`) and the simulated citizens' timers, in memory, rebuilt from
-        the broker on every start; the one-time codes of the sign-in (`signin.SignIn`), in
-        memory only (a restart voids them: the citizen asks for another).
+        the broker on every start; what ended is forgotten after the scenario's retention, as
+        the coordinator forgets it (once caught up); the one-time codes of the sign-in
+        (`signin.SignIn`), in memory only (a restart voids them: the citizen asks for another).
 """
 
 import asyncio
@@ -36,6 +37,7 @@ from services.citizen_app.signin import SignIn
 from services.citizen_app.stock import StockAsker
 
 SERVICE = "citizen_app"
+FORGET_TICK_S = 1.0  # how often prescriptions ended past their retention are looked for
 
 
 class CitizenApp:
@@ -45,7 +47,8 @@ class CitizenApp:
     each due at its offer's time plus the citizen's delay."""
 
     def __init__(self, settings: Settings, scenario: Scenario) -> None:
-        self.scenario, self.inbox, self.signin = scenario, Inbox(), SignIn()
+        self.scenario, self.signin = scenario, SignIn()
+        self.inbox = Inbox(kept=scenario.kept_after_issue)
         self.ctx = decisions.context_for(scenario)
         self.stock = StockAsker(settings.pharmacy_api)
         self.held: dict[str, Timer] = {}  # prescription id -> its latest offer's timer, in replay
@@ -89,6 +92,12 @@ class CitizenApp:
         self.held.clear()
         self.rearmed = True
 
+    def forget_finished(self) -> None:
+        """Forget what ended past its retention; only once caught up, when every status read
+        again is in."""
+        if self.rearmed:
+            self.inbox.forget_finished(now())
+
     async def apply(self, outcome: Outcome) -> None:
         for choice in outcome.out:
             await self.send(choice)
@@ -116,7 +125,9 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
     api = FastAPI(
         title="rxsim citizen app",
         version="0.1.0",
-        lifespan=kafka_lifespan(citizens.publisher, citizens.follower),
+        lifespan=kafka_lifespan(
+            citizens.publisher, citizens.follower, [(FORGET_TICK_S, citizens.forget_finished)]
+        ),
         description="The VNeID app's prescriptions: see them, choose a pharmacy.",
     )
     add_health(

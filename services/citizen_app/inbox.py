@@ -1,15 +1,22 @@
 """What the citizen app knows and decides, as plain data and functions: each citizen's inbox
 of prescriptions, their latest status, and the choice of a pharmacy, by a real citizen
 (checked here) or a simulated one (timed here). No Kafka and no clock: the app does the I/O.
+
+A prescription is forgotten as the coordinator forgets it: once it has ended and its issue is
+`kept` ago (its validity and `[retention] days_after_validity`); one offered and never heard of
+again, `kept` after its validity ends; one in flight, never. The inbox of a long run holds what
+is in flight and the retention, not the run's history; a forgotten prescription is not in the
+citizen's list and reads as not found (404), as at the coordinator.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rxsim.domain.reference.country import Country
-from rxsim.domain.states import supersedes
+from rxsim.domain.states import TERMINAL, supersedes
+from rxsim.messaging.due import DueIndex
 from rxsim.scenario import Behaviour, Scenario, clock
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -50,6 +57,8 @@ class Passed:
 class Inbox:
     """Every citizen's prescriptions as the app last heard of them, in memory."""
 
+    # How long after its issue an ended prescription is kept (real time; None: for ever).
+    kept: timedelta | None = None
     by_citizen: dict[str, dict[str, PrescriptionAvailable]] = field(default_factory=dict)
     correlation: dict[str, str] = field(default_factory=dict)  # prescription id -> submission
     latest: dict[str, StatusChanged] = field(default_factory=dict)  # prescription id ->
@@ -64,6 +73,39 @@ class Inbox:
     # Prescriptions refused before they reached the app (never offered): the citizen still sees
     # that one was written for them, and why it cannot be used.
     rejected: dict[str, dict[str, StatusChanged]] = field(default_factory=dict)  # cccd -> id ->
+    citizen_of: dict[str, str] = field(default_factory=dict)  # prescription id -> cccd
+    _forgetting: DueIndex[str] = field(default_factory=DueIndex, repr=False)  # by when
+
+    def forget_finished(self, now: datetime) -> list[str]:
+        """Forget the prescriptions due at `now` that are not in flight (ended, or offered and
+        never heard of again); their ids."""
+        forgotten = []
+        for pid in self._forgetting.due(now):
+            status = self.latest.get(pid)
+            if status is not None and status.state not in TERMINAL:
+                continue  # in flight: due again when its end comes
+            self._forget(pid)
+            forgotten.append(pid)
+        return forgotten
+
+    def forget_after(self, pid: str, at: datetime) -> None:
+        """`pid` may be forgotten from `at` on, if it is not in flight then."""
+        if self.kept is not None:
+            self._forgetting.set(pid, at)
+
+    def _forget(self, pid: str) -> None:
+        for by_id in (
+            self.correlation, self.latest, self.latest_at, self.offered_at, self.refused,
+            self.chosen_at, self.history,
+        ):  # fmt: skip
+            by_id.pop(pid, None)
+        cccd = self.citizen_of.pop(pid, None)
+        for by_citizen in (self.by_citizen, self.rejected):
+            theirs = by_citizen.get(cccd or "")
+            if theirs is not None:
+                theirs.pop(pid, None)
+                if not theirs:
+                    del by_citizen[cccd or ""]
 
     def find(self, cccd: str, prescription_id: str) -> PrescriptionAvailable | None:
         return self.by_citizen.get(cccd, {}).get(prescription_id)
@@ -140,6 +182,10 @@ def on_available(inbox: Inbox, event: Envelope, rx: PrescriptionAvailable, ctx: 
     inbox.by_citizen.setdefault(rx.citizen_id, {})[rx.prescription_id] = rx
     inbox.rejected.get(rx.citizen_id, {}).pop(rx.prescription_id, None)  # sent again, and good
     inbox.correlation[rx.prescription_id] = event.correlationid
+    inbox.citizen_of[rx.prescription_id] = rx.citizen_id
+    if inbox.kept is not None and rx.prescription_id not in inbox.latest:
+        # No status yet, and its end may never come: then as long after its validity ends.
+        inbox.forget_after(rx.prescription_id, rx.valid_until + inbox.kept)
     if not rx.simulated:
         return Outcome()
     choice = choose(rx, ctx.country, ctx.behaviour, ctx.seed)
@@ -156,8 +202,11 @@ def on_status(inbox: Inbox, event: Envelope, status: StatusChanged, ctx: Context
     pid = status.prescription_id
     if inbox.correlation.get(pid, event.correlationid) != event.correlationid:
         return Outcome()
+    if inbox.kept is not None:  # when the coordinator forgets it, if it has ended by then
+        inbox.forget_after(pid, (status.issued_at or event.time) + inbox.kept)
     if status.state == State.REJECTED and status.citizen_id and pid not in inbox.correlation:
         inbox.rejected.setdefault(status.citizen_id, {})[pid] = status
+        inbox.citizen_of[pid] = status.citizen_id
         return Outcome()
     if status.refused is not None:
         if status.refused.request == "choice":  # the state stays; the citizen sees why

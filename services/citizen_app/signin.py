@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rxsim.domain.reasons import Reason
+from rxsim.messaging.due import DueIndex
 
 CODE_LIFETIME = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
@@ -31,14 +32,20 @@ class Pending:
 @dataclass
 class SignIn:
     """The one-time codes sent and not yet used, by CCCD, in memory (a restarted app forgets
-    them: the citizen asks for a new code)."""
+    them: the citizen asks for a new code). A code expired and never used is dropped as new
+    ones are sent, so this holds the codes of the last CODE_LIFETIME, not of every CCCD ever
+    asked for."""
 
     pending: dict[str, Pending] = field(default_factory=dict)
+    _expiring: DueIndex[str] = field(default_factory=DueIndex, repr=False)  # CCCDs by when
 
     def send_code(self, cccd: str, now: datetime) -> Pending:
         """A new 6-digit code for `cccd`, replacing any earlier one."""
+        for expired in self._expiring.due(now):
+            self.pending.pop(expired, None)
         sent = Pending(f"{secrets.randbelow(10**6):06d}", now + CODE_LIFETIME)
         self.pending[cccd] = sent
+        self._expiring.set(cccd, sent.expires_at)
         return sent
 
     def redeem(self, cccd: str, code: str, now: datetime) -> None:

@@ -97,7 +97,8 @@ def refusal_outcome(refused: Refused) -> dict[str, Any]:
     )
 
 
-NO_SUCH_PRESCRIPTION = answers.error("no such prescription sent or seen here")
+FORGOTTEN = "one that ended is forgotten after the retention"
+NO_SUCH_PRESCRIPTION = answers.error(f"no such prescription sent or seen here ({FORGOTTEN})")
 
 
 def _own(caller: Caller, submission: Submission) -> None:
@@ -186,7 +187,9 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
         async with audit.recording(caller, Action.READ, what) as entry:
             submission = desk.view.submissions.get(submission_id)
             if submission is None:
-                raise HTTPException(404, "no such submission at this hospital service")
+                raise HTTPException(
+                    404, f"no such submission at this hospital service ({FORGOTTEN})"
+                )
             entry.prescription_id = submission.prescription_id
             _own(caller, submission)
             return submission.as_dict()
@@ -195,7 +198,7 @@ def routes(desk: Desk, audit: Auditor, secret: str) -> APIRouter:
         """The accepted submission of this code, if the caller may act on it (404, 403)."""
         submission = desk.view.by_code(prescription_id)
         if submission is None:
-            raise HTTPException(404, "no such prescription sent or seen here")
+            raise HTTPException(404, f"no such prescription sent or seen here ({FORGOTTEN})")
         _own(caller, submission)
         return submission
 

@@ -22,13 +22,14 @@ from services.hospital.desk import Desk
 from services.hospital.status_view import StatusView
 
 SERVICE = "hospital"
+FORGET_TICK_S = 1.0  # how often submissions ended past their retention are looked for
 
 
 def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
     """The hospital's web app, its Kafka clients started and stopped with it."""
     scenario = scenario or load(settings.scenario, settings.speedup)
     publisher = Publisher(settings.bootstrap, SERVICE)
-    desk = Desk(scenario, publisher, StatusView())
+    desk = Desk(scenario, publisher, StatusView(kept=scenario.kept_after_issue))
     follower = Follower(
         settings.bootstrap,
         SERVICE,
@@ -42,7 +43,7 @@ def bootstrap(settings: Settings, scenario: Scenario | None = None) -> FastAPI:
     api = FastAPI(
         title="rxsim hospital",
         version="0.1.0",
-        lifespan=kafka_lifespan(publisher, follower),
+        lifespan=kafka_lifespan(publisher, follower, [(FORGET_TICK_S, desk.forget_finished)]),
         description="Send FHIR R4 prescriptions (Bundles) to the national coordinator.",
     )
     add_health(

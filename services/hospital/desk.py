@@ -3,10 +3,12 @@ has read it. It holds the service's state (the status view, the generator's runs
 cancellations) and its only way out (the publisher), so routes stay thin and tests can pass
 fakes. Its state is rebuilt from the broker on every start (`receive`, then `recover` once
 caught up): what was due while the hospital was down is sent then, and a run not ended goes on.
+Once caught up, what ended is forgotten after the retention (`forget_finished`).
 """
 
 import asyncio
 import time
+from datetime import datetime
 from typing import Any
 
 from rxsim import fhir
@@ -97,6 +99,14 @@ class Desk:
             signature=signature,
         )
         self.book.cancel_sent.add(submission_id)
+
+    def forget_finished(self, at: datetime | None = None) -> None:
+        """Forget the submissions that ended past their retention (status_view.py), and what
+        the runs kept of them; only once caught up, when every status read again is in."""
+        if not self.recovered:
+            return
+        for submission_id in self.view.forget_finished(at or now()):
+            self.book.forget(submission_id)
 
     async def receive(self, topic: Topic, envelope: Envelope, data: Any) -> None:
         """What the hospital reads: statuses, and its own writes read back after a restart."""
@@ -193,8 +203,8 @@ class Desk:
         """A simulated prescriber changes their mind: the prescription is never amended, only
         cancelled (and a new one issued)."""
         await asyncio.sleep(max(0.0, seconds))
-        if submission_id in self.book.cancel_sent:
-            return
+        if submission_id in self.book.cancel_sent or submission_id not in self.view.submissions:
+            return  # sent, or ended and forgotten
         await self._send_cancel(code, submission_id, runs.PRESCRIBER_CHANGED_MIND)
 
 

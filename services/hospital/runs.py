@@ -9,14 +9,12 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from rxsim.domain.states import TERMINAL
 from rxsim.scenario import Behaviour
 from rxsim.scenario.clock import Clock
 from schemas.events import GeneratorRunRecorded
 from services.hospital.generator import GeneratorRun
-from services.hospital.status_view import StatusView
+from services.hospital.status_view import ENDED, StatusView
 
-ENDED = frozenset(state.value for state in TERMINAL)
 PRESCRIBER_CHANGED_MIND = "Bác sĩ đổi chỉ định (prescriber changed the treatment)"
 
 
@@ -37,8 +35,11 @@ class CancelDue:
 
 @dataclass
 class RunBook:
+    """What the runs did; a submission's entries go when the status view forgets it
+    (`forget`), so a long run's book holds what is in flight and the retention."""
+
     runs: dict[str, GeneratorRunRecorded] = field(default_factory=dict)  # latest, by run id
-    issued_by_run: dict[str, set[str]] = field(default_factory=dict)  # run id -> submissions
+    issued_by_run: dict[str, int] = field(default_factory=dict)  # run id -> how many
     generated: dict[str, Generated] = field(default_factory=dict)  # submission id ->
     cancel_sent: set[str] = field(default_factory=set)  # submission ids
 
@@ -50,9 +51,18 @@ class RunBook:
             self.runs[run.run_id] = run
 
     def issued(self, run_id: str, submission_id: str, code: str, at: datetime) -> None:
-        """The generator's run `run_id` issued `code` as `submission_id` (idempotent)."""
-        self.issued_by_run.setdefault(run_id, set()).add(submission_id)
-        self.generated.setdefault(submission_id, Generated(code, at))
+        """The generator's run `run_id` issued `code` as `submission_id` (idempotent: the
+        copies of one send a producer's retry leaves are next to each other on the topic, long
+        before the submission ends and is forgotten)."""
+        if submission_id in self.generated:
+            return
+        self.generated[submission_id] = Generated(code, at)
+        self.issued_by_run[run_id] = self.issued_by_run.get(run_id, 0) + 1
+
+    def forget(self, submission_id: str) -> None:
+        """The status view forgot this submission: so does the book."""
+        self.generated.pop(submission_id, None)
+        self.cancel_sent.discard(submission_id)
 
     def unfinished(self) -> tuple[GeneratorRunRecorded, int] | None:
         """The latest run not ended, with how many it has issued so far."""
@@ -60,7 +70,7 @@ class RunBook:
         if not going:
             return None
         run = max(going, key=lambda r: r.started_at)
-        return run, len(self.issued_by_run.get(run.run_id, ()))
+        return run, self.issued_by_run.get(run.run_id, 0)
 
 
 def record_of(run: GeneratorRun) -> GeneratorRunRecorded:

@@ -1,13 +1,22 @@
-"""What the hospital knows of its submissions: built from rx.status, keyed by submission."""
+"""What the hospital knows of its submissions: built from rx.status, keyed by submission.
+
+A submission is forgotten as the coordinator forgets its prescription: once it has ended and
+its issue is `kept` ago (its validity and `[retention] days_after_validity`), so the view of a
+long run holds what is in flight and the retention, not the run's history. A submission the
+coordinator never answered is forgotten as long after it was sent; one still in flight never.
+"""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rxsim.domain.reasons import Reason
-from rxsim.domain.states import supersedes
+from rxsim.domain.states import TERMINAL, supersedes
+from rxsim.messaging.due import DueIndex
 from schemas.envelope import Envelope
 from schemas.events import State, StatusChanged
+
+ENDED = frozenset(state.value for state in TERMINAL)
 
 
 @dataclass
@@ -30,6 +39,11 @@ class Submission:
     def state(self) -> str:
         return self.history[-1]["state"] if self.history else "SUBMITTED"
 
+    @property
+    def in_flight(self) -> bool:
+        """Whether the coordinator has answered and the prescription has not ended."""
+        return bool(self.history) and self.state not in ENDED
+
     def as_dict(self) -> dict[str, Any]:
         last = self.history[-1] if self.history else {}
         return {
@@ -48,8 +62,11 @@ class Submission:
 
 @dataclass
 class StatusView:
+    # How long after its issue an ended submission is kept (real time; None: for ever).
+    kept: timedelta | None = None
     submissions: dict[str, Submission] = field(default_factory=dict)
     owner_of_code: dict[str, str] = field(default_factory=dict)
+    _forgetting: DueIndex[str] = field(default_factory=DueIndex, repr=False)  # by when
 
     def submitted(
         self,
@@ -66,6 +83,7 @@ class StatusView:
             self.submissions[submission_id] = Submission(
                 submission_id, prescription_id, at, facility_code, request=request
             )
+            self._forget_after(submission_id, at)
             return
         known.facility_code = known.facility_code or facility_code
         known.request = known.request or request
@@ -80,6 +98,8 @@ class StatusView:
                 sid, status.prescription_id, envelope.time, status.facility_code
             )
         submission.facility_code = submission.facility_code or status.facility_code
+        # Due when the coordinator forgets it; if still in flight then, when it ends.
+        self._forget_after(sid, status.issued_at or submission.submitted_at)
         if status.refused is not None:  # the prescription did not move: say what was refused
             if all(r["event_id"] != status.refused.event_id for r in submission.refused):
                 submission.refused.append(
@@ -111,3 +131,21 @@ class StatusView:
             matches = [s for s in self.submissions.values() if s.prescription_id == prescription_id]
             return matches[-1] if matches else None
         return self.submissions[sid]
+
+    def forget_finished(self, now: datetime) -> list[str]:
+        """Forget the submissions due at `now` that are not in flight (an ended one, or one
+        never answered); the submission ids forgotten."""
+        forgotten = []
+        for sid in self._forgetting.due(now):
+            submission = self.submissions.get(sid)
+            if submission is None or submission.in_flight:
+                continue  # gone, or due again when its end is applied
+            del self.submissions[sid]
+            if self.owner_of_code.get(submission.prescription_id) == sid:
+                del self.owner_of_code[submission.prescription_id]
+            forgotten.append(sid)
+        return forgotten
+
+    def _forget_after(self, sid: str, issued_at: datetime) -> None:
+        if self.kept is not None:
+            self._forgetting.set(sid, issued_at + self.kept)
