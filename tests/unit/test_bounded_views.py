@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from rxsim.messaging.due import DueIndex
+from rxsim.messaging.limits import Limit, RateLimiter
 from rxsim.scenario import load
 from schemas import topics
 from schemas.events import State
@@ -257,6 +258,22 @@ def test_a_code_not_yet_expired_is_still_there() -> None:
 
     assert last in signin.pending
     signin.redeem(last, signin.pending[last].code, make.T0)  # does not raise
+
+
+# --- the rate limiter ---------------------------------------------------------------------
+
+
+def most_callers_held(count: int) -> int:
+    """A new caller every 10 ms, each asking once: the most buckets the limiter ever held."""
+    limiter, most = RateLimiter(Limit(per_second=1, burst=1)), 0
+    for i in range(count):
+        limiter.wait_before(f"caller-{i}", i * 0.01)
+        most = max(most, len(limiter._buckets))
+    return most
+
+
+def test_a_rate_limiter_holds_as_many_callers_after_200_000_as_after_20_000() -> None:
+    assert most_callers_held(200_000) == most_callers_held(20_000) <= 10_001
 
 
 # --- the scenario's rule ------------------------------------------------------------------
