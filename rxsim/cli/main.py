@@ -7,9 +7,10 @@ import sys
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from rxsim import scenario as scenarios
@@ -19,6 +20,7 @@ from rxsim.cli.fhir import fhir_app
 from rxsim.cli.options import BootstrapOpt, ScenarioOpt, err
 from rxsim.cli.report import report_app
 from rxsim.cli.token import token
+from rxsim.cli.usage import OneLineUsage, usage
 from rxsim.messaging.settings import DASHBOARD, SERVICES, Settings
 from rxsim.tools.stack import (
     MAX_RESTARTS,
@@ -41,6 +43,7 @@ app = typer.Typer(
     "coordinator → VNeID app → pharmacy → courier, FHIR over Kafka).",
     no_args_is_help=True,
     add_completion=False,
+    cls=OneLineUsage,
 )
 console = options.console
 
@@ -69,9 +72,9 @@ def _numbers(speedup: float | None, partitions: int | None = None) -> None:
     """Refuse a clock or a topology no stack can run, in one line (the scenario's own model
     would refuse them too, but in pydantic's many lines, and `0` partitions meant the default)."""
     if speedup is not None and not speedup > 0:
-        _usage(f"--speedup must be more than 0 (got {speedup:g})")
+        usage(f"--speedup must be more than 0 (got {speedup:g})")
     if partitions is not None and partitions < 1:
-        _usage(f"--partitions must be 1 or more (got {partitions})")
+        usage(f"--partitions must be 1 or more (got {partitions})")
 
 
 def _settings(scenario: str, speedup: float | None, partitions: int | None) -> Settings:
@@ -79,12 +82,29 @@ def _settings(scenario: str, speedup: float | None, partitions: int | None) -> S
     try:
         scenarios.load(scenario, speedup)
     except (FileNotFoundError, ValueError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+        usage(str(exc).splitlines()[0])
     update: dict[str, object] = {"scenario": scenario, "speedup": speedup}
     if partitions is not None:
         update["partitions"] = partitions
-    return Settings().model_copy(update=update)
+    return _environment().model_copy(update=update)
+
+
+def _environment() -> Settings:
+    """The settings of the environment (KAFKA_BOOTSTRAP_SERVERS, RXSIM_*), or a one-line
+    refusal of the first odd one, before anything starts."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        usage(_first_problem(exc))
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """`KAFKA_BOOTSTRAP_SERVERS: 'host:' has no port …`: the variable, then what is wrong."""
+    problem = exc.errors()[0]
+    name = str(problem["loc"][0])
+    variable = name if name.isupper() else f"RXSIM_{name.upper()}"
+    error = problem.get("ctx", {}).get("error")
+    return f"{variable}: {error or problem['msg']}"
 
 
 def _start(stack: Stack, dashboard: bool = False) -> None:
@@ -220,7 +240,7 @@ def up(
 ) -> None:
     """Run the local stack in the foreground until Ctrl-C."""
     if broker_port is not None and not 0 < broker_port < 65_536:
-        _usage(f"--broker-port must be a port, 1 to 65535 (got {broker_port})")
+        usage(f"--broker-port must be a port, 1 to 65535 (got {broker_port})")
     settings = _settings(scenario, speedup, partitions)
     stack = Stack(settings, broker_port=broker_port)
     _start(stack, dashboard=True)
@@ -272,9 +292,9 @@ def demo(
     settings = with_free_ports(_settings(scenario, speedup, None))
     chosen = scenarios.load(scenario, speedup)
     if count is not None and count < 1:
-        _usage(f"--count must be 1 or more (got {count})")
+        usage(f"--count must be 1 or more (got {count})")
     if rate is not None and not rate > 0:
-        _usage(f"--rate must be more than 0 per second (got {rate:g})")
+        usage(f"--rate must be more than 0 per second (got {rate:g})")
     count = chosen.load.prescriptions if count is None else count
     rate = chosen.load.rate_per_second if rate is None else rate
     console.print(f"[bold]{chosen.name}[/]: {chosen.description}")
@@ -344,9 +364,7 @@ def chaos(
 
     unknown = set(campaign or ()) - set(CAMPAIGNS)
     if unknown:
-        console.print(f"[red]error:[/] no campaign {', '.join(sorted(unknown))}; "
-                      f"choose among {', '.join(CAMPAIGNS)}")  # fmt: skip
-        raise typer.Exit(2)
+        usage(f"no campaign {', '.join(sorted(unknown))}; choose among {', '.join(CAMPAIGNS)}")
     chosen = tuple(c for c in CAMPAIGNS if c in (campaign or CAMPAIGNS))
     plan = Plan(chosen, rounds, count, rate, fhir_inputs, seed)
     started = time.monotonic()
@@ -400,7 +418,7 @@ def load(
             parse_duration(duration),
         )  # fmt: skip
     except ProfileError as exc:
-        _usage(str(exc))
+        usage(str(exc))
     source = Synthetic(shape, scenario, speedup, seed)
     _run_load("load", entry, shape, source, scenario, speedup, threshold, memory_budget, out)
 
@@ -428,17 +446,17 @@ def replay(
     from rxsim.tools.sender import FromTrace
 
     if not speed > 0:
-        _usage(f"--speed must be more than 0 (got {speed:g})")
+        usage(f"--speed must be more than 0 (got {speed:g})")
     if not trace.is_file():
-        _usage(f"no trace at {trace}; write one with `rxsim record`")
+        usage(f"no trace at {trace}; write one with `rxsim record`")
     try:
         header = trace_file.read_header(trace)
         shape = Replayed.of((at for at, _ in trace_file.issuances(trace)), speed)
     except (trace_file.TraceError, OSError, EOFError) as exc:
-        _usage(str(exc))
+        usage(str(exc))
     scenario = scenario or header.scenario or "pilot"
     if not shape.expected_sends:
-        _usage(f"{trace} holds no issuance to replay")
+        usage(f"{trace} holds no issuance to replay")
     source = FromTrace(trace, speed, shape.expected_sends)
     _run_load("replay", entry, shape, source, scenario, speedup, threshold, memory_budget, out)
 
@@ -453,16 +471,17 @@ def _run_load(
     from rxsim.tools.sender import ENTRIES
     from rxsim.tools.thresholds import ThresholdError, parse_threshold
 
+    _environment()
     chosen = _scenario(scenario, speedup)
     if entry not in ENTRIES:
-        _usage(f"--entry {entry!r}: choose {' or '.join(ENTRIES)}")
+        usage(f"--entry {entry!r}: choose {' or '.join(ENTRIES)}")
     expressions = [*chosen.load.thresholds, *(threshold or [])]
     try:
         thresholds = tuple(parse_threshold(e, STAGE_IDS) for e in expressions)
         budget = loading.default_budget_mb() if memory_budget is None else memory_budget
         loading.check_budget(shape.expected(), budget, embedded=True)
     except (ThresholdError, loading.LoadError) as exc:
-        _usage(str(exc))
+        usage(str(exc))
     stem = out / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
     plan = loading.LoadPlan(command, entry, shape, source, chosen, thresholds, stem, budget)
@@ -509,11 +528,11 @@ def bench(
 
     chosen = _scenario(scenario, speedup)
     if start_rate > max_rate:
-        _usage(f"--start-rate {start_rate:g} is over --max-rate {max_rate:g}")
+        usage(f"--start-rate {start_rate:g} is over --max-rate {max_rate:g}")
     try:
         step_s, measure_s = parse_duration(step), parse_duration(measure)
     except ProfileError as exc:
-        _usage(str(exc))
+        usage(str(exc))
     budget = loading.default_budget_mb() if memory_budget is None else memory_budget
     plan = BenchPlan(
         chosen, scenario, speedup, start_rate=start_rate, max_rate=max_rate, step_s=step_s,
@@ -591,12 +610,12 @@ def record(
     from rxsim.tools import trace_file
 
     if not out.parent.is_dir():
-        _usage(f"no folder {out.parent} to write {out.name} in")
+        usage(f"no folder {out.parent} to write {out.name} in")
     if day:
         chosen = _scenario(scenario, None)
         count = chosen.load.prescriptions if prescriptions is None else prescriptions
         if count < 1:
-            _usage(f"--prescriptions must be 1 or more (got {count})")
+            usage(f"--prescriptions must be 1 or more (got {count})")
         written = trace_file.synthesise_day(out, chosen, scenario, count, seed)
         header = trace_file.read_header(out)
         console.print(f"wrote {out}: {written:,} prescriptions over {header.span_s:,.0f} s "
@@ -608,7 +627,7 @@ def record(
     where = connect(bootstrap, err)
     written, span = record_issued(where, out)
     if not written:
-        _usage(f"nothing issued on {where} to record")
+        usage(f"nothing issued on {where} to record")
     console.print(f"wrote {out}: {written:,} prescriptions over {span:,.1f} s", soft_wrap=True)
 
 
@@ -617,12 +636,7 @@ def _scenario(name: str, speedup: float | None) -> scenarios.Scenario:
     try:
         return scenarios.load(name, speedup)
     except (FileNotFoundError, ValueError) as exc:
-        _usage(str(exc))
-
-
-def _usage(message: str) -> NoReturn:
-    console.print(f"[red]error:[/] {message}", soft_wrap=True)
-    raise typer.Exit(2)
+        usage(str(exc))
 
 
 @app.command("scenarios")

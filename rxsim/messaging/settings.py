@@ -2,8 +2,10 @@
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rxsim.messaging.bootstrap import bootstrap_problem
 
 SERVICES = ("hospital", "coordinator", "pharmacy", "citizen_app")
 # The operations dashboard: a process of the local stack too, but a tool, not a service (it
@@ -77,6 +79,14 @@ class Settings(BaseSettings):
         description="where the citizen app asks the pharmacy service which pharmacies have a "
         "prescription's drugs; unset: the pharmacy port on this host",
     )
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _brokers(cls, servers: str | None) -> str | None:
+        problem = None if servers is None else bootstrap_problem(servers)
+        if problem:
+            raise ValueError(problem)
+        return servers
 
     def port_of(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))

@@ -99,7 +99,7 @@ def test_a_busy_broker_port_gives_one_clear_line() -> None:
 def test_demo_refuses_impossible_numbers_before_starting(args: tuple[str, ...], said: str) -> None:
     result = run("demo", *args, timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert said in result.stdout
+    assert said in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert "starting the broker" not in result.stdout
 
@@ -107,8 +107,8 @@ def test_demo_refuses_impossible_numbers_before_starting(args: tuple[str, ...], 
 def test_unknown_scenario_is_refused_with_the_list() -> None:
     result = run("demo", "--scenario", "nowhere")
     assert result.returncode == 2
-    assert "no scenario 'nowhere'" in result.stdout
-    assert "pilot" in result.stdout
+    assert "no scenario 'nowhere'" in result.stderr
+    assert "pilot" in result.stderr
 
 
 def _children(pid: int) -> set[int]:

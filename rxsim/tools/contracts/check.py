@@ -66,7 +66,7 @@ def compatibility(
         if name not in current:
             yield f"{where(name, old)}: message removed — breaks every consumer of the topic"
             continue
-        topic = contracts.topic_of(name, current[name])
+        topic = contracts.topic_of(name)
         if topic is None:
             continue
         mode = (modes or {}).get(topic.name, topic.compatibility)

@@ -12,7 +12,7 @@ from typing import Any
 
 import schemas
 from schemas.envelope import Envelope
-from schemas.topics import ALL_TOPICS, BY_NAME, Topic
+from schemas.topics import ALL_TOPICS, Topic
 
 Schema = dict[str, Any]
 SCHEMAS_DIR = Path(schemas.__file__).parent
@@ -21,7 +21,10 @@ BASELINE_DIR = SCHEMAS_DIR / "baseline"
 ASYNCAPI_PATH = SCHEMAS_DIR / "asyncapi.json"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ENVELOPE_FILE = "envelope.json"
-TOPIC_KEY = "x-rxsim-topic"  # which topic a message schema belongs to (kept in the baseline)
+# Which topic a message schema belonged to, in the baselines released before: the schemas no
+# longer carry it (the file name, the event type, names the topic), as ajv's default strict
+# mode refuses a keyword it does not know.
+TOPIC_KEY = "x-rxsim-topic"
 
 
 def file_name(topic: Topic) -> str:
@@ -51,7 +54,6 @@ def message_schema(topic: Topic) -> Schema:
             "$id": topic.dataschema,
             "title": topic.event_type,
             "description": f"{topic.name}: {topic.data_model.__doc__ or ''}".strip(),
-            TOPIC_KEY: topic.name,
         }
     )
     if defs:
@@ -94,14 +96,14 @@ def write_set(folder: Path, files: dict[str, Schema]) -> list[str]:
     return sorted(changed)
 
 
-def topic_of(name: str, schema: Schema) -> Topic | None:
+def topic_of(name: str) -> Topic | None:
     """The code's topic for a message schema file, or None for the envelope / an unknown one."""
-    topic = BY_NAME.get(schema.get(TOPIC_KEY, ""))
-    return topic if topic is not None and file_name(topic) == name else None
+    return next((topic for topic in ALL_TOPICS if file_name(topic) == name), None)
 
 
 def where(name: str, schema: Schema) -> str:
     """`topic / message`, the way every problem with one message is named."""
     if name == ENVELOPE_FILE:
         return "(all topics) / envelope"
-    return f"{schema.get(TOPIC_KEY, '?')} / {name.removesuffix('.json')}"
+    topic = topic_of(name)
+    return f"{topic.name if topic else schema.get(TOPIC_KEY, '?')} / {name.removesuffix('.json')}"
