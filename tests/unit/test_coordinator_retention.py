@@ -14,7 +14,7 @@ from rxsim.messaging.tables import Overlay, Table
 from schemas.events import State
 from services.coordinator.issuing import older_than_kept
 from services.coordinator.record import PrescriptionRecord
-from services.coordinator.store import PrescriptionStore
+from services.coordinator.store import RECORD, PrescriptionStore, record_key, requests_key
 from tests.support import factories as make
 from tests.support.tables import write
 
@@ -52,9 +52,10 @@ def test_a_finished_record_is_forgotten_once_its_retention_is_over(state: State)
     write(store, "rx1", record_in(state, "rx1"))
 
     assert forget_due(store, FORGET_AT - SECOND) == []
-    assert table.get("rx1") is not None
-    assert forget_due(store, FORGET_AT) == ["rx1"]
-    assert table.get("rx1") is None
+    assert table.get(record_key("rx1")) is not None
+    assert forget_due(store, FORGET_AT) == [record_key("rx1")]
+    assert table.get(record_key("rx1")) is None
+    assert table.get(requests_key("rx1")) is None
     assert store.counts() == {}
 
 
@@ -65,7 +66,7 @@ def test_a_record_under_way_is_kept_however_old(state: State) -> None:
     write(store, "rx1", record_in(state, "rx1"))
 
     assert forget_due(store, FORGET_AT + timedelta(days=365)) == []
-    assert table.get("rx1") is not None
+    assert table.get(record_key("rx1")) is not None
     assert store.counts() == {state: 1}
 
 
@@ -75,7 +76,7 @@ def test_without_a_retention_nothing_is_forgotten() -> None:
     write(store, "rx1", record_in(S.DELIVERED, "rx1"))
 
     assert forget_due(store, FORGET_AT + timedelta(days=365)) == []
-    assert table.get("rx1") is not None
+    assert table.get(record_key("rx1")) is not None
 
 
 def test_a_record_that_finishes_later_is_forgotten_when_it_is_due_then() -> None:
@@ -85,8 +86,8 @@ def test_a_record_that_finishes_later_is_forgotten_when_it_is_due_then() -> None
     assert forget_due(store, FORGET_AT) == []
 
     write(store, "rx1", record_in(S.DELIVERED, "rx1"))
-    assert forget_due(store, FORGET_AT) == ["rx1"]
-    assert table.get("rx1") is None
+    assert forget_due(store, FORGET_AT) == [record_key("rx1")]
+    assert table.get(record_key("rx1")) is None
 
 
 def test_a_code_issued_again_since_it_was_handed_out_is_not_forgotten() -> None:
@@ -112,8 +113,8 @@ def test_a_restored_table_forgets_what_was_due_while_it_was_down() -> None:
     restarted = PrescriptionStore(table, KEPT)
     table.reset()  # the worker, after restoring its partitions
 
-    assert forget_due(restarted, FORGET_AT) == ["rx1"]
-    assert sorted(k for k, _ in table.items()) == ["rx2"]
+    assert forget_due(restarted, FORGET_AT) == [record_key("rx1")]
+    assert sorted(k for k, _ in table.items()) == [requests_key("rx2"), record_key("rx2")]
 
 
 def test_what_is_held_grows_with_what_is_in_flight_not_with_the_history() -> None:
@@ -136,7 +137,7 @@ def test_what_is_held_grows_with_what_is_in_flight_not_with_the_history() -> Non
                 store, finished, record_in(state, finished).model_copy(update={"issued_at": issued})
             )
         forget_due(store, now)
-        held_after[hour] = sum(1 for _ in table.items())
+        held_after[hour] = sum(1 for key, _ in table.items() if key.startswith(RECORD))
 
     month, later = held_after[24 * 30], held_after[24 * 120 - 1]
     assert later <= month * 1.05

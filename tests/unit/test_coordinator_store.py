@@ -11,13 +11,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rxsim.domain.reference.country import DRUGS
-from rxsim.messaging.tables import Table
+from rxsim.messaging.tables import Overlay, Table
 from schemas import topics
 from schemas.envelope import Envelope
 from schemas.events import Fulfilment, State
 from services.coordinator import handlers
 from services.coordinator.record import PrescriptionRecord
-from services.coordinator.store import PrescriptionStore
+from services.coordinator.store import (
+    PrescriptionStore,
+    encode_requests,
+    record_key,
+    requests_key,
+)
 from tests.support import factories as make
 from tests.support.tables import write
 
@@ -25,9 +30,10 @@ END = make.T0 + make.VALIDITY
 
 
 def validated(table: Table, key: str) -> PrescriptionRecord:
-    stored = table.get(key)
-    assert stored is not None
-    return PrescriptionRecord.model_validate_json(stored)
+    """The record as a coordinator that has just restored `table` reads it: from its JSON."""
+    record = PrescriptionStore(Table("read-again")).get(key, view=table)
+    assert record is not None
+    return record
 
 
 def stored_in(state: State) -> tuple[Table, PrescriptionStore, PrescriptionRecord]:
@@ -79,7 +85,9 @@ def test_bytes_written_behind_the_store_or_recovered_after_a_restart_are_validat
     code = record.prescription_id
 
     accepted = make.record_in(State.ACCEPTED)
-    table.partition(0)[code] = store.encode(accepted)  # e.g. restored from the changelog
+    restored = table.partition(0)  # e.g. restored from the changelog
+    restored[record_key(code)] = store.encode(accepted)
+    restored[requests_key(code)] = encode_requests(accepted) or b"[]"
     assert store.get(code) == accepted
 
     again = Table("prescriptions")
@@ -95,6 +103,42 @@ def test_terminal_records_are_not_kept_in_memory() -> None:
     write(store, delivered.prescription_id, delivered)
     assert len(store._decoded) == 0
     assert store.get(delivered.prescription_id) == delivered
+
+
+def test_the_medication_requests_are_written_at_the_issue_not_with_every_change_of_state() -> None:
+    """A record's MedicationRequests (most of its bytes) go to the changelog once; each later
+    change of state writes the record alone, and a restarted coordinator reads both back."""
+    table = Table("prescriptions")
+    store = PrescriptionStore(table)
+    issued = make.record_in(State.AVAILABLE)
+    code = issued.prescription_id
+    assert issued.medication_requests
+
+    first = Overlay(table)
+    store.put(code, issued, first)
+    table.apply(0, first.changes)
+    assert set(first.changes) == {record_key(code), requests_key(code)}
+
+    later = store.get(code)
+    assert later is not None
+    later.state = State.ORDERED
+    second = Overlay(table)
+    store.put(code, later, second)
+    assert set(second.changes) == {record_key(code)}
+    whole = len(later.model_dump_json())
+    assert len(second.changes[record_key(code)] or b"") < whole / 2
+    table.apply(0, second.changes)
+
+    assert validated(table, code) == later
+
+
+def test_a_new_submission_of_a_code_replaces_the_medication_requests_of_the_one_before() -> None:
+    table, store, record = stored_in(State.REJECTED)
+    code = record.prescription_id
+    again = record.model_copy(update={"medication_requests": [], "state": State.AVAILABLE})
+    write(store, code, again)
+    assert table.get(requests_key(code)) is None
+    assert validated(table, code).medication_requests == []
 
 
 # Any story of events about one prescription: each step (topic, envelope, data, when).
@@ -175,7 +219,7 @@ def test_handing_out_the_kept_record_decides_what_validating_the_stored_json_doe
     if start is not None:
         record = _record_from(start, fulfilment, drug)
         write(kept, code, record)
-        plain[code] = kept.encode(record)
+        plain[code] = record.model_dump_json().encode()
         steps = []
     for spec in specs:
         last = step_of(spec, code, drug, last)
@@ -192,7 +236,7 @@ def test_handing_out_the_kept_record_decides_what_validating_the_stored_json_doe
             said = [(o.topic.name, o.key, o.data.model_dump(mode="json")) for o in outcome.out]
             encoded = None
             if outcome.record is not None:
-                encoded = PrescriptionStore.encode(outcome.record)
+                encoded = outcome.record.model_dump_json().encode()
                 if table is kept_table:
                     write(kept, code, outcome.record)
                 else:
