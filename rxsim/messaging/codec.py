@@ -89,7 +89,21 @@ def derived_id(cause_id: str, index: int) -> str:
     """The id of the `index`-th event that handling event `cause_id` publishes: the same
     every time the cause is handled again (after a crash, before its offset was committed), so
     that consumers recognise the repeat as the same event."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:rxsim:event:{cause_id}/{index}"))
+    return uuid5_of_url(f"urn:rxsim:event:{cause_id}/{index}")
+
+
+def uuid5_of_url(name: str) -> str:
+    """`str(uuid.uuid5(uuid.NAMESPACE_URL, name))` in a third of its time (uuid.UUID checks
+    and converts what is known to be right here): every event a service publishes because
+    of another gets one."""
+    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
 
 
 def encode(event: dict[str, Any]) -> bytes:

@@ -63,6 +63,8 @@ class PrescriptionRecord(BaseModel):
 
     def remaining(self) -> list[Item]:
         """What is still to be sold: prescribed minus sold so far, per item."""
+        if not self.dispensed:  # nothing sold yet: all of it (asked for on most events)
+            return list(self.items)
         left = [
             item.model_copy(
                 update={"quantity": item.quantity - self.dispensed.get(item.drug_code, 0)}

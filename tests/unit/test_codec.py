@@ -3,11 +3,14 @@ in one reason for the dead-letter topic."""
 
 import base64
 import hashlib
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rxsim.messaging import codec
 from schemas import topics
@@ -225,3 +228,8 @@ def test_a_dead_letter_of_a_huge_key_keeps_its_start_size_and_hash_and_fits() ->
     assert key == data.original_key.encode()
     assert data.original_key_size == len(huge)
     assert data.original_key_sha256 == hashlib.sha256(huge).hexdigest()
+
+
+@given(st.text())
+def test_an_event_id_derived_from_its_cause_is_the_uuid5_of_its_name(name: str) -> None:
+    assert codec.uuid5_of_url(name) == str(uuid.uuid5(uuid.NAMESPACE_URL, name))
