@@ -15,7 +15,7 @@ from rxsim.domain.systems import (
     SYSTEM_PRESCRIPTION_CODE,
 )
 from rxsim.fhir import content
-from rxsim.fhir.validate import validate
+from rxsim.fhir.validate import errors
 
 
 def _by_type(payload: dict[str, Any]) -> dict[str, list[tuple[int, dict[str, Any]]]]:
@@ -140,7 +140,7 @@ def parse_prescription(payload: Any, *, validated: bool = False) -> Prescription
             raise
         except Exception:  # not the valid Bundle it claimed to be
             pass
-    issues = validate(payload)
+    issues = errors(payload)
     if issues:
         raise InvalidPrescription(issues)
     return _lean(payload)

@@ -13,15 +13,18 @@ core package (hl7.fhir.r4.core) itself."""
 import base64
 import binascii
 import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
+from fhirpathpy.engine.nodes import ResourceNode
 from pydantic import BaseModel, ValidationError
 
 from rxsim.domain import fhirpath
 from rxsim.domain.prescription import Issue
 from rxsim.domain.reasons import Reason
+from rxsim.fhir.definitions import TYPES, definitions
 
 _CHILD = re.compile(r"abc\.(\w+)Type\b")
 _PRIMITIVE = re.compile(r"\b(Base64Binary|Uri|Url|Canonical)\(\)")
@@ -55,8 +58,14 @@ def validate(payload: Any) -> list[Issue]:
     except ValidationError as exc:
         issues += _structure(exc, payload, root)
     named = {issue.expression for issue in issues}
-    issues += [i for i in _codes_and_formats(payload, root, root) if i.expression not in named]
-    return issues
+    found = _walk(payload, _resource(payload, root, None), root)
+    return issues + [i for i in found if i.fhir_code == "invariant" or i.expression not in named]
+
+
+def errors(payload: Any) -> list[Issue]:
+    """The problems that make a resource invalid: all but the warnings (dom-6, a resource
+    without narrative), which refuse nothing."""
+    return [issue for issue in validate(payload) if issue.severity == "error"]
 
 
 def _known(kind: Any) -> bool:
@@ -137,27 +146,70 @@ def _elements(model: str) -> dict[str, tuple[frozenset[str] | None, str | None, 
     return elements
 
 
-def _codes_and_formats(node: dict[str, Any], model: str, where: str) -> list[Issue]:
-    issues: list[Issue] = []
+@dataclass(frozen=True)
+class _At:
+    """Where the walk is: the element's fhir.resources model, its type (or path) as the
+    specification names it, the resource it is in and that resource's container."""
+
+    model: str
+    path: str
+    resource: Any  # %resource, typed for fhirpathpy
+    root: Any  # %rootResource: the container of a contained resource, else %resource
+
+
+def _resource(node: dict[str, Any], kind: str, container: _At | None) -> _At:
+    typed = ResourceNode.create_node(node, kind)
+    return _At(kind, kind, typed, container.root if container else typed)
+
+
+def _walk(node: dict[str, Any], at: _At, where: str) -> list[Issue]:
+    """The required codes, formats and invariants of an element (or resource) and all below."""
+    issues = _invariants(node, at, (at.model, None), at.path, where)
     try:
-        elements = _elements(model)
+        elements = _elements(at.model)
     except (KeyError, ValueError, ImportError, AttributeError):
         return issues
     for key, value in node.items():
         if key not in elements:
             continue
         codes, child, primitive = elements[key]
+        codes = definitions().bindings.get((at.model, key), codes)
         values = value if isinstance(value, list) else [value]
         for index, item in enumerate(values):
-            at = f"{where}.{key}" + (f"[{index}]" if isinstance(value, list) else "")
-            if isinstance(item, dict):
-                kind = item.get("resourceType")
-                if child == "Resource" and isinstance(kind, str):
-                    issues += _codes_and_formats(item, kind, f"{at}.ofType({kind})")
-                elif child and child != "Resource":
-                    issues += _codes_and_formats(item, child, at)
-            elif isinstance(item, str):
-                issues += _value(item, codes, primitive, at)
+            here = f"{where}.{key}" + (f"[{index}]" if isinstance(value, list) else "")
+            if isinstance(item, str):
+                issues += _value(item, codes, primitive, here)
+            if not isinstance(item, dict) or not child:
+                continue
+            path = child if child in TYPES else f"{at.path}.{key}"
+            issues += _invariants(item, at, (at.model, key), path, here)
+            kind = item.get("resourceType")
+            if child == "Resource" and isinstance(kind, str):
+                container = at if key == "contained" else None
+                issues += _walk(item, _resource(item, kind, container), f"{here}.ofType({kind})")
+            elif child != "Resource":
+                issues += _invariants(item, at, None, path, here)
+                issues += _walk(item, _At(child, path, at.resource, at.root), here)
+    return issues
+
+
+def _invariants(
+    node: dict[str, Any], at: _At, key: tuple[str, str | None] | None, path: str, where: str
+) -> list[Issue]:
+    """The invariants the specification states of `key` (a model, or one of its elements),
+    or ele-1 (key None) that every element keeps, broken by `node`."""
+    spec = definitions()
+    issues = []
+    for invariant in spec.invariants.get(key, ()) if key else (spec.element,):
+        try:
+            holds = invariant.holds(node, path, at.resource, at.root)
+        except Exception:  # a value of the wrong shape, which the structure check names
+            continue
+        if not holds:
+            message = f"{invariant.key}: {invariant.human} ({invariant.expression})"
+            issues.append(
+                Issue(where, Reason.FHIR_INVALID, message, "invariant", invariant.severity)
+            )
     return issues
 
 
