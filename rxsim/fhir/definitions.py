@@ -6,19 +6,24 @@ fhirpathpy reads about 8 µs an expression node, so an invariant is evaluated on
 element where it can fail: one that has an element its expression's paths start with
 (`names`); on one that has none the answer is the expression's answer on an empty element,
 worked out once (tests/unit/test_fhir_invariants.py checks this against evaluating always).
-ele-1, which looks at every child, is evaluated on elements with no child but `id`."""
+ele-1, which looks at every child, is evaluated on elements with no child but `id`. The
+invariants every prescription meets at many elements (bdl-*, dom-*, ref-1, qty-3, drt-1,
+tim-*, ...) are decided in plain Python (rxsim.fhir.plain_invariants, checked against the
+FHIRPath), which leaves the shapes it does not know to the FHIRPath."""
 
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import fhirpathpy
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
+
+from rxsim.fhir.plain_invariants import CHECKS, Check, Unsure
 
 R4 = models["r4"]
 TYPES = R4["type2Parent"]  # every FHIR R4 resource and datatype, by name
@@ -51,15 +56,25 @@ class Invariant:
     names: frozenset[str]  # the elements its expression names
     evaluate: Callable[..., list[Any]]
     on_empty: bool  # its answer on an element that has none of `names`
+    plain: Check | None  # its verdict in plain Python (rxsim.fhir.plain_invariants), if any
 
     def holds(self, node: dict[str, Any], path: str, resource: Any, root: Any) -> bool:
         """Whether `node`, an element of type (or at) `path`, keeps the invariant; `resource` is
         the resource it is in and `root` that resource's container (%rootResource)."""
         if self.key == "ele-1":
-            if node.keys() - {"id"}:
+            if len(node) > ("id" in node):  # a child other than id
                 return True
         elif not _names_any(self.names, node):
             return self.on_empty
+        if self.plain is not None:
+            try:
+                return self.plain(node, resource.data, root.data)
+            except Unsure:
+                pass
+        return self.published(node, path, resource, root)
+
+    def published(self, node: dict[str, Any], path: str, resource: Any, root: Any) -> bool:
+        """What its published FHIRPath says of `node`, evaluated by fhirpathpy."""
         typed = ResourceNode.create_node(node, path)
         return _true(self.evaluate(typed, {"resource": resource, "rootResource": root}))
 
@@ -75,10 +90,13 @@ def _names(expression: str) -> frozenset[str]:
 
 def _names_any(names: frozenset[str], node: dict[str, Any]) -> bool:
     """Whether `node` has one of `names`: a choice element `value` is `valueQuantity` etc."""
-    return any(
-        key in names or any(key.startswith(n) and key[len(n) : len(n) + 1].isupper() for n in names)
-        for key in node
-    )
+    return not names.isdisjoint(node) or any(not names.isdisjoint(_stems(key)) for key in node)
+
+
+@lru_cache(maxsize=4096)
+def _stems(key: str) -> frozenset[str]:
+    """The names a key may be a choice element's: `valueQuantity` -> {`value`}."""
+    return frozenset(key[:i] for i, letter in enumerate(key) if letter.isupper())
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,7 @@ def _invariant(row: dict[str, Any]) -> Invariant:
         names=_names(row["expression"]),
         evaluate=evaluate,
         on_empty=_true(evaluate(empty, {"resource": {}, "rootResource": {}})),
+        plain=CHECKS.get(row["key"]),
     )
 
 

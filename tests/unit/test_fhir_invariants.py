@@ -186,8 +186,9 @@ def _published() -> list[dict[str, Any]]:
 def test_skipping_elements_an_invariant_cannot_fail_on_changes_no_verdict(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The shortcut of rxsim.fhir.definitions (an element with none of the names an invariant's
-    paths start with gets the answer for an empty one) gives what evaluating always gives."""
+    """The shortcuts of rxsim.fhir.definitions (an element with none of the names an
+    invariant's paths start with gets the answer for an empty one; the plain-Python verdicts
+    of rxsim.fhir.plain_invariants) give what evaluating the FHIRPath always gives."""
     resources = [
         *_published(), make.bundle(), *(bundle_with(broken) for _, broken, _, _ in CASES),
     ]  # fmt: skip
