@@ -280,33 +280,35 @@ def fhir_validate(
     ] = False,
 ) -> None:
     """Validate a FHIR R4 resource as the hospital's edge does: structure, required value
-    sets, formats, contained resources. Exit 0 valid, 1 invalid (each problem with its
-    FHIRPath), 2 unreadable."""
+    sets, formats, FHIR's invariants, contained resources. Exit 0 valid (warnings, such as
+    dom-6, are shown), 1 invalid (each problem with its FHIRPath), 2 unreadable."""
     from rxsim.fhir import InvalidPrescription, parse_prescription
     from rxsim.fhir.outgoing import operation_outcome
     from rxsim.fhir.validate import validate
 
     resource = read_json(path)
     issues = validate(resource)
-    if edge and not issues:
+    invalid = any(issue.severity == "error" for issue in issues)
+    if edge and not invalid:
         try:
             parse_prescription(resource)
         except InvalidPrescription as refused:
-            issues = refused.issues
+            issues, invalid = refused.issues, True
     if as_json:
         outcome = operation_outcome(issues)
         if not issues:
             outcome["issue"] = [{"severity": "information", "code": "informational"}]
         sys.stdout.write(json.dumps(outcome, ensure_ascii=False, indent=2) + "\n")
-    elif issues:
+    else:
         for issue in issues:
+            colour = "red" if issue.severity == "error" else "yellow"
             console.print(
-                f"[red]error[/] {issue.fhir_code} {escape(issue.expression)}: "
+                f"[{colour}]{issue.severity}[/] {issue.fhir_code} {escape(issue.expression)}: "
                 f"{escape(issue.message)}",
                 soft_wrap=True,
             )
-    else:
+    if not invalid and not as_json:
         kind = resource.get("resourceType") if isinstance(resource, dict) else None
         console.print(f"{escape(str(path))}: valid FHIR R4 {kind}", soft_wrap=True)
-    if issues:
+    if invalid:
         raise typer.Exit(1)

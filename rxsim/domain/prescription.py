@@ -25,6 +25,7 @@ class Issue:
     code: Reason
     message: str
     fhir_code: str = "invalid"  # OperationOutcome.issue.code
+    severity: str = "error"  # or "warning": a best practice not followed, which refuses nothing
 
 
 class InvalidPrescription(Exception):

@@ -19,7 +19,7 @@ def operation_outcome(issues: list[Issue]) -> dict[str, Any]:
         "resourceType": "OperationOutcome",
         "issue": [
             {
-                "severity": "error",
+                "severity": issue.severity,
                 "code": issue.fhir_code,
                 "details": {
                     "coding": [{"system": REASON_SYSTEM, "code": issue.code}],

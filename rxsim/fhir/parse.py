@@ -15,7 +15,7 @@ from rxsim.domain.systems import (
     SYSTEM_PRESCRIPTION_CODE,
 )
 from rxsim.fhir import content
-from rxsim.fhir.validate import validate
+from rxsim.fhir.validate import errors
 
 
 def _by_type(payload: dict[str, Any]) -> dict[str, list[tuple[int, dict[str, Any]]]]:
@@ -47,7 +47,7 @@ def _name(resource: dict[str, Any]) -> str:
 def prescription_code(bundle: dict[str, Any]) -> str | None:
     """A Bundle's prescription code, read without validating the Bundle: for a sender that
     built it itself (the hospital's generator), so the coordinator's ingress is the one
-    full validation (about 2.5 ms a Bundle)."""
+    full validation (about 2 ms a Bundle)."""
     entries = [entry.get("resource") or {} for entry in bundle.get("entry") or []]
     requests = [r for r in entries if r.get("resourceType") == "MedicationRequest"]
     return _prescription_code(bundle, requests)
@@ -121,8 +121,9 @@ def parse_prescription(payload: Any, *, validated: bool = False) -> Prescription
     `validated`: the Bundle was validated against FHIR R4B at the first hop (the hospital's
     edge said so in its signature), so only the lean prescription is read from it, and the
     rules it must meet are checked: the full validation is most of what taking in a
-    prescription costs (1.3–3.6 ms a Bundle). A Bundle that turns out not to be what was
-    claimed is validated in full after all, which says what is wrong with it.
+    prescription costs (1.3–2.9 ms a Bundle, 0.3 ms of it FHIR's invariants). A Bundle that
+    turns out not to be what was claimed is validated in full after all, which says what is
+    wrong with it.
 
     Raises InvalidPrescription listing every problem found, each with its location.
     """
@@ -140,7 +141,7 @@ def parse_prescription(payload: Any, *, validated: bool = False) -> Prescription
             raise
         except Exception:  # not the valid Bundle it claimed to be
             pass
-    issues = validate(payload)
+    issues = errors(payload)
     if issues:
         raise InvalidPrescription(issues)
     return _lean(payload)

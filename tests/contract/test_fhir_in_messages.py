@@ -10,6 +10,7 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from rxsim import fhir
+from rxsim.fhir.validate import errors
 from rxsim.tools import examples
 from tests.support import factories as make
 
@@ -57,3 +58,12 @@ def test_the_story_carries_fhir_of_every_kind_rxsim_sends() -> None:
 @pytest.mark.parametrize(("where", "resource"), FOUND, ids=[where for where, _ in FOUND])
 def test_every_fhir_resource_in_a_message_is_valid_r4(where: str, resource: dict) -> None:
     get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+@pytest.mark.parametrize(("where", "resource"), FOUND, ids=[where for where, _ in FOUND])
+def test_no_fhir_resource_in_a_message_breaks_an_invariant_or_a_required_binding(
+    where: str, resource: dict
+) -> None:
+    """FHIR R4's invariants and full required bindings, as the edge checks what comes in
+    (dom-6, a resource without narrative, is a warning and not asked here)."""
+    assert errors(resource) == []

@@ -36,10 +36,12 @@ def test_an_invalid_bundle_exits_1_listing_every_problem(tmp_path: Path) -> None
     assert as_json.exit_code == 1
     outcome = json.loads(as_json.stdout)
     assert outcome["resourceType"] == "OperationOutcome"
-    assert {i["expression"][0] for i in outcome["issue"]} == {
+    assert {i["expression"][0] for i in outcome["issue"] if i["severity"] == "error"} == {
         "Bundle.type",
         "Bundle.entry[0].resource.ofType(MedicationRequest).intent",
     }
+    warnings = [i for i in outcome["issue"] if i["severity"] == "warning"]
+    assert warnings and all(i["diagnostics"].startswith("dom-6:") for i in warnings)
 
 
 def test_the_edges_prescription_checks_run_with_edge(tmp_path: Path) -> None:
