@@ -101,7 +101,7 @@ def test_the_coordinator_does_not_validate_again_what_the_hospital_validated(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[Any] = []
-    real = parse.validate
+    real = parse.errors
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
@@ -112,7 +112,7 @@ def test_the_coordinator_does_not_validate_again_what_the_hospital_validated(
     unclaimed = signed.model_copy(
         update={"signature": signing.simulated_signature(bundle, make.SEED, validated=False)}
     )
-    monkeypatch.setattr(parse, "validate", counted)
+    monkeypatch.setattr(parse, "errors", counted)
     outcome = handlers.handle("rx.issued", None, signed, None, make.context())
     assert outcome.record is not None and outcome.record.state == State.AVAILABLE
     assert calls == []  # the hospital's edge validated it and signed it so
