@@ -6,8 +6,11 @@ gives it (an invariant's: `invariant`, severity error, or warning for dom-6).
 Structure, cardinality and most formats are fhir.resources' (R4B models; R4B changed none of
 the elements a prescription uses). The required bindings and the invariants are FHIR R4's
 own (rxsim.fhir.definitions); for a resource outside those, a binding is the codes
-fhir.resources generates (`enum_values`), unless it cut the list short ("+"). Two formats it
-lets through (base64Binary, uri) are checked here."""
+fhir.resources generates (`enum_values`), unless it cut the list short ("+"). What it lets
+through is checked here: base64Binary and uri formats, an id over 64 characters, an empty
+string or a null (FHIR JSON has neither), and the required primitives and choice elements
+(`medication[x]`), which fhir.resources checks only on a model whose elements are all valid,
+so another problem used to hide them."""
 
 import base64
 import binascii
@@ -26,7 +29,7 @@ from rxsim.domain.reasons import Reason
 from rxsim.fhir.definitions import TYPES, definitions
 
 _CHILD = re.compile(r"abc\.(\w+)Type\b")
-_PRIMITIVE = re.compile(r"\b(Base64Binary|Uri|Url|Canonical)\(\)")
+_PRIMITIVE = re.compile(r"\b(Base64Binary|Uri|Url|Canonical|Id)\(\)")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
 _URI = re.compile(r"^\S*$")  # FHIR R4 uri, url, canonical: no whitespace
 # pydantic's error types that say an element has the wrong shape (IssueType structure);
@@ -36,6 +39,10 @@ _SHAPE_ERRORS = {
     "string_type", "bool_type", "int_type", "float_type", "is_instance_of", "too_short",
     "too_long", "union_tag_invalid", "union_tag_not_found", "json_invalid", "json_type",
 }  # fmt: skip
+# fhir.resources' own choice-element errors, which name no element: the walk names it
+_CHOICE_ERRORS = ("Expect any of field value from this list", "Any of one field value is")
+# DSTU2's JSON comments, which fhir.resources still reads; R4 has no such element
+_DSTU2_COMMENTS = "fhir_comments"
 
 
 def validate(payload: Any) -> list[Issue]:
@@ -113,6 +120,8 @@ def _structure(exc: ValidationError, payload: dict[str, Any], root: str) -> list
     issues = []
     for err in exc.errors():
         message = str(err["msg"]).removeprefix("Value error, ")
+        if message.startswith(_CHOICE_ERRORS) or _DSTU2_COMMENTS in err["loc"]:
+            continue
         if err["type"] == "missing" or err["type"].endswith(".missing"):
             code = "required"
         elif err["type"] in _SHAPE_ERRORS:
@@ -145,6 +154,48 @@ def _elements(model: str) -> dict[str, tuple[frozenset[str] | None, str | None, 
     return elements
 
 
+@cache
+def _required(model: str) -> tuple[tuple[str, ...], dict[str, tuple[tuple[str, ...], bool]]]:
+    """A model's required primitives, and its choice elements (`medication`): their JSON names
+    and whether one must be present."""
+    cls = get_fhir_model_class(model)
+    fields = cls.model_fields
+    alias = {name: field.alias or name for name, field in fields.items()}
+    blank = cls.model_construct()
+    primitives = tuple(alias.get(name, name) for name, _ in cls.get_required_fields(blank))
+    choices = {
+        choice: (
+            tuple(alias[name] for name in names),
+            (fields[names[0]].json_schema_extra or {}).get("one_of_many_required") is True,  # type: ignore[union-attr]
+        )
+        for choice, names in cls.get_one_of_many_fields(blank).items()
+    }
+    return primitives, choices
+
+
+def _missing(node: dict[str, Any], model: str, where: str) -> list[Issue]:
+    """A required primitive absent (with no extension in its place), a required choice
+    element absent, or a choice element given in two types."""
+    try:
+        primitives, choices = _required(model)
+    except (KeyError, ValueError, ImportError, AttributeError, TypeError):
+        return []
+    issues = [
+        Issue(f"{where}.{name}", Reason.FHIR_INVALID, f"{name} is required", "required")
+        for name in primitives
+        if node.get(name) is None and not (node.get(f"_{name}") or {}).get("extension")
+    ]
+    for choice, (names, required) in choices.items():
+        given = [name for name in names if node.get(name) is not None]
+        if len(given) > 1:
+            message = f"{choice}[x] is given as {', '.join(given)}: one type only"
+            issues.append(Issue(f"{where}.{choice}", Reason.FHIR_INVALID, message, "structure"))
+        elif not given and required:
+            message = f"{choice}[x] is required: one of {', '.join(names)}"
+            issues.append(Issue(f"{where}.{choice}", Reason.FHIR_INVALID, message, "required"))
+    return issues
+
+
 @dataclass(frozen=True)
 class _At:
     """Where the walk is: the element's fhir.resources model, its type (or path) as the
@@ -168,8 +219,17 @@ def _walk(node: dict[str, Any], at: _At, where: str) -> list[Issue]:
         elements = _elements(at.model)
     except (KeyError, ValueError, ImportError, AttributeError):
         return issues
+    issues += _missing(node, at.model, where)
     for key, value in node.items():
+        if key == _DSTU2_COMMENTS:
+            message = "fhir_comments is DSTU2's: no element of FHIR R4"
+            issues.append(Issue(f"{where}.{key}", Reason.FHIR_INVALID, message, "structure"))
+            continue
         if key not in elements:
+            continue
+        if value is None:
+            message = "null is no FHIR JSON value: an absent element is left out"
+            issues.append(Issue(f"{where}.{key}", Reason.FHIR_INVALID, message, "structure"))
             continue
         codes, child, primitive = elements[key]
         codes = definitions().bindings.get((at.model, key), codes)
@@ -213,12 +273,16 @@ def _invariants(
 
 
 def _value(text: str, codes: frozenset[str] | None, primitive: str | None, at: str) -> list[Issue]:
+    if not text:
+        return [Issue(at, Reason.FHIR_INVALID, "an empty string is no FHIR value", "value")]
     if codes is not None and text not in codes:
         allowed = ", ".join(sorted(codes))
         message = f"{text!r} is not in the required value set ({allowed})"
         return [Issue(at, Reason.FHIR_INVALID, message, "code-invalid")]
     if primitive == "Base64Binary" and not _base64(text):
         return [Issue(at, Reason.FHIR_INVALID, "not valid base64Binary", "value")]
+    if primitive == "Id" and len(text) > 64:
+        return [Issue(at, Reason.FHIR_INVALID, "an id has at most 64 characters", "value")]
     if primitive in ("Uri", "Url", "Canonical") and not _URI.match(text):
         return [Issue(at, Reason.FHIR_INVALID, f"not a valid {primitive.lower()}", "value")]
     return []

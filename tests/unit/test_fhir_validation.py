@@ -91,3 +91,47 @@ def test_problems_inside_a_contained_resource_are_named_with_their_path() -> Non
 
 def test_a_valid_prescription_has_no_fhir_issue() -> None:
     assert errors(make.bundle()) == []
+
+
+def test_a_missing_required_element_is_named_even_beside_another_problem() -> None:
+    # fhir.resources checks required primitives and choices only on a model whose every
+    # element is valid, so a bad authoredOn used to hide the missing status and medication[x]
+    bundle = spoilt(authoredOn="2020-11-11T10:58:14")
+    request = bundle["entry"][0]["resource"]
+    del request["status"]
+    for key in [k for k in request if k.startswith("medication")]:
+        del request[key]
+    del bundle["type"]
+    assert {(i.expression, i.fhir_code) for i in errors(bundle)} == {
+        (f"{MR}.authoredOn", "value"),
+        (f"{MR}.status", "required"),
+        (f"{MR}.medication", "required"),
+        ("Bundle.type", "required"),
+        ("Bundle", "invariant"),  # bdl-3, bdl-4 compare each entry with the absent type
+    }
+
+
+def test_two_types_of_one_choice_element_are_refused_naming_it() -> None:
+    bundle = spoilt(medicationReference={"reference": "#m"})
+    assert {(i.expression, i.fhir_code) for i in errors(bundle)} == {
+        (f"{MR}.medication", "structure"),
+        (f"{MR}.medicationReference", "invariant"),  # ref-1: no contained #m
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "expression", "code"),
+    [
+        ({"id": "a" * 65}, f"{MR}.id", "value"),  # FHIR R4 id: 1 to 64 characters
+        ({"instantiatesUri": [""]}, f"{MR}.instantiatesUri[0]", "value"),
+        ({"meta": None}, f"{MR}.meta", "structure"),
+        ({"authoredOn": None}, f"{MR}.authoredOn", "structure"),
+        ({"fhir_comments": ["DSTU2's"]}, f"{MR}.fhir_comments", "structure"),
+        ({"fhir_comments": ["DSTU2's", True]}, f"{MR}.fhir_comments", "structure"),
+    ],
+    ids=["id-65", "empty-uri", "null-meta", "null-primitive", "comments", "comments-bool"],
+)
+def test_what_fhir_json_forbids_and_the_models_let_through_is_refused(
+    changes: dict[str, Any], expression: str, code: str
+) -> None:
+    assert [(i.expression, i.fhir_code) for i in errors(spoilt(**changes))] == [(expression, code)]
