@@ -113,7 +113,7 @@ def test_a_replay_of_no_trace_says_why(tmp_path: Path, content: bytes | None, sa
         trace.write_bytes(content)
     answer = run("replay", str(trace), timeout=60)
     assert answer.returncode == 2, answer.stdout + answer.stderr
-    assert said in answer.stdout
+    assert said in answer.stderr
     assert "Traceback" not in answer.stdout + answer.stderr
 
 
@@ -156,4 +156,4 @@ def test_a_scenarios_own_thresholds_are_read_and_checked_before_anything_starts(
     answer = run("load", "--scenario", str(tmp_path / "strict.toml"), timeout=60)
 
     assert answer.returncode == 2, answer.stdout + answer.stderr
-    assert "threshold 'p99(nowhere) < 1s': no stage 'nowhere'" in answer.stdout
+    assert "threshold 'p99(nowhere) < 1s': no stage 'nowhere'" in answer.stderr
