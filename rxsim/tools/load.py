@@ -26,6 +26,7 @@ from rxsim.tools.lag import LagSampler
 from rxsim.tools.ledger import Ledger
 from rxsim.tools.load_profile import Profile, Replayed
 from rxsim.tools.observer import Observer
+from rxsim.tools.process_use import ProcessUse
 from rxsim.tools.run_metrics import LagSample, Send, send_of
 from rxsim.tools.sender import FromTrace, SendPlan, Synthetic, start_sender
 from rxsim.tools.stack import Stack
@@ -86,6 +87,7 @@ class LoadPlan:
 class Progress:
     sends: list[Send] = field(default_factory=list)
     lags: list[LagSample] = field(default_factory=list)
+    processes: ProcessUse = field(default_factory=ProcessUse)
     start_at: float | None = None  # the sender's: when its first send was due
     scheduled: int = 0
     _read: int = 0  # bytes of the sends file read so far
@@ -129,6 +131,7 @@ async def run_load(
             while True:
                 progress.read_sends(sends_path)
                 progress.lags.append(await lags.sample())
+                progress.processes.sample(pids_of(stack, sender.pid), time.time())
                 sending = sender.is_alive()
                 show(progress, observer, sending)
                 if not sending and _all_ended(progress, observer):
@@ -151,6 +154,17 @@ async def run_load(
         plan, progress, observer.ledger, observer.dead_letters, started, broker_rss_mb(stack)
     )
     return result, progress
+
+
+def pids_of(stack: Stack, sender: int | None) -> dict[str, int | None]:
+    """The processes whose CPU and memory a run reports: the embedded broker (none for an
+    external Kafka), each service, the sender, and this process, which follows the pipeline."""
+    return {
+        "broker": stack.broker.pid if stack.broker else None,
+        **{name: proc.pid for name, proc in stack.processes.items()},
+        "sender": sender,
+        "follower": os.getpid(),
+    }
 
 
 def _all_ended(progress: Progress, observer: Observer) -> bool:
@@ -219,6 +233,9 @@ def build_result(
             "estimated_broker_mb": estimated_broker_mb(progress.scheduled),
             "broker_rss_mb": broker_rss,
         }
+    processes = progress.processes.summary(len(sends))
+    if processes:
+        result["processes"] = processes
     result["thresholds"] = [threshold.check(result) for threshold in plan.thresholds]
     outcomes = result["outcomes"]
     result["passed"] = (

@@ -68,6 +68,8 @@ def summary(result: dict[str, Any]) -> Group:
                 in_simulated_time,
             )  # fmt: skip
     parts: list[Any] = [counts, stages]
+    if result.get("processes"):
+        parts.append(_processes(result["processes"]))
     if result["thresholds"]:
         held = Table(title="thresholds", title_justify="left")
         for column in ("threshold", "measured", "held"):
@@ -77,6 +79,30 @@ def summary(result: dict[str, Any]) -> Group:
             held.add_row(escape(t["expression"]), value, "yes" if t["passed"] else "[red]no[/]")
         parts.append(held)
     return Group(*parts)
+
+
+def _processes(processes: dict[str, Any]) -> Table:
+    """Where the CPU and memory went, the busiest process first."""
+    table = Table(title="processes (read from /proc every second)", title_justify="left")
+    for column in (
+        "process",
+        "cores",
+        "CPU ms / prescription",
+        "memory MB first → last",
+        "highest",
+    ):
+        table.add_column(column, justify="left" if column == "process" else "right")
+    busiest = sorted(processes.items(), key=lambda kv: -(kv[1]["cpu_cores_mean"] or 0))
+    for name, use in busiest:
+        cores, per = use["cpu_cores_mean"], use["cpu_ms_per_prescription"]
+        table.add_row(
+            escape(name),
+            "" if cores is None else f"{cores:.2f}",
+            "" if per is None else f"{per:.2f}",
+            f"{use['rss_mb_first']:,.0f} → {use['rss_mb_last']:,.0f}",
+            f"{use['rss_mb_max']:,.0f}",
+        )
+    return table
 
 
 def _bad(n: int) -> str:

@@ -96,6 +96,7 @@ def render(result: Result) -> str:
             _outcomes_section(result),
             _thresholds_section(result),
             _stages_section(result),
+            _processes_section(result),
             _plots([Run("", result)]),
         ],
     )
@@ -282,6 +283,36 @@ def _stages_section(result: Result) -> str:
         + '<p class="note">Stages that start at the issue are measured from when each send '
         "was due, so a sender that fell behind shows in them.</p>"
     )
+
+
+def _processes_section(result: Result) -> str:
+    """Where the CPU and memory went: the process that uses most is the wall to look at."""
+    processes = result.get("processes")
+    if not processes:
+        return ""
+    busiest = sorted(processes.items(), key=lambda kv: -(kv[1]["cpu_cores_mean"] or 0))
+    rows = [
+        [
+            name,
+            _measured_figure(use["cpu_cores_mean"], "{:.2f}"),
+            _measured_figure(use["cpu_ms_per_prescription"], "{:.2f}"),
+            f"{use['rss_mb_first']:,.0f} → {use['rss_mb_last']:,.0f}",
+            f"{use['rss_mb_max']:,.0f}",
+            use["restarts"],
+        ]
+        for name, use in busiest
+    ]
+    headers = ["process", "cores", "CPU ms / prescription", "memory MB", "highest MB", "restarts"]
+    return (
+        "<h2>Processes</h2>"
+        + _table(headers, rows, numeric={1, 2, 3, 4, 5})
+        + '<p class="note">Read from /proc every second while the run went on: cores is CPU '
+        "seconds per second, memory the resident set at the first and last reading.</p>"
+    )
+
+
+def _measured_figure(value: float | None, form: str) -> str:
+    return fmt.NOTHING if value is None else form.format(value)
 
 
 def _comparison_header(runs: Sequence[Run]) -> str:

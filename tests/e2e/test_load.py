@@ -44,6 +44,13 @@ def test_a_kafka_load_loses_nothing_and_a_broken_threshold_fails_the_run(tmp_pat
     assert sum(point["sent"] for point in result["timeline"]) == 40
     assert any(point["lag"] for point in result["timeline"])  # each service's lag, sampled
     assert f"wrote {tmp_path}" in answer.stdout.replace("\n", "")
+    # Where the CPU and memory went: every process of the stack and of the run, read twice
+    # or more, each having used some CPU.
+    processes = result["processes"]
+    stack = {"broker", "hospital", "coordinator", "pharmacy", "citizen_app"}
+    assert stack | {"sender", "follower"} <= set(processes)
+    assert all(processes[name]["cpu_ms_per_prescription"] > 0 for name in stack)
+    assert "processes (read from /proc every second)" in answer.stdout
 
 
 def test_a_load_through_the_hospitals_api_passes_when_nothing_is_lost(tmp_path: Path) -> None:

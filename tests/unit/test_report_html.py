@@ -181,6 +181,26 @@ def test_the_broker_memory_is_shown_when_the_run_recorded_it() -> None:
     assert "<td>an external broker</td>" in render(result)
 
 
+def test_where_the_cpu_and_memory_went_is_shown_busiest_process_first() -> None:
+    assert "<h2>Processes</h2>" not in a_report()
+    result = a_run_result()
+    result["processes"] = {
+        "pharmacy": {"cpu_cores_mean": 0.2, "cpu_ms_per_prescription": 2.0, "rss_mb_first": 80.0,
+                     "rss_mb_last": 85.0, "rss_mb_max": 90.0, "restarts": 0},
+        "broker": {"cpu_cores_mean": 0.5, "cpu_ms_per_prescription": 5.0, "rss_mb_first": 20.0,
+                   "rss_mb_last": 900.0, "rss_mb_max": 900.0, "restarts": 0},
+        "sender": {"cpu_cores_mean": None, "cpu_ms_per_prescription": None, "rss_mb_first": 40.0,
+                   "rss_mb_last": 40.0, "rss_mb_max": 40.0, "restarts": 0},
+    }  # fmt: skip
+    assert problems(result) == []
+    page = render(result)
+    rows = re.findall(r"<tr><td>(\w+)</td>", page.split("<h2>Processes</h2>")[1])
+    assert rows[:3] == ["broker", "pharmacy", "sender"]
+    assert '<td class="n">0.50</td><td class="n">5.00</td><td class="n">20 → 900</td>' in page
+    result["processes"]["broker"]["restarts"] = -1
+    assert problems(result)
+
+
 def test_a_comparison_overlays_both_runs_named_by_their_files() -> None:
     a, b = a_run_result(), a_run_result()
     b["timeline"][0]["sent"] = 7
