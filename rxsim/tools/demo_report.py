@@ -26,6 +26,9 @@ def demo_result(demo: DemoResult, started: float, stem: Any) -> dict[str, Any]:
     )
     plan = LoadPlan("demo", "generator", shape, None, demo.scenario, (), stem, None)
     progress = Progress(
-        sends, list(demo.lags), start_at, int(demo.generator.get("target", len(sends)))
+        sends=sends,
+        lags=list(demo.lags),
+        start_at=start_at,
+        scheduled=int(demo.generator.get("target", len(sends))),
     )
     return build_result(plan, progress, demo.ledger, demo.dead_letters, started, None)

@@ -89,11 +89,19 @@ class Ledger:
     stories: dict[str, Story] = field(default_factory=dict)
     alerts: int = 0  # counterfeit or recalled lots a pharmacy refused to sell
     refused: Counter[str] = field(default_factory=Counter)  # refused requests, by reason code
+    # The submissions with no terminal state yet, in the order first seen, kept as statuses
+    # come: a run asks what is in flight every second, which must not walk every story of a
+    # long run (100,000 stories took a core).
+    _open: dict[str, None] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._open = dict.fromkeys(k for k, story in self.stories.items() if story.final is None)
 
     def _story(self, submission_id: str, prescription_id: str) -> Story:
         story = self.stories.get(submission_id)
         if story is None:
             story = self.stories[submission_id] = Story(submission_id, prescription_id)
+            self._open[submission_id] = None
         return story
 
     def issued(self, envelope: Envelope) -> None:
@@ -110,16 +118,18 @@ class Ledger:
         if story.issued_at is None and status.issued_at is not None:
             story.issued_at = status.issued_at
         story.steps.append(Step(status.state, envelope.time, status.reason_code))
+        if status.state in TERMINAL:
+            self._open.pop(story.submission_id, None)
 
     @property
     def total(self) -> int:
         return len(self.stories)
 
     def terminal(self) -> int:
-        return sum(1 for s in self.stories.values() if s.final is not None)
+        return len(self.stories) - len(self._open)
 
     def in_flight(self) -> list[Story]:
-        return [s for s in self.stories.values() if s.final is None]
+        return [self.stories[submission_id] for submission_id in self._open]
 
     def outcomes(self) -> Counter[str]:
         return Counter(s.final.value for s in self.stories.values() if s.final is not None)

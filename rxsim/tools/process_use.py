@@ -34,6 +34,8 @@ def read(pid: int, at: float) -> Reading | None:
         return None
     # The command name (2nd field) may hold spaces and parentheses: count after its last ')'.
     fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] == "Z":
+        return None  # ended, not yet reaped: nothing left to read
     cpu_s = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
     return Reading(at, cpu_s, int(statm.split()[1]) * PAGE_BYTES / 1e6)
 

@@ -185,3 +185,19 @@ def test_after_a_decline_the_choice_latency_is_measured_from_the_second_offer() 
 
     assert chosen.get_total_count() == 1
     assert chosen.get_max_value() == 10  # AVAILABLE at 40 ms, ORDERED again at 50 ms
+
+
+def test_what_is_in_flight_is_kept_as_statuses_come_and_agrees_with_every_story() -> None:
+    """A run asks every second what is in flight and how many ended: the ledger keeps that
+    as statuses come instead of walking every story, and it is what walking would say, for a
+    ledger fed event by event and one built from finished stories alike."""
+    ledger = a_day()
+    play(ledger, "sub-late", [(S.VALIDATED, 5), (S.AVAILABLE, 9)])
+    play(ledger, "sub-late", [(S.EXPIRED, 99)], issue=False)  # ends after the others
+    walked = [s for s in ledger.stories.values() if s.final is None]
+    assert ledger.in_flight() == walked
+    assert [s.submission_id for s in walked] == ["sub-rechosen", "sub-waiting", "sub-silent"]
+    assert ledger.terminal() == len(ledger.stories) - len(walked) == 5
+
+    rebuilt = Ledger(dict(ledger.stories))
+    assert rebuilt.in_flight() == walked and rebuilt.terminal() == 5
