@@ -8,6 +8,7 @@ import os
 import random
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -37,17 +38,22 @@ def kafka_bootstrap() -> Iterator[str | None]:
         yield None  # the Stack starts the embedded broker itself
 
 
-@pytest.fixture(scope="session")
-def stack(kafka_bootstrap: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    settings = with_free_ports(
+def stack_settings(kafka_bootstrap: str | None, scenario: Path = STACK_SCENARIO) -> Settings:
+    """A test stack's settings: the test broker, a scenario, the test clock, free ports."""
+    return with_free_ports(
         Settings().model_copy(
             update={
                 "kafka_bootstrap_servers": kafka_bootstrap,
-                "scenario": str(STACK_SCENARIO),
+                "scenario": str(scenario),
                 "speedup": TEST_SPEEDUP,
             }
         )
     )
+
+
+@pytest.fixture(scope="session")
+def stack(kafka_bootstrap: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    settings = stack_settings(kafka_bootstrap)
     running = Stack(settings, log_dir=tmp_path_factory.mktemp("stack-logs"))
     running.start()
     running.start_supervisor()  # as `rxsim up` does: a service that dies is started again

@@ -11,10 +11,9 @@ import pytest
 
 from rxsim.domain.reference.country import DRUGS
 from rxsim.fhir import synthetic
-from rxsim.messaging.settings import Settings
 from rxsim.scenario import load
-from rxsim.tools.stack import Stack, with_free_ports
-from tests.integration.conftest import TEST_SPEEDUP, NewCode
+from rxsim.tools.stack import Stack
+from tests.integration.conftest import NewCode, stack_settings
 from tests.support.stack_client import STACK_SCENARIO, StackClient, eventually
 
 pytestmark = pytest.mark.integration
@@ -32,16 +31,7 @@ def client(
     )
     assert "days_after_validity = 0.1" in text
     scenario.write_text(text)
-    settings = with_free_ports(
-        Settings().model_copy(
-            update={
-                "kafka_bootstrap_servers": kafka_bootstrap,
-                "scenario": str(scenario),
-                "speedup": TEST_SPEEDUP,
-            }
-        )
-    )
-    stack = Stack(settings, log_dir=Path(folder) / "logs")
+    stack = Stack(stack_settings(kafka_bootstrap, scenario), log_dir=Path(folder) / "logs")
     stack.start()
     yield StackClient(stack)
     stack.stop()

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from rxsim.messaging.settings import SERVICES, Settings
-from rxsim.tools.stack import Stack, with_free_ports
-from tests.integration.conftest import TEST_SPEEDUP
-from tests.support.stack_client import STACK_SCENARIO
+from rxsim.messaging.settings import SERVICES
+from rxsim.tools.stack import Stack
+from tests.integration.conftest import stack_settings
 
 pytestmark = pytest.mark.integration
 GIVE_UP_S = 20.0  # far beyond "a few seconds": only how long to wait before calling it a hang
@@ -21,15 +20,7 @@ GIVE_UP_S = 20.0  # far beyond "a few seconds": only how long to wait before cal
 
 @pytest.fixture
 def own_stack(tmp_path: Path) -> Iterator[Stack]:
-    settings = with_free_ports(
-        Settings().model_copy(
-            update={
-                "kafka_bootstrap_servers": None,  # the embedded broker, so the test can stop it
-                "scenario": str(STACK_SCENARIO),
-                "speedup": TEST_SPEEDUP,
-            }
-        )
-    )
+    settings = stack_settings(None)  # the embedded broker, so the test can stop it
     stack = Stack(settings, log_dir=tmp_path)
     stack.start()
     yield stack
