@@ -20,6 +20,7 @@ from rxsim.messaging import kafka_security
 from rxsim.messaging.answers import ReadinessBody
 from rxsim.messaging.health import Readiness
 from rxsim.messaging.kafka_io import Follower, Publisher
+from rxsim.messaging.periodic import repeat
 from rxsim.messaging.settings import STOP_TIMEOUT_S, get_settings
 
 
@@ -59,19 +60,11 @@ def kafka_lifespan(
     """Start the producer, then the follower, then call each job of `every` (seconds, job)
     that often; stop them in the reverse order."""
 
-    async def repeat(seconds: float, job: Callable[[], None]) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                job()
-            except Exception:  # one failed run must not end the job
-                logging.getLogger(__name__).exception("%s: a periodic job failed", job)
-
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await publisher.start()
         await follower.start()
-        jobs = [asyncio.create_task(repeat(seconds, job)) for seconds, job in every]
+        jobs = [asyncio.create_task(repeat(seconds, job, str(job))) for seconds, job in every]
         yield
         for task in jobs:
             task.cancel()

@@ -52,6 +52,7 @@ from rxsim.messaging.kafka_io import (
 )
 from rxsim.messaging.kafka_security import aiokafka_args
 from rxsim.messaging.outgoing import Prepared
+from rxsim.messaging.periodic import repeat
 from rxsim.messaging.settings import GROUP_SESSION_TIMEOUT_S, STOP_TIMEOUT_S, Settings
 from rxsim.messaging.tables import Overlay, Table, apply_changelog
 from schemas.topics import Topic
@@ -153,7 +154,7 @@ class Worker:
         await self._consumer.start()
         self._consumer.subscribe(topics=[t.name for t in self.reads], listener=_Listener(self))
         self._task = asyncio.create_task(self._run())
-        self._timers = [asyncio.create_task(self._repeat(i, job)) for i, job in self._every]
+        self._timers = [asyncio.create_task(repeat(i, job, self.service)) for i, job in self._every]
 
     async def _ensure_changelog(self) -> None:
         """Create the table's changelog, compacted, with as many partitions as the topics it
@@ -270,14 +271,6 @@ class Worker:
                 del self._held[tp]
                 if tp in mine:
                     self._consumer.resume(tp)
-
-    async def _repeat(self, interval: float, job: Callable[[], Awaitable[None]]) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await job()
-            except Exception:  # one failed run must not end the job
-                log.exception("%s: a periodic job failed", self.service)
 
     # -- rebalancing ---------------------------------------------------------------------
 
