@@ -89,10 +89,16 @@ class Progress:
     lags: list[LagSample] = field(default_factory=list)
     start_at: float | None = None  # the sender's: when its first send was due
     scheduled: int = 0
-    accepted: int = 0  # sends the broker (or the hospital) took, counted as they are read,
-    refused: int = 0  # so that showing them each second does not walk every send
     _read: int = 0  # bytes of the sends file read so far
     processes: ProcessUse = field(default_factory=ProcessUse)
+    # Sends the broker (or the hospital) took and refused, counted as they are read, so that
+    # showing them each second does not walk every send.
+    accepted: int = field(init=False)
+    refused: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.accepted = sum(1 for send in self.sends if send.accepted)
+        self.refused = len(self.sends) - self.accepted
 
     def read_sends(self, path: Path) -> None:
         """Take the sender's new complete lines."""
