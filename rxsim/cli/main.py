@@ -540,7 +540,20 @@ def bench(
     )  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     stem = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}"
-    found = _on_a_stack(scenario, speedup, lambda stack: run_bench(stack, plan, out, console.print))
+    fresh_stacks: list[Stack] = []
+
+    def fresh() -> Stack:
+        stack = _supervised_stack(scenario, speedup)
+        fresh_stacks.append(stack)
+        return stack
+
+    try:
+        found = _on_a_stack(
+            scenario, speedup, lambda stack: run_bench(stack, fresh, plan, out, console.print)
+        )
+    finally:
+        for stack in fresh_stacks:
+            stack.stop()
     console.print(bench_table(found))
     if found.measure is None:
         console.print(f"[red]no rate was sustained, down to {found.steps[-1].rate:g}/s[/]")
@@ -562,10 +575,7 @@ def _on_a_stack(
 
     stops = (LoadError,) if cannot_go_on is None else (LoadError, cannot_go_on)
 
-    stack = Stack(with_free_ports(_settings(scenario, speedup, None)))
-    _start(stack)
-    console.print(f"logs: {stack.log_dir}")
-    stack.start_supervisor(lambda restart: _say_restart(stack, restart))
+    stack = _supervised_stack(scenario, speedup)
     try:
         return asyncio.run(work(stack))
     except KeyboardInterrupt:
@@ -576,6 +586,15 @@ def _on_a_stack(
         raise typer.Exit(1) from None
     finally:
         stack.stop()
+
+
+def _supervised_stack(scenario: str, speedup: float | None) -> Stack:
+    """A stack started on free ports, under the supervisor; the caller stops it."""
+    stack = Stack(with_free_ports(_settings(scenario, speedup, None)))
+    _start(stack)
+    console.print(f"logs: {stack.log_dir}")
+    stack.start_supervisor(lambda restart: _say_restart(stack, restart))
+    return stack
 
 
 def _report(result: dict[str, Any], stem: Path) -> None:

@@ -32,7 +32,9 @@ def bench_table(found: BenchResult) -> Group:
             ("pipeline at the sustained rate", f"{found.pipeline_messages_per_s:,.0f} messages/s"),
             ("raw broker pipe, same messages", f"{found.raw_pipe_messages_per_s:,.0f} messages/s"),
             ("ratio to the raw pipe", f"{found.ratio:.1%}"),
-        ]
+            ("measure and raw pipe on", "a fresh stack" if found.measure_stack == "fresh"
+             else "the search's stack"),
+        ]  # fmt: skip
     for label, value in rows:
         figures.add_row(label, value)
     return Group(steps, figures)

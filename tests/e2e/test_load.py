@@ -149,6 +149,7 @@ def test_bench_finds_a_sustained_rate_and_measures_the_raw_pipe(tmp_path: Path) 
     )
     assert result["outcomes"]["lost"] == result["outcomes"]["in_flight"] == 0
     assert result["load"]["sent"] == result["outcomes"]["issued"]  # its own, not the search's
+    assert bench["measure_stack"] == "fresh"  # not among the search's history
     assert "ratio to the raw pipe" in answer.stdout
 
 
