@@ -291,13 +291,13 @@ def live_view(plan: LoadPlan, console: Console) -> tuple[Callable[..., Any], Liv
 def _now(plan: LoadPlan, progress: Progress, observer: Observer, sending: bool) -> dict[str, str]:
     now = time.time()
     elapsed = now - progress.start_at if progress.start_at else 0.0
-    recent = sum(1 for s in progress.sends[-5000:] if s.sent > now - 1 and s.accepted)
+    recent = run_metrics.achieved_rate(progress.sends, now)
     ledger = observer.ledger
     last = progress.lags[-1].lag if progress.lags else {}
     return {
         "elapsed": f"{elapsed:.0f}/{plan.shape.duration_s:g} s" if sending else "draining",
         "target": f"{plan.shape.rate_at(elapsed):g}/s",
-        "achieved": f"{recent}/s",
+        "achieved": f"{recent:.0f}/s",
         "sent": f"{progress.accepted}/{progress.scheduled}",
         "in flight": str(len(ledger.in_flight())),
         "ended": str(ledger.terminal()),

@@ -65,6 +65,27 @@ def send_of(line: dict[str, Any]) -> Send:
     )  # fmt: skip
 
 
+# The live "achieved" rate: sends made over this many seconds, ending this long ago. A send's
+# line is written once the broker acknowledged it, and the run reads the lines while it has
+# time: over the last second alone, a busy machine showed 0-40/s from a sender on time.
+ACHIEVED_WINDOW_S = 5.0
+ACHIEVED_SETTLE_S = 1.0
+
+
+def achieved_rate(sends: list[Send], now: float) -> float:
+    """Accepted sends per second over the ACHIEVED_WINDOW_S before the last ACHIEVED_SETTLE_S
+    (`sends` as the sender wrote them, in about the order they were sent: the count stops at
+    the first one older than the window)."""
+    end, start = now - ACHIEVED_SETTLE_S, now - ACHIEVED_SETTLE_S - ACHIEVED_WINDOW_S
+    count = 0
+    for send in reversed(sends):
+        if send.sent <= start:
+            break
+        if send.sent <= end and send.accepted:
+            count += 1
+    return count / ACHIEVED_WINDOW_S
+
+
 def histogram() -> HdrHistogram:
     return HdrHistogram(1, MAX_MS, 3)
 
