@@ -64,6 +64,17 @@ def test_a_load_through_the_hospitals_api_passes_when_nothing_is_lost(tmp_path: 
     assert result["load"]["refused_at_edge"] == {}
 
 
+def test_a_national_peak_is_the_peak_day_scenarios_rate_without_asking(tmp_path: Path) -> None:
+    # The README's national load (5 minutes) made short: the rate comes from the scenario.
+    answer = run("load", "--scenario", "peak-day", "--duration", "2", "--out", str(tmp_path))
+
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    result = result_in(tmp_path)
+    assert result["scenario"]["name"] == "peak-day"
+    assert result["load"]["profile"]["rate"] == 100.0
+    assert result["load"]["sent"] == result["outcomes"]["terminal"] == 200
+
+
 @pytest.mark.parametrize(
     ("args", "said"),
     [

@@ -94,6 +94,7 @@ NEEDS_A_STACK = {
     ".venv/bin/rxsim chaos --campaign kill --rounds 3 --json chaos.json": (
         "tests/e2e/test_chaos.py"
     ),
+    ".venv/bin/rxsim load --scenario peak-day --duration 5m": LOAD,
     ".venv/bin/rxsim load --rate 50 --duration 5m": LOAD,
     ".venv/bin/rxsim load --rate 200 --duration 2m --profile steps:4": LOAD,
     ".venv/bin/rxsim load --rate 100 --duration 60 --profile linear:10 --entry http "
