@@ -29,6 +29,7 @@ def test_chaos_survives_frozen_services_hostile_messages_mutated_fhir_and_a_repl
         "--rounds", "1", "--count", "6", "--fhir-inputs", "20", "--json", str(figures_file),
     )  # fmt: skip
     output = result.stdout + result.stderr
+    assert figures_file.exists(), output  # a run that could not go on says why
     written = json.loads(figures_file.read_text())
     figures = written["figures"]
 
