@@ -2,6 +2,7 @@
 
 import contextlib
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -43,6 +44,17 @@ def _broker_binary() -> str:
             f"the embedded broker binary is missing ({exc}); reinstall with `make demo`, "
             "or set KAFKA_BOOTSTRAP_SERVERS to an existing Kafka"
         ) from None
+
+
+def _how_it_ended(returncode: int) -> str:
+    """A process's end in words: its exit code, or the signal that ended it."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"was killed by {name}"
+    return f"exited with code {returncode}"
 
 
 class EmbeddedBroker:
@@ -97,7 +109,10 @@ class EmbeddedBroker:
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 tail = self._log.read_text(errors="replace").strip().splitlines()[-3:]
-                raise BrokerError(f"the embedded broker exited at start: {' | '.join(tail)}")
+                raise BrokerError(
+                    f"the embedded broker {_how_it_ended(self._proc.returncode)} at start: "
+                    + (" | ".join(tail) or "it printed nothing")
+                )
             if port_in_use(self.port, self.host):
                 return self.bootstrap
             time.sleep(0.05)
