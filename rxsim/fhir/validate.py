@@ -135,8 +135,10 @@ def _structure(exc: ValidationError, payload: dict[str, Any], root: str) -> list
 
 @cache
 def _elements(model: str) -> dict[str, tuple[frozenset[str] | None, str | None, str | None]]:
-    """Each JSON element of a model: its required codes, its datatype's model (or "Resource"),
-    and its primitive type's name."""
+    """Each JSON element of a model: its required codes (FHIR R4's own binding, else the codes
+    fhir.resources generates), its datatype's model (or "Resource"), and its primitive type's
+    name."""
+    bindings = definitions().bindings
     elements = {}
     for name, field in get_fhir_model_class(model).model_fields.items():
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
@@ -146,8 +148,10 @@ def _elements(model: str) -> dict[str, tuple[frozenset[str] | None, str | None, 
         text = repr(field.annotation)
         child = _CHILD.search(text)
         primitive = _PRIMITIVE.search(text)
-        elements[field.alias or name] = (
-            frozenset(str(code) for code in codes) if isinstance(codes, list) else None,
+        key = field.alias or name
+        generated = frozenset(str(code) for code in codes) if isinstance(codes, list) else None
+        elements[key] = (
+            bindings.get((model, key), generated),
             child.group(1) if child else None,
             primitive.group(1) if primitive else None,
         )
@@ -232,7 +236,6 @@ def _walk(node: dict[str, Any], at: _At, where: str) -> list[Issue]:
             issues.append(Issue(f"{where}.{key}", Reason.FHIR_INVALID, message, "structure"))
             continue
         codes, child, primitive = elements[key]
-        codes = definitions().bindings.get((at.model, key), codes)
         values = value if isinstance(value, list) else [value]
         for index, item in enumerate(values):
             here = f"{where}.{key}" + (f"[{index}]" if isinstance(value, list) else "")
