@@ -307,8 +307,8 @@ def fhir_validate(
                 f"{escape(issue.message)}",
                 soft_wrap=True,
             )
-    if not invalid and not as_json:
-        kind = resource.get("resourceType") if isinstance(resource, dict) else None
-        console.print(f"{escape(str(path))}: valid FHIR R4 {kind}", soft_wrap=True)
+        if not invalid:
+            kind = resource.get("resourceType") if isinstance(resource, dict) else None
+            console.print(f"{escape(str(path))}: valid FHIR R4 {kind}", soft_wrap=True)
     if invalid:
         raise typer.Exit(1)
