@@ -133,6 +133,14 @@ def _set(*steps: str | int, value: Any) -> Spoil:
     return spoil
 
 
+def _each(*spoils: Spoil) -> Spoil:
+    def spoil(resource: dict[str, Any]) -> None:
+        for one in spoils:
+            one(resource)
+
+    return spoil
+
+
 # (example, what is broken, the change, the expected issues: (expression, issue type))
 INVALID: list[tuple[Path, str, Spoil, set[tuple[str, str]]]] = [
     (
@@ -144,9 +152,9 @@ INVALID: list[tuple[Path, str, Spoil, set[tuple[str, str]]]] = [
     (
         HL7 / "MedicationRequest-medrx0327.json",
         "authoredOn-and-periodUnit",
-        lambda r: (
-            _set("authoredOn", value="15/01/2015")(r),
-            _set("dosageInstruction", 0, "timing", "repeat", "periodUnit", value="week")(r),
+        _each(
+            _set("authoredOn", value="15/01/2015"),
+            _set("dosageInstruction", 0, "timing", "repeat", "periodUnit", value="week"),
         ),
         {
             ("MedicationRequest.authoredOn", "value"),
@@ -162,9 +170,9 @@ INVALID: list[tuple[Path, str, Spoil, set[tuple[str, str]]]] = [
     (
         NHS_INTENT,
         "patient-gender-and-identifier-use",
-        lambda b: (
-            _set("entry", 2, "resource", "gender", value="F")(b),
-            _set("entry", 2, "resource", "identifier", 0, "use", value="main")(b),
+        _each(
+            _set("entry", 2, "resource", "gender", value="F"),
+            _set("entry", 2, "resource", "identifier", 0, "use", value="main"),
         ),
         {
             ("Bundle.entry[2].resource.ofType(Patient).gender", "code-invalid"),
@@ -174,9 +182,9 @@ INVALID: list[tuple[Path, str, Spoil, set[tuple[str, str]]]] = [
     (
         GEMATIK_TASK,
         "task-intent-and-authored-on",
-        lambda b: (
-            _set("entry", 0, "resource", "intent", value="commission")(b),
-            _set("entry", 0, "resource", "authoredOn", value="2025-13-01")(b),
+        _each(
+            _set("entry", 0, "resource", "intent", value="commission"),
+            _set("entry", 0, "resource", "authoredOn", value="2025-13-01"),
         ),
         {
             ("Bundle.entry[0].resource.ofType(Task).intent", "code-invalid"),
