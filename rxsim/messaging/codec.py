@@ -112,7 +112,11 @@ def encode(event: dict[str, Any]) -> bytes:
 
 def encode_bounded(event: dict[str, Any]) -> bytes:
     """Encode an envelope to send; raise MessageTooLarge if no consumer could take it."""
-    raw = encode(event)
+    return bounded(encode(event))
+
+
+def bounded(raw: bytes) -> bytes:
+    """`raw`, or MessageTooLarge if no consumer could take a message that large."""
     if len(raw) > MAX_MESSAGE_BYTES:
         raise MessageTooLarge(len(raw))
     return raw

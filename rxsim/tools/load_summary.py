@@ -11,6 +11,7 @@ from rich.table import Table
 
 from rxsim.tools import report_format as fmt
 from rxsim.tools import report_html
+from rxsim.tools.process_use import busiest
 
 
 def _ms(ms: float) -> str:
@@ -92,8 +93,7 @@ def _processes(processes: dict[str, Any]) -> Table:
         "highest",
     ):
         table.add_column(column, justify="left" if column == "process" else "right")
-    busiest = sorted(processes.items(), key=lambda kv: -(kv[1]["cpu_cores_mean"] or 0))
-    for name, use in busiest:
+    for name, use in busiest(processes):
         cores, per = use["cpu_cores_mean"], use["cpu_ms_per_prescription"]
         table.add_row(
             escape(name),

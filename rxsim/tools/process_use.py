@@ -90,3 +90,9 @@ def summary(
             "restarts": len(runs) - 1,
         }
     return out
+
+
+def busiest(processes: Mapping[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """A run's `processes` (see `summary`), the one that used most CPU first: the wall to look
+    at (one with no CPU figures last)."""
+    return sorted(processes.items(), key=lambda kv: -(kv[1]["cpu_cores_mean"] or 0))

@@ -15,6 +15,7 @@ import plotly.io as pio
 from plotly.colors import qualitative
 
 from rxsim.tools import report_format as fmt
+from rxsim.tools.process_use import busiest
 from rxsim.tools.report_compare import changes
 from rxsim.tools.run_result import why_not_passed
 
@@ -290,7 +291,6 @@ def _processes_section(result: Result) -> str:
     processes = result.get("processes")
     if not processes:
         return ""
-    busiest = sorted(processes.items(), key=lambda kv: -(kv[1]["cpu_cores_mean"] or 0))
     rows = [
         [
             name,
@@ -300,7 +300,7 @@ def _processes_section(result: Result) -> str:
             f"{use['rss_mb_max']:,.0f}",
             use["restarts"],
         ]
-        for name, use in busiest
+        for name, use in busiest(processes)
     ]
     headers = ["process", "cores", "CPU ms / prescription", "memory MB", "highest MB", "restarts"]
     return (

@@ -88,10 +88,10 @@ class Inbox:
             forgotten.append(pid)
         return forgotten
 
-    def forget_after(self, pid: str, at: datetime) -> None:
-        """`pid` may be forgotten from `at` on, if it is not in flight then."""
+    def forget_after(self, pid: str, since: datetime) -> None:
+        """`pid` may be forgotten `kept` after `since`, if it is not in flight then."""
         if self.kept is not None:
-            self._forgetting.set(pid, at)
+            self._forgetting.set(pid, since + self.kept)
 
     def _forget(self, pid: str) -> None:
         for by_id in (
@@ -100,12 +100,14 @@ class Inbox:
         ):  # fmt: skip
             by_id.pop(pid, None)
         cccd = self.citizen_of.pop(pid, None)
+        if cccd is None:
+            return
         for by_citizen in (self.by_citizen, self.rejected):
-            theirs = by_citizen.get(cccd or "")
+            theirs = by_citizen.get(cccd)
             if theirs is not None:
                 theirs.pop(pid, None)
                 if not theirs:
-                    del by_citizen[cccd or ""]
+                    del by_citizen[cccd]
 
     def find(self, cccd: str, prescription_id: str) -> PrescriptionAvailable | None:
         return self.by_citizen.get(cccd, {}).get(prescription_id)
@@ -183,9 +185,9 @@ def on_available(inbox: Inbox, event: Envelope, rx: PrescriptionAvailable, ctx: 
     inbox.rejected.get(rx.citizen_id, {}).pop(rx.prescription_id, None)  # sent again, and good
     inbox.correlation[rx.prescription_id] = event.correlationid
     inbox.citizen_of[rx.prescription_id] = rx.citizen_id
-    if inbox.kept is not None and rx.prescription_id not in inbox.latest:
+    if rx.prescription_id not in inbox.latest:
         # No status yet, and its end may never come: then as long after its validity ends.
-        inbox.forget_after(rx.prescription_id, rx.valid_until + inbox.kept)
+        inbox.forget_after(rx.prescription_id, rx.valid_until)
     if not rx.simulated:
         return Outcome()
     choice = choose(rx, ctx.country, ctx.behaviour, ctx.seed)
@@ -202,8 +204,8 @@ def on_status(inbox: Inbox, event: Envelope, status: StatusChanged, ctx: Context
     pid = status.prescription_id
     if inbox.correlation.get(pid, event.correlationid) != event.correlationid:
         return Outcome()
-    if inbox.kept is not None:  # when the coordinator forgets it, if it has ended by then
-        inbox.forget_after(pid, (status.issued_at or event.time) + inbox.kept)
+    # When the coordinator forgets it, if it has ended by then.
+    inbox.forget_after(pid, status.issued_at or event.time)
     if status.state == State.REJECTED and status.citizen_id and pid not in inbox.correlation:
         inbox.rejected.setdefault(status.citizen_id, {})[pid] = status
         inbox.citizen_of[pid] = status.citizen_id

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import orjson
 
 from rxsim.domain.states import TERMINAL
-from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge
+from rxsim.messaging.codec import bounded
 from rxsim.messaging.tables import Below, Decoded, Overlay, Table
 from schemas.events import State
 from services.coordinator.expiries import ExpiryIndex
@@ -83,7 +83,7 @@ class PrescriptionStore:
         """A record as stored under `rx/<id>`, without its MedicationRequests; raise
         MessageTooLarge if its changelog message could not be carried, so a caller can check
         it before sending anything."""
-        return _bounded(record.model_dump_json(exclude={"medication_requests"}).encode())
+        return bounded(record.model_dump_json(exclude={"medication_requests"}).encode())
 
     # -- the table's watcher (rxsim/messaging/tables.py) ---------------------------------
 
@@ -157,10 +157,4 @@ def encode_requests(record: PrescriptionRecord) -> bytes | None:
     """A record's MedicationRequests as stored under `mr/<id>` (None: it has none)."""
     if not record.medication_requests:
         return None
-    return _bounded(orjson.dumps(record.medication_requests))
-
-
-def _bounded(stored: bytes) -> bytes:
-    if len(stored) > MAX_MESSAGE_BYTES:
-        raise MessageTooLarge(len(stored))
-    return stored
+    return bounded(orjson.dumps(record.medication_requests))
