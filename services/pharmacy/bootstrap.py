@@ -61,11 +61,8 @@ class Pharmacies:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store, self.scenario, self.clock = store, scenario, clock
-        # How long a finished order is kept: the validity of its prescription and the
-        # retention after it (real time), as the coordinator keeps prescriptions.
-        self.kept = timedelta(
-            seconds=scenario.clock.real_seconds(scenario.validity + scenario.kept_after_validity)
-        )
+        # A finished order is kept as long as the coordinator keeps its prescription.
+        self.kept = scenario.kept_after_issue
         self.kept_after_validity = timedelta(
             seconds=scenario.clock.real_seconds(scenario.kept_after_validity)
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from rxsim.messaging.codec import MAX_MESSAGE_BYTES, MessageTooLarge
+from rxsim.messaging.codec import bounded
 from schemas.events import OrderPlaced
 from services.pharmacy.book import (
     HANDLED_EVENTS_KEPT,
@@ -144,9 +144,7 @@ def encode(record: OrderRecord) -> bytes:
             "forget_at": record.forget_at.isoformat() if record.forget_at else None,
         }
     )
-    if len(stored) > MAX_MESSAGE_BYTES:
-        raise MessageTooLarge(len(stored))
-    return stored
+    return bounded(stored)
 
 
 def decode(stored: bytes) -> OrderRecord:
